@@ -1,0 +1,81 @@
+"""Domain errors: a stable snake_case code, a human message and details; server/ maps kinds to statuses."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises. `kind` picks the HTTP status in server/errors.py."""
+
+    kind = "invalid"
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or {}
+
+
+class Malformed(DomainError):
+    """The request could not be read at all (400)."""
+    kind = "malformed"
+    code = "malformed"
+
+
+class NotSignedIn(DomainError):
+    kind = "unauthenticated"
+    code = "not_signed_in"
+
+
+class Forbidden(DomainError):
+    kind = "forbidden"
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    kind = "not_found"
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The thing is in a state that does not allow this (409)."""
+    kind = "conflict"
+    code = "conflict"
+
+
+class Stale(DomainError):
+    """If-Match named a version that is no longer current (412)."""
+    kind = "stale"
+    code = "stale_version"
+
+
+class PreconditionRequired(DomainError):
+    kind = "precondition_required"
+    code = "if_match_required"
+
+
+class TooLarge(DomainError):
+    kind = "too_large"
+    code = "too_large"
+
+
+class UnsupportedType(DomainError):
+    kind = "unsupported_type"
+    code = "unsupported_media_type"
+
+
+class Invalid(DomainError):
+    """A rule or validation failure (422). details["errors"] lists {path, rule, message}."""
+    kind = "invalid"
+    code = "validation_failed"
+
+
+class RateLimited(DomainError):
+    kind = "rate_limited"
+    code = "rate_limited"
+
+
+class Unavailable(DomainError):
+    """A dependency (database, Redis, WeChat) is down (503)."""
+    kind = "unavailable"
+    code = "dependency_unavailable"
