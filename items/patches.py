@@ -1,0 +1,45 @@
+"""RFC 6902 patches: the one module that imports jsonpatch; every patch we store is verified here."""
+from __future__ import annotations
+
+import copy
+
+import jsonpatch
+import jsonpointer
+
+from items.errors import Invalid, Malformed
+
+
+def make_patch(src: dict, dst: dict) -> list[dict]:
+    """Return the RFC 6902 operations that turn `src` into `dst`, verified by applying them."""
+    ops = jsonpatch.make_patch(src, dst).patch
+    verify_patch(src, ops, dst)
+    return ops
+
+
+def verify_patch(src: dict, ops: list[dict], dst: dict) -> None:
+    """Raise AssertionError-free Invalid when applying `ops` to `src` does not give `dst`."""
+    result = jsonpatch.apply_patch(src, ops, in_place=False)
+    if result != dst:
+        raise Invalid("patch does not reproduce the target document", code="patch_unverified",
+                      details={"rule": "patch_reproduces_document"})
+
+
+def apply_patch(doc, ops) -> dict:
+    """Apply client-supplied RFC 6902 `ops` to a copy of `doc` and return the result.
+
+    Raises Malformed when the patch is not a list of operations, Invalid (code patch_failed)
+    when an operation cannot be applied (missing path, failed test, bad index).
+    """
+    if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
+        raise Malformed("a JSON Patch must be a list of operation objects", code="malformed_patch")
+    try:
+        return jsonpatch.apply_patch(copy.deepcopy(doc), ops, in_place=True)
+    except jsonpatch.JsonPatchTestFailed as exc:
+        raise Invalid(f"patch test failed: {exc}", code="patch_test_failed",
+                      details={"rule": "rfc6902_test"}) from exc
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+        raise Invalid(f"patch cannot be applied: {exc}", code="patch_failed",
+                      details={"rule": "rfc6902"}) from exc
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise Invalid(f"patch cannot be applied: {exc}", code="patch_failed",
+                      details={"rule": "rfc6902"}) from exc
