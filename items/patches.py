@@ -17,7 +17,7 @@ def make_patch(src: dict, dst: dict) -> list[dict]:
 
 
 def verify_patch(src: dict, ops: list[dict], dst: dict) -> None:
-    """Raise AssertionError-free Invalid when applying `ops` to `src` does not give `dst`."""
+    """Raise Invalid (code patch_unverified) when applying `ops` to `src` does not give `dst`."""
     result = jsonpatch.apply_patch(src, ops, in_place=False)
     if result != dst:
         raise Invalid("patch does not reproduce the target document", code="patch_unverified",
