@@ -1,0 +1,135 @@
+"""Storage of the catalogue, local items, their versions, regions, organisations and staff (peewee)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import peewee as pw
+
+# Bound in server.db.connect(): SQLite on the embedded default, PostgreSQL in production.
+database = pw.DatabaseProxy()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class JSONText(pw.TextField):
+    """A JSON value kept as UTF-8 text (ensure_ascii=False: 中文 stays readable in the database)."""
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+
+    def python_value(self, value):
+        if value is None:
+            return None
+        return json.loads(value)
+
+
+class BaseRecord(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class RegionRecord(BaseRecord):
+    """A GB/T 2260 region (province, city, county, township)."""
+    code = pw.CharField(max_length=12, primary_key=True)
+    name = pw.CharField(max_length=100)
+    parent = pw.CharField(max_length=12, null=True, index=True)
+    level = pw.CharField(max_length=1)  # GB/T 39046 level digit: 2 province, 3 city, 4 county, 5 township
+
+
+class OrgRecord(BaseRecord):
+    """An implementing body (department) identified by its credit code."""
+    credit_code = pw.CharField(max_length=18, primary_key=True)
+    name = pw.CharField(max_length=200)
+    region_code = pw.CharField(max_length=12, index=True)
+    level = pw.CharField(max_length=1)
+
+
+class UserRecord(BaseRecord):
+    """A staff account; citizens are HallUserRecord in wechat/."""
+    username = pw.CharField(max_length=64, unique=True)
+    password_hash = pw.CharField(max_length=255)
+    role = pw.CharField(max_length=32)
+    org = pw.CharField(max_length=18, null=True)
+    region = pw.CharField(max_length=12, null=True)
+    active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class CatalogueItemRecord(BaseRecord):
+    """The head of one catalogue item: its latest version and the columns lists filter on."""
+    basic_code = pw.CharField(max_length=12, primary_key=True)
+    name = pw.CharField(max_length=300, index=True)
+    item_type = pw.CharField(max_length=4, index=True)
+    state = pw.CharField(max_length=16)
+    levels = pw.CharField(max_length=32)  # "2,3,4"
+    latest_version = pw.IntegerField()
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class CatalogueVersionRecord(BaseRecord):
+    """One version of a catalogue item: the full document and the RFC 6902 patch from the previous one."""
+    basic_code = pw.CharField(max_length=12)
+    version = pw.IntegerField()
+    author = pw.CharField(max_length=64)
+    created_at = pw.DateTimeField(default=utcnow)
+    message = pw.TextField(default="")
+    document = JSONText()
+    patch = JSONText()
+
+    class Meta:
+        indexes = ((("basic_code", "version"), True),)
+
+
+class LocalItemRecord(BaseRecord):
+    """The head of one local item (实施清单 entry): workflow status, published and latest versions."""
+    impl_code = pw.CharField(max_length=31, primary_key=True)
+    basic_code = pw.CharField(max_length=12, index=True)
+    org = pw.CharField(max_length=18, index=True)
+    level = pw.CharField(max_length=1)
+    region_code = pw.CharField(max_length=12, index=True)
+    name = pw.CharField(max_length=300)
+    status = pw.CharField(max_length=16, index=True)  # draft | submitted | approved | published | withdrawn
+    latest_version = pw.IntegerField()
+    published_version = pw.IntegerField(null=True)
+    approved_version = pw.IntegerField(null=True)
+    based_on_catalogue_version = pw.IntegerField()
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("basic_code", "based_on_catalogue_version"), False),)
+
+
+class LocalVersionRecord(BaseRecord):
+    """One version of a local item; `based_on_catalogue_version` is the catalogue version it follows."""
+    impl_code = pw.CharField(max_length=31)
+    version = pw.IntegerField()
+    author = pw.CharField(max_length=64)
+    created_at = pw.DateTimeField(default=utcnow)
+    message = pw.TextField(default="")
+    based_on_catalogue_version = pw.IntegerField()
+    document = JSONText()
+    patch = JSONText()
+
+    class Meta:
+        indexes = ((("impl_code", "version"), True),)
+
+
+class AuditRecord(BaseRecord):
+    """Append-only log of every write: who, what, when, from where."""
+    at = pw.DateTimeField(default=utcnow, index=True)
+    actor = pw.CharField(max_length=64)
+    action = pw.CharField(max_length=64)
+    target = pw.CharField(max_length=64, index=True)
+    remote_ip = pw.CharField(max_length=64, default="")
+    details = JSONText(default=dict)
+
+
+MODELS = [RegionRecord, OrgRecord, UserRecord, CatalogueItemRecord, CatalogueVersionRecord,
+          LocalItemRecord, LocalVersionRecord, AuditRecord]
