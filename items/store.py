@@ -1,0 +1,282 @@
+"""Queries and writes of items/records.py: every version kept as full document plus verified patch."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+import peewee as pw
+
+from items.errors import Conflict, NotFound, Stale
+from items.records import (AuditRecord, CatalogueItemRecord, CatalogueVersionRecord, LocalItemRecord,
+                           LocalVersionRecord, OrgRecord, RegionRecord, UserRecord, database, utcnow)
+
+BATCH = 500
+
+
+@contextlib.contextmanager
+def transaction():
+    """One write transaction. On SQLite it takes the write lock at BEGIN (IMMEDIATE), so two
+    writers queue on busy_timeout instead of one failing when it upgrades a read lock."""
+    db = database.obj
+    if isinstance(db, pw.SqliteDatabase):
+        with db.atomic("IMMEDIATE") as txn:
+            yield txn
+    else:
+        with db.atomic() as txn:
+            yield txn
+
+
+def is_postgres() -> bool:
+    return isinstance(database.obj, pw.PostgresqlDatabase)
+
+
+# --- accounts, regions, organisations ---------------------------------------------------------
+
+def get_user(username: str) -> UserRecord | None:
+    return UserRecord.get_or_none(UserRecord.username == username)
+
+
+def save_user(username, password_hash, role, org, region) -> UserRecord:
+    user = get_user(username)
+    if user is None:
+        return UserRecord.create(username=username, password_hash=password_hash, role=role, org=org, region=region)
+    user.password_hash, user.role, user.org, user.region, user.active = password_hash, role, org, region, True
+    user.save()
+    return user
+
+
+def set_password_hash(user: UserRecord, password_hash: str) -> None:
+    UserRecord.update(password_hash=password_hash).where(UserRecord.id == user.id).execute()
+
+
+def get_org(credit_code: str) -> OrgRecord | None:
+    return OrgRecord.get_or_none(OrgRecord.credit_code == credit_code)
+
+
+def get_region(code: str) -> RegionRecord | None:
+    return RegionRecord.get_or_none(RegionRecord.code == code)
+
+
+def ensure_region(code: str, name: str, parent: str | None, level: str) -> None:
+    RegionRecord.insert(code=code, name=name, parent=parent, level=level).on_conflict(
+        conflict_target=[RegionRecord.code],
+        update={RegionRecord.name: name, RegionRecord.parent: parent, RegionRecord.level: level}).execute()
+
+
+def ensure_org(credit_code: str, name: str, region_code: str, level: str) -> None:
+    OrgRecord.insert(credit_code=credit_code, name=name, region_code=region_code, level=level).on_conflict(
+        conflict_target=[OrgRecord.credit_code],
+        update={OrgRecord.name: name, OrgRecord.region_code: region_code, OrgRecord.level: level}).execute()
+
+
+def list_orgs(region_prefix: str | None = None) -> list[OrgRecord]:
+    query = OrgRecord.select().order_by(OrgRecord.credit_code)
+    if region_prefix:
+        query = query.where(OrgRecord.region_code.startswith(region_prefix))
+    return list(query)
+
+
+def list_regions() -> list[RegionRecord]:
+    return list(RegionRecord.select().order_by(RegionRecord.code))
+
+
+def audit(actor: str, action: str, target: str, remote_ip: str = "", details: dict | None = None) -> None:
+    AuditRecord.create(actor=actor, action=action, target=target, remote_ip=remote_ip or "",
+                       details=details or {})
+
+
+def audit_entries(target: str | None = None, actor: str | None = None, action: str | None = None,
+                  since: dt.datetime | None = None, limit: int = 100, offset: int = 0) -> tuple[list[dict], int]:
+    query = AuditRecord.select()
+    if target:
+        query = query.where(AuditRecord.target == target)
+    if actor:
+        query = query.where(AuditRecord.actor == actor)
+    if action:
+        query = query.where(AuditRecord.action == action)
+    if since:
+        query = query.where(AuditRecord.at >= since)
+    total = query.count()
+    rows = query.order_by(AuditRecord.id.desc()).limit(limit).offset(offset)
+    return [{"id": r.id, "at": r.at.isoformat() + "Z", "actor": r.actor, "action": r.action,
+             "target": r.target, "remote_ip": r.remote_ip, "details": r.details} for r in rows], total
+
+
+# --- catalogue ----------------------------------------------------------------------------------
+
+def catalogue_head(basic_code: str) -> CatalogueItemRecord | None:
+    return CatalogueItemRecord.get_or_none(CatalogueItemRecord.basic_code == basic_code)
+
+
+def catalogue_heads(basic_codes: list[str]) -> dict[str, CatalogueItemRecord]:
+    out = {}
+    for start in range(0, len(basic_codes), BATCH):
+        chunk = basic_codes[start:start + BATCH]
+        for head in CatalogueItemRecord.select().where(CatalogueItemRecord.basic_code.in_(chunk)):
+            out[head.basic_code] = head
+    return out
+
+
+def catalogue_documents(keys: list[tuple[str, int]]) -> dict[str, dict]:
+    """The documents of (basic_code, version) pairs, keyed by basic code."""
+    out = {}
+    by_version: dict[int, list[str]] = {}
+    for code, version in keys:
+        by_version.setdefault(version, []).append(code)
+    for version, codes_ in by_version.items():
+        for start in range(0, len(codes_), BATCH):
+            chunk = codes_[start:start + BATCH]
+            query = (CatalogueVersionRecord.select(CatalogueVersionRecord.basic_code, CatalogueVersionRecord.document)
+                     .where(CatalogueVersionRecord.basic_code.in_(chunk), CatalogueVersionRecord.version == version))
+            for row in query:
+                out[row.basic_code] = row.document
+    return out
+
+
+def catalogue_version(basic_code: str, version: int | None = None) -> CatalogueVersionRecord:
+    """A catalogue version (the latest when `version` is None). Raises NotFound."""
+    head = catalogue_head(basic_code)
+    if head is None:
+        raise NotFound(f"no catalogue item {basic_code}", code="catalogue_item_not_found",
+                       details={"basic_code": basic_code})
+    wanted = head.latest_version if version is None else version
+    record = CatalogueVersionRecord.get_or_none(
+        (CatalogueVersionRecord.basic_code == basic_code) & (CatalogueVersionRecord.version == wanted))
+    if record is None:
+        raise NotFound(f"catalogue item {basic_code} has no version {wanted}", code="version_not_found",
+                       details={"basic_code": basic_code, "version": wanted, "latest": head.latest_version})
+    return record
+
+
+def catalogue_versions(basic_code: str) -> list[CatalogueVersionRecord]:
+    query = (CatalogueVersionRecord
+             .select(CatalogueVersionRecord.version, CatalogueVersionRecord.author,
+                     CatalogueVersionRecord.created_at, CatalogueVersionRecord.message, CatalogueVersionRecord.patch)
+             .where(CatalogueVersionRecord.basic_code == basic_code).order_by(CatalogueVersionRecord.version))
+    return list(query)
+
+
+def insert_catalogue_versions(rows: list[dict]) -> None:
+    """Insert version rows and create or move their heads. Each row: basic_code, version, author,
+    message, document, patch, created_at."""
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start:start + BATCH]
+        CatalogueVersionRecord.insert_many(chunk).execute()
+        heads = [{"basic_code": r["basic_code"], "name": r["document"]["name"], "item_type": r["document"]["item_type"],
+                  "state": r["document"].get("state", "in_use"), "levels": ",".join(r["document"].get("levels", [])),
+                  "latest_version": r["version"], "updated_at": r["created_at"]} for r in chunk]
+        CatalogueItemRecord.insert_many(heads).on_conflict(
+            conflict_target=[CatalogueItemRecord.basic_code],
+            preserve=[CatalogueItemRecord.name, CatalogueItemRecord.item_type, CatalogueItemRecord.state,
+                      CatalogueItemRecord.levels, CatalogueItemRecord.latest_version,
+                      CatalogueItemRecord.updated_at]).execute()
+
+
+def list_catalogue(q: str | None = None, item_type: str | None = None, state: str | None = None,
+                   level: str | None = None, page: int = 1, size: int = 50) -> tuple[list[CatalogueItemRecord], int]:
+    query = CatalogueItemRecord.select()
+    if q:
+        query = query.where(CatalogueItemRecord.name.contains(q) | CatalogueItemRecord.basic_code.startswith(q))
+    if item_type:
+        query = query.where(CatalogueItemRecord.item_type == item_type)
+    if state:
+        query = query.where(CatalogueItemRecord.state == state)
+    if level:
+        query = query.where(CatalogueItemRecord.levels.contains(level))
+    total = query.count()
+    rows = list(query.order_by(CatalogueItemRecord.basic_code).paginate(page, size))
+    return rows, total
+
+
+# --- local items ----------------------------------------------------------------------------------
+
+def local_head(impl_code: str, for_update: bool = False) -> LocalItemRecord:
+    """The head of a local item. Raises NotFound. `for_update` locks the row on PostgreSQL."""
+    query = LocalItemRecord.select().where(LocalItemRecord.impl_code == impl_code)
+    if for_update and is_postgres():
+        query = query.for_update()
+    head = query.first()
+    if head is None:
+        raise NotFound(f"no local item {impl_code}", code="item_not_found", details={"impl_code": impl_code})
+    return head
+
+
+def local_version(impl_code: str, version: int) -> LocalVersionRecord:
+    record = LocalVersionRecord.get_or_none(
+        (LocalVersionRecord.impl_code == impl_code) & (LocalVersionRecord.version == version))
+    if record is None:
+        raise NotFound(f"item {impl_code} has no version {version}", code="version_not_found",
+                       details={"impl_code": impl_code, "version": version})
+    return record
+
+
+def local_versions(impl_code: str) -> list[LocalVersionRecord]:
+    query = (LocalVersionRecord
+             .select(LocalVersionRecord.version, LocalVersionRecord.author, LocalVersionRecord.created_at,
+                     LocalVersionRecord.message, LocalVersionRecord.based_on_catalogue_version,
+                     LocalVersionRecord.patch)
+             .where(LocalVersionRecord.impl_code == impl_code).order_by(LocalVersionRecord.version))
+    return list(query)
+
+
+def local_exists(basic_code: str, org: str, level: str) -> bool:
+    return LocalItemRecord.select().where(
+        (LocalItemRecord.basic_code == basic_code) & (LocalItemRecord.org == org)
+        & (LocalItemRecord.level == level)).exists()
+
+
+def insert_local_item(head: dict, version_row: dict) -> LocalItemRecord:
+    """Create a local item with its first version. Raises Conflict when the code exists."""
+    try:
+        with database.atomic():
+            record = LocalItemRecord.create(**head)
+            LocalVersionRecord.create(**version_row)
+    except pw.IntegrityError as exc:
+        raise Conflict(f"item {head['impl_code']} is already claimed", code="already_claimed",
+                       details={"impl_code": head["impl_code"]}) from exc
+    return record
+
+
+def append_local_version(head: LocalItemRecord, expected_version: int | None, version_row: dict,
+                         head_changes: dict) -> LocalItemRecord:
+    """Write version N+1 of a local item and move its head, inside the caller's transaction.
+    Raises Stale when `expected_version` is given and is not the latest."""
+    if expected_version is not None and head.latest_version != expected_version:
+        raise Stale(f"item {head.impl_code} is at version {head.latest_version}, not {expected_version}",
+                    details={"current_version": head.latest_version, "if_match": expected_version})
+    new_version = head.latest_version + 1
+    LocalVersionRecord.create(**dict(version_row, impl_code=head.impl_code, version=new_version))
+    changes = dict(head_changes, latest_version=new_version, updated_at=utcnow())
+    updated = (LocalItemRecord.update(**changes)
+               .where((LocalItemRecord.impl_code == head.impl_code)
+                      & (LocalItemRecord.latest_version == head.latest_version)).execute())
+    if updated != 1:  # another writer moved the head between our read and write
+        raise Stale(f"item {head.impl_code} changed while saving", details={"if_match": expected_version})
+    for key, value in changes.items():
+        setattr(head, key, value)
+    return head
+
+
+def update_local_head(impl_code: str, **changes) -> None:
+    changes["updated_at"] = utcnow()
+    LocalItemRecord.update(**changes).where(LocalItemRecord.impl_code == impl_code).execute()
+
+
+def list_local(org: str | None = None, region_prefix: str | None = None, status: str | None = None,
+               basic_code: str | None = None, outdated: bool = False, orgs_in: list[str] | None = None,
+               page: int = 1, size: int = 50) -> tuple[list[LocalItemRecord], int]:
+    query = LocalItemRecord.select()
+    if org:
+        query = query.where(LocalItemRecord.org == org)
+    if region_prefix:
+        query = query.where(LocalItemRecord.region_code.startswith(region_prefix))
+    if status:
+        query = query.where(LocalItemRecord.status == status)
+    if basic_code:
+        query = query.where(LocalItemRecord.basic_code == basic_code)
+    if outdated:
+        query = (query.join(CatalogueItemRecord, on=(LocalItemRecord.basic_code == CatalogueItemRecord.basic_code))
+                 .where(LocalItemRecord.based_on_catalogue_version < CatalogueItemRecord.latest_version))
+    total = query.count()
+    rows = list(query.order_by(LocalItemRecord.impl_code).paginate(page, size))
+    return rows, total

@@ -1,0 +1,95 @@
+"""make_app(settings): builds the database, key-value store, thread pool, services and routes."""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import importlib
+import logging
+
+import tornado.web
+
+from items.accounts import AccountService
+from items.catalogue import CatalogueService
+from items.local import LocalItemService
+from server import db as dbmod
+from server.base import NotFoundHandler, log_request
+from server.config import Settings
+from server.kv import make_kv
+
+logger = logging.getLogger(__name__)
+
+HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "stats", "admin"]
+
+
+class Context:
+    """Everything a handler needs, built once from settings and handed down (no I/O at import)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.db = dbmod.connect(settings.database_url, max_connections=settings.workers + 4)
+        self.kv = make_kv(settings.redis_url)
+        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=settings.workers,
+                                                              thread_name_prefix="usecase")
+        self.accounts = AccountService(self.kv, settings.token_ttl)
+        self.catalogue = CatalogueService()
+        self.items = LocalItemService()
+
+    async def run(self, fn, *args, **kwargs):
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(self._call, fn, *args, **kwargs))
+
+    def _call(self, fn, *args, **kwargs):
+        # Each pool thread keeps its own connection (peewee is per-thread); reopen when it was closed.
+        self.db.connect(reuse_if_open=True)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if not self.db.in_transaction() and hasattr(self.db, "_pool"):
+                self.db.close()  # hand a pooled PostgreSQL connection back
+
+    def health(self) -> dict:
+        """Whether the database and the key-value store answer."""
+        out = {"ok": True, "database": "ok", "kv": "ok"}
+        try:
+            self.db.execute_sql("SELECT 1")
+        except Exception as exc:  # noqa: BLE001 - health reports any failure
+            out.update(ok=False, database=type(exc).__name__)
+        try:
+            self.kv.ping()
+        except Exception as exc:  # noqa: BLE001
+            out.update(ok=False, kv=type(exc).__name__)
+        return out
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        if not self.db.is_closed():
+            self.db.close()
+        if hasattr(self.db, "close_all"):
+            self.db.close_all()
+
+
+def collect_routes() -> list:
+    """Routes of every handler module present, each ending in `routes = [...]`."""
+    routes = []
+    for name in HANDLER_MODULES:
+        try:
+            module = importlib.import_module(f"server.handlers.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"server.handlers.{name}":
+                continue
+            raise
+        routes += module.routes
+    return routes
+
+
+def make_app(settings: Settings | None = None, ctx: Context | None = None) -> tornado.web.Application:
+    """The Tornado application with its context at `app.settings["ctx"]`."""
+    settings = settings or Settings.from_env()
+    ctx = ctx or Context(settings)
+    app = tornado.web.Application(
+        collect_routes(), ctx=ctx, default_handler_class=NotFoundHandler, log_function=log_request,
+        debug=False, autoreload=False, compress_response=True,
+        max_body_size=settings.import_max_bytes)
+    app.ctx = ctx
+    return app

@@ -1,0 +1,130 @@
+"""Settings: the one place that reads GOVHALL_ environment variables (CONTRACT.md §1)."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com/"
+
+
+class Secret:
+    """A secret value that prints masked (in logs, reprs and tracebacks)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def mask_url(url: str | None) -> str | None:
+    """The URL with any password replaced by ***, for logs."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Typed configuration. Build with Settings.from_env() or directly in tests."""
+
+    database_url: str = "sqlite:///var/govhall.db"
+    redis_url: str | None = None  # None: the in-process stand-in
+    secret_key: Secret = Secret("")
+    wechat_appid: str = ""
+    wechat_secret: Secret = Secret("")
+    wechat_api_base: str = DEFAULT_WECHAT_API_BASE
+    wechat_timeout: float = 5.0
+    wechat_token: Secret = Secret("")  # server callback token
+    wechat_aes_key: Secret = Secret("")  # server callback EncodingAESKey
+    token_ttl: int = 8 * 3600
+    hall_token_ttl: int = 7 * 24 * 3600
+    workers: int = 8  # threads running use cases off the event loop
+    upload_dir: str = "var/uploads"
+    upload_max_bytes: int = 10 * 1024 * 1024
+    import_max_bytes: int = 64 * 1024 * 1024
+    rectification_workdays: int = 5
+    rank_min_items: int = 5
+    holiday_file: str | None = None
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+
+        def get(name: str, default=None):
+            value = env.get("GOVHALL_" + name)
+            return default if value in (None, "") else value
+
+        secret_key = get("SECRET_KEY")
+        if not secret_key:
+            # The embedded default keeps a generated key beside its database so tokens and
+            # encrypted ID numbers survive restarts; production sets GOVHALL_SECRET_KEY.
+            secret_key = _embedded_secret(Path(get("VAR_DIR", "var")))
+        return cls(
+            database_url=get("DATABASE_URL", cls.database_url),
+            redis_url=get("REDIS_URL"),
+            secret_key=Secret(secret_key),
+            wechat_appid=get("WECHAT_APPID", ""),
+            wechat_secret=Secret(get("WECHAT_SECRET", "")),
+            wechat_api_base=get("WECHAT_API_BASE", DEFAULT_WECHAT_API_BASE),
+            wechat_timeout=float(get("WECHAT_TIMEOUT", cls.wechat_timeout)),
+            wechat_token=Secret(get("WECHAT_TOKEN", "")),
+            wechat_aes_key=Secret(get("WECHAT_AES_KEY", "")),
+            token_ttl=int(get("TOKEN_TTL", cls.token_ttl)),
+            hall_token_ttl=int(get("HALL_TOKEN_TTL", cls.hall_token_ttl)),
+            workers=int(get("WORKERS", cls.workers)),
+            upload_dir=get("UPLOAD_DIR", cls.upload_dir),
+            upload_max_bytes=int(get("UPLOAD_MAX_BYTES", cls.upload_max_bytes)),
+            import_max_bytes=int(get("IMPORT_MAX_BYTES", cls.import_max_bytes)),
+            rectification_workdays=int(get("RECTIFICATION_WORKDAYS", cls.rectification_workdays)),
+            rank_min_items=int(get("RANK_MIN_ITEMS", cls.rank_min_items)),
+            holiday_file=get("HOLIDAY_FILE"),
+            debug=get("DEBUG", "0") in ("1", "true", "yes"),
+        )
+
+    def describe(self) -> dict:
+        """Settings for logs and `govhall config`: secrets masked, URL passwords hidden."""
+        out = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, Secret):
+                value = repr(value)
+            elif field.name in ("database_url", "redis_url"):
+                value = mask_url(value)
+            out[field.name] = value
+        return out
+
+
+def _embedded_secret(var_dir: Path) -> str:
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

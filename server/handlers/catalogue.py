@@ -1,0 +1,100 @@
+"""Catalogue admins: revise and import the province catalogue; everyone signed in reads it."""
+from __future__ import annotations
+
+from items import importer
+from items.errors import Malformed
+from server.base import BaseHandler
+
+IMPORT_TYPES = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
+
+
+class CatalogueListHandler(BaseHandler):
+    async def get(self) -> None:
+        await self.authenticate()
+        page, size = self.page_args()
+        result = await self.run(self.ctx.catalogue.list, self.get_query_argument("q", None),
+                                self.get_query_argument("item_type", None), self.get_query_argument("state", None),
+                                self.get_query_argument("level", None), page, size)
+        self.send(result)
+
+
+class CatalogueItemHandler(BaseHandler):
+    async def get(self, basic_code: str) -> None:
+        await self.authenticate()
+        result = await self.run(self.ctx.catalogue.get, basic_code, self.int_arg("version"))
+        self.set_header("ETag", f'"{result["version"]}"')
+        self.send(result)
+
+    async def put(self, basic_code: str) -> None:
+        actor = await self.authenticate("province_admin")
+        body = self.json_body()
+        message = self.get_query_argument("message", "")
+        if isinstance(body, dict) and "document" in body and isinstance(body["document"], dict):
+            message, body = body.get("message", message), body["document"]
+        result = await self.run(self.ctx.catalogue.put, basic_code, body, actor, message, self.remote_ip)
+        self.send(result, 201 if result["version"] == 1 and result["changed"] else 200)
+
+
+class CatalogueVersionsHandler(BaseHandler):
+    async def get(self, basic_code: str) -> None:
+        await self.authenticate()
+        self.send(await self.run(self.ctx.catalogue.versions, basic_code))
+
+
+class CatalogueDiffHandler(BaseHandler):
+    async def get(self, basic_code: str) -> None:
+        await self.authenticate()
+        from_v, to_v = self.int_arg("from"), self.int_arg("to")
+        if from_v is None or to_v is None:
+            raise Malformed("give both from and to", code="bad_parameter", details={"parameter": "from,to"})
+        self.send(await self.run(self.ctx.catalogue.diff, basic_code, from_v, to_v))
+
+
+class CatalogueImportHandler(BaseHandler):
+    async def post(self) -> None:
+        actor = await self.authenticate("province_admin")
+        data, filename = self._upload()
+        dry_run = self.get_query_argument("dry_run", "0") in ("1", "true", "yes")
+        report = await self.run(self.ctx.catalogue.import_file, data, filename, actor, dry_run,
+                                self.get_query_argument("message", ""), self.remote_ip)
+        status = 422 if report["errors"] else 200 if dry_run else 201
+        if report["errors"]:
+            self.send_error_body(422, "import_rows_invalid",
+                                 f"{len(report['errors'])} rows are not valid; nothing was written", report)
+            return
+        self.send(report, status)
+
+    def _upload(self) -> tuple[bytes, str]:
+        files = self.request.files.get("file") or next(iter(self.request.files.values()), None)
+        if files:
+            return files[0]["body"], files[0]["filename"] or "upload"
+        ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        by_type = {"application/json": "upload.json", "text/csv": "upload.csv",
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "upload.xlsx"}
+        filename = self.get_query_argument("filename", None) or by_type.get(ctype)
+        if filename is None:
+            from items.errors import UnsupportedType
+            raise UnsupportedType("send a .json, .csv or .xlsx file (multipart field 'file' or a typed body)",
+                                  code="unsupported_import_format", details={"content_type": ctype})
+        if not self.request.body:
+            raise Malformed("the file is empty", code="empty_file")
+        return self.request.body, filename
+
+
+class CatalogueTemplateHandler(BaseHandler):
+    async def get(self, fmt: str) -> None:
+        data = importer.write_template(fmt)
+        self.set_header("Content-Type", "text/csv; charset=utf-8" if fmt == "csv" else
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        self.set_header("Content-Disposition", f'attachment; filename="catalogue-template.{fmt}"')
+        self.finish(data)
+
+
+routes = [
+    (r"/api/v1/catalogue/items", CatalogueListHandler),
+    (r"/api/v1/catalogue/items/([^/]+)", CatalogueItemHandler),
+    (r"/api/v1/catalogue/items/([^/]+)/versions", CatalogueVersionsHandler),
+    (r"/api/v1/catalogue/items/([^/]+)/diff", CatalogueDiffHandler),
+    (r"/api/v1/catalogue/imports", CatalogueImportHandler),
+    (r"/api/v1/catalogue/template\.(csv|xlsx)", CatalogueTemplateHandler),
+]

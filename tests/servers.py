@@ -1,0 +1,122 @@
+"""Real PostgreSQL and Redis servers for tests: given by environment, or started here when installed."""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_port(port: int, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+class RedisServer:
+    """A throwaway redis-server on a free port, or None when redis-server is not installed."""
+
+    def __init__(self):
+        self.binary = shutil.which("redis-server")
+        self.proc = None
+        self.dir = None
+        self.url = None
+
+    def start(self) -> str | None:
+        if not self.binary:
+            return None
+        self.dir = tempfile.mkdtemp(prefix="govhall-redis-")
+        port = free_port()
+        self.proc = subprocess.Popen([self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", self.dir],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_port(port)
+        self.url = f"redis://127.0.0.1:{port}/0"
+        return self.url
+
+    def stop(self) -> None:
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _pg_bin(name: str) -> str | None:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found[-1] if found else shutil.which(name)
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster (run as the postgres user when we are root), or None if absent."""
+
+    def __init__(self):
+        self.initdb = _pg_bin("initdb")
+        self.pg_ctl = _pg_bin("pg_ctl")
+        self.dir = None
+        self.url = None
+        self.as_user: list[str] = []
+
+    def start(self) -> str | None:
+        if not (self.initdb and self.pg_ctl):
+            return None
+        self.dir = tempfile.mkdtemp(prefix="govhall-pg-")
+        os.chmod(self.dir, 0o777)
+        data = os.path.join(self.dir, "data")
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            shutil.chown(self.dir, "postgres", "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        port = free_port()
+        subprocess.run(self.as_user + [self.initdb, "-D", data, "-U", "postgres", "--auth=trust",
+                                       "-E", "UTF8", "--locale=C.UTF-8"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(self.as_user + [self.pg_ctl, "-D", data, "-l", os.path.join(self.dir, "log"), "-w",
+                                       "-o", f"-p {port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                                             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                                             "-c max_connections=200", "start"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        return self.url
+
+    def stop(self) -> None:
+        if self.dir and self.pg_ctl:
+            subprocess.run(self.as_user + [self.pg_ctl, "-D", os.path.join(self.dir, "data"), "-m", "immediate",
+                                           "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def create_database(admin_url: str) -> str:
+    """A fresh, empty database on the server of `admin_url`; returns its URL."""
+    import psycopg2
+    name = "t_" + uuid.uuid4().hex[:12]
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+    conn.close()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    import psycopg2
+    name = url.rsplit("/", 1)[1]
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
