@@ -30,6 +30,13 @@ def external() -> Path:
 
 # --- real servers ------------------------------------------------------------------------------------
 
+def skip_or_fail(reason: str):
+    """Skip with the reason; in CI (GOVHALL_TEST_REQUIRE_SERVERS=1) a missing server is a failure."""
+    if os.environ.get("GOVHALL_TEST_REQUIRE_SERVERS") == "1":
+        pytest.fail(reason + " (GOVHALL_TEST_REQUIRE_SERVERS=1: no skipping)")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_url():
     """A PostgreSQL server: GOVHALL_TEST_POSTGRES_URL, or one started here; skipped when not installed."""
@@ -42,9 +49,9 @@ def postgres_admin_url():
         url = server.start()
     except Exception as exc:  # noqa: BLE001 - the reason goes into the skip
         server.stop()
-        pytest.skip(f"PostgreSQL is installed but did not start: {exc}")
+        skip_or_fail(f"PostgreSQL is installed but did not start: {exc}")
     if url is None:
-        pytest.skip("PostgreSQL is not installed here (initdb/pg_ctl not found); .ci/run installs it")
+        skip_or_fail("PostgreSQL is not installed here (initdb/pg_ctl not found); .ci/run installs it")
     yield url
     server.stop()
 
@@ -59,7 +66,7 @@ def redis_server_url():
     server = RedisServer()
     url = server.start()
     if url is None:
-        pytest.skip("redis-server is not installed here; .ci/run installs it")
+        skip_or_fail("redis-server is not installed here; .ci/run installs it")
     yield url
     server.stop()
 

@@ -1,0 +1,53 @@
+"""Dependencies point one way (STYLE.md): server → items, guides, wechat; guides → items; domain stays pure."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+INFRASTRUCTURE = {"tornado", "peewee", "playhouse", "redis", "fakeredis", "wechatpy", "psycopg2"}
+# The one module per package allowed to touch storage (and the libraries a module exists to wrap).
+STORAGE = {"items/records.py", "items/store.py", "guides/search_index.py", "wechat/records.py", "wechat/store.py"}
+WRAPPERS = {"wechat/gateway.py": {"wechatpy", "redis"}, "wechat/callback.py": {"wechatpy"}}
+FORBIDDEN_PACKAGES = {"items": {"server", "guides", "wechat"}, "guides": {"server", "wechat"}, "wechat": {"server"}}
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def domain_modules():
+    for package in ("items", "guides", "wechat"):
+        for path in sorted((REPO / package).glob("*.py")):
+            yield path.relative_to(REPO).as_posix(), path
+
+
+@pytest.mark.parametrize("name,path", list(domain_modules()), ids=lambda v: v if isinstance(v, str) else "")
+def test_domain_module_keeps_its_layer(name, path):
+    roots = imported_roots(path)
+    package = name.split("/")[0]
+    assert not roots & FORBIDDEN_PACKAGES[package], f"{name} imports {roots & FORBIDDEN_PACKAGES[package]}"
+    if name in STORAGE:
+        return
+    allowed = WRAPPERS.get(name, set())
+    assert not (roots & INFRASTRUCTURE) - allowed, f"{name} imports {(roots & INFRASTRUCTURE) - allowed}"
+
+
+def test_only_patches_module_imports_jsonpatch():
+    users = [name for name, path in domain_modules() if imported_roots(path) & {"jsonpatch", "jsonpointer"}]
+    users += [p.relative_to(REPO).as_posix() for p in (REPO / "server").rglob("*.py")
+              if imported_roots(p) & {"jsonpatch", "jsonpointer"}]
+    assert users == ["items/patches.py"]
+
+
+def test_no_catch_all_modules():
+    names = {p.name for pkg in ("server", "items", "guides", "wechat", "scripts") for p in (REPO / pkg).rglob("*.py")}
+    assert not names & {"utils.py", "helpers.py", "common.py"}
