@@ -1,0 +1,416 @@
+"""Citizen search text analysis: normalisation, n-gram and pinyin terms, query analysis, highlights, badges."""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pypinyin import Style, lazy_pinyin
+
+from guides import synonyms
+from items.errors import Invalid
+
+MAX_QUERY_CHARS = 64
+MAX_PAGE_SIZE = 100
+PINYIN_CAP = 32  # pinyin terms keep this many letters: enough for any name a citizen types out
+PINYIN_MARK = "p"  # pinyin terms are "p" + letters: never equal to a 1–2 character n-gram term
+HEX_MARK = "x"
+SNIPPET_CHARS = 16
+
+# Ranking tiers: name match above alias match above guide-text match (ordering within a tier is SQL's).
+TIER_NAME, TIER_ALIAS, TIER_TEXT = 0, 1, 2
+
+SERVICE_OBJECTS = frozenset({"person", "enterprise", "institution", "social_org", "government", "other"})
+
+# Stable codes first, labels for the hall: CONTRACT §3 `badges`.
+BADGE_LABELS = {"instant": "即办", "zero_visit": "零跑动", "full_online": "全程网办", "cross_province": "跨省通办"}
+
+_BASIC_CODE = re.compile(r"\d{12}")
+_IMPL_CODE = re.compile(r"[0-9a-z]{18}\d{13}")
+_PINYIN_QUERY = re.compile(r"[a-z]{2,}")
+_REGION_CODE = re.compile(r"\d{6}|\d{12}")
+
+
+def invalid(code: str, path: str, rule: str, message: str) -> Invalid:
+    """Return the Invalid (422) for one search parameter, in the details shape of items/errors.py."""
+    return Invalid(message, code=code, details={"errors": [{"path": path, "rule": rule, "message": message}]})
+
+
+# ---- normalisation -------------------------------------------------------------------------------
+
+def _fold(char: str) -> str:
+    if char.isspace():
+        return ""
+    return unicodedata.normalize("NFKC", char).casefold().replace(" ", "")
+
+
+def normalize(text: str) -> str:
+    """Return `text` as both index and queries see it: per-character NFKC, case-folded, no whitespace.
+
+    Per character (not per string) so a substring of a raw name always normalises to a substring of the
+    normalised name: （ and ( or ８ and 8 match each other.
+    """
+    return "".join(_fold(c) for c in text)
+
+
+def normalize_mapped(text: str) -> tuple[str, list[int]]:
+    """Return normalize(text) and, for each of its characters, the index of the raw character it came from."""
+    out: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        folded = _fold(char)
+        out.append(folded)
+        origin.extend([index] * len(folded))
+    return "".join(out), origin
+
+
+# ---- index terms ---------------------------------------------------------------------------------
+
+def _plain(char: str) -> bool:
+    # Characters every tokenizer keeps as word characters: ASCII alnum and the CJK block of Unicode 6.1
+    # (SQLite's unicode61 tables); everything else is spelled in hex so punctuation is searchable too.
+    return "a" <= char <= "z" or "0" <= char <= "9" or "\u4e00" <= char <= "\u9fcc"
+
+
+def term(gram: str) -> str:
+    """Return the index term for a 1- or 2-character normalised string."""
+    if all(_plain(c) for c in gram):
+        return gram
+    return HEX_MARK + "".join(f"{ord(c):06x}" for c in gram)
+
+
+def bigram_terms(segment: str) -> list[str]:
+    """Return the distinct terms of the overlapping character bigrams of a normalised segment."""
+    return list(dict.fromkeys(term(segment[i:i + 2]) for i in range(len(segment) - 1)))
+
+
+def unigram_terms(segment: str) -> list[str]:
+    return list(dict.fromkeys(term(c) for c in segment))
+
+
+def syllables(norm: str) -> list[str | None]:
+    """Return one pinyin syllable per character of a normalised string (None for punctuation).
+
+    Han runs go to pypinyin whole, so its phrase table picks the reading (重庆 → chong qing);
+    ASCII letters and digits stand for themselves.
+    """
+    out: list[str | None] = []
+    for run in re.findall(r"[\u3400-\u9fff]+|[^\u3400-\u9fff]+", norm):
+        if "\u3400" <= run[0] <= "\u9fff":
+            readings = lazy_pinyin(run, style=Style.NORMAL)
+            if len(readings) != len(run):
+                readings = [lazy_pinyin(c, style=Style.NORMAL)[0] for c in run]
+            out.extend(r if r.isascii() and r.isalpha() else None for r in readings)
+        else:
+            out.extend(c if c.isascii() and c.isalnum() else None for c in run)
+    return out
+
+
+def pinyin_strings(text: str) -> tuple[str, str]:
+    """Return the full pinyin and the initials of `text`: 身份证 → ("shenfenzheng", "sfz")."""
+    parts = [s for s in syllables(normalize(text)) if s]
+    return "".join(parts), "".join(s[0] for s in parts)
+
+
+def pinyin_terms(text: str) -> list[str]:
+    """Return the pinyin terms of `text`: full pinyin and initials from every syllable to the end.
+
+    A query then matches as a term prefix, i.e. as a substring starting on a syllable (sfz, shenfen).
+    """
+    parts = [s for s in syllables(normalize(text)) if s]
+    out: dict[str, None] = {}
+    for i in range(len(parts)):
+        out[PINYIN_MARK + "".join(parts[i:])[:PINYIN_CAP]] = None
+        out[PINYIN_MARK + "".join(s[0] for s in parts[i:])[:PINYIN_CAP]] = None
+    return list(out)
+
+
+@dataclass(frozen=True)
+class FieldTerms:
+    """Space-separated index terms per ranked field."""
+    name: str
+    alias: str
+    body: str
+
+
+def field_terms(name: str, aliases: Sequence[str], body: str) -> FieldTerms:
+    """Return the index terms of one entry; `body` is the normalised guide text, segments split by newline.
+
+    Names and aliases get unigrams (single-character queries), bigrams and pinyin; the body bigrams.
+    Deterministic: the same stored fields always give the same terms (contentless FTS deletes need it).
+    """
+    def short(text: str) -> list[str]:
+        norm = normalize(text)
+        return unigram_terms(norm) + bigram_terms(norm) + pinyin_terms(text)
+
+    alias_terms: dict[str, None] = {}
+    for alias in aliases:
+        alias_terms.update(dict.fromkeys(short(alias)))
+    body_terms: dict[str, None] = {}
+    for segment in body.split("\n"):
+        body_terms.update(dict.fromkeys(bigram_terms(segment)))
+    return FieldTerms(" ".join(dict.fromkeys(short(name))), " ".join(alias_terms), " ".join(body_terms))
+
+
+# ---- the indexed entry ---------------------------------------------------------------------------
+
+def _texts(entries, *keys: str) -> list[str]:
+    out = []
+    for entry in entries or ():
+        if isinstance(entry, Mapping):
+            out.extend(str(entry[k]) for k in keys if isinstance(entry.get(k), str) and entry[k].strip())
+    return out
+
+
+def guide_body(doc: Mapping) -> str:
+    """Return the normalised searchable guide text: org name, conditions, material names, FAQ, one per line."""
+    org = doc.get("org") or {}
+    raw = [org.get("name") or ""] + _texts(doc.get("conditions"), "text") + _texts(doc.get("materials"), "name")
+    raw += _texts(doc.get("faq"), "question", "answer")
+    return "\n".join(n for n in (normalize(t) for t in raw) if n)
+
+
+def badges(doc: Mapping) -> list[dict]:
+    """Return the hall badges of a local item document as [{code, label}] in a fixed order."""
+    visits = doc.get("visits")
+    earned = {
+        "instant": doc.get("handling_type") == "instant",
+        "zero_visit": isinstance(visits, int) and not isinstance(visits, bool) and visits == 0,
+        "full_online": doc.get("online_depth") == 4,  # IV 全程网办: DOMAIN.md §1
+        "cross_province": doc.get("scope") in ("cross_province", "nationwide"),
+    }
+    return [{"code": code, "label": label} for code, label in BADGE_LABELS.items() if earned[code]]
+
+
+def _required_text(doc: Mapping, path: str, max_length: int) -> str:
+    value = doc
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, Mapping) else None
+    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+        raise invalid("search_entry_invalid", path, "required_text",
+                      f"{path} is a non-empty text of at most {max_length} characters")
+    return value.strip()
+
+
+def entry_fields(impl_code: str, doc: Mapping) -> dict:
+    """Return the stored fields of the search entry of a published local item document.
+
+    Raises Invalid search_entry_invalid naming the first missing or malformed field.
+    """
+    impl_code = _required_text({"impl_code": impl_code}, "impl_code", 31)
+    name = _required_text(doc, "name", 300)
+    region = _required_text(doc, "region_code", 12)
+    if not _REGION_CODE.fullmatch(region):
+        raise invalid("search_entry_invalid", "region_code", "gb_t_2260", "region_code is 6 or 12 digits")
+    aliases = [a.strip() for a in doc.get("aliases") or () if isinstance(a, str) and normalize(a)]
+    objects = [o for o in doc.get("service_objects") or () if o in SERVICE_OBJECTS]
+    full, initials = pinyin_strings(name)
+    return {
+        "impl_code": impl_code,
+        "basic_code": str(doc.get("basic_code") or impl_code[-12:])[:12],
+        "region_code": region,
+        "org_credit_code": _required_text(doc, "org.credit_code", 18),
+        "org_name": _required_text(doc, "org.name", 200),
+        "name": name,
+        "name_norm": normalize(name),
+        "name_len": len(normalize(name)),
+        "name_pinyin": full,
+        "name_initials": initials,
+        "aliases": aliases,
+        # a leading newline per alias lets one substring test find "alias starts with the query"
+        "alias_norm": "".join("\n" + normalize(a) for a in aliases),
+        "body": guide_body(doc),
+        "service_objects": "," + ",".join(objects) + "," if objects else "",
+        "badges": badges(doc),
+    }
+
+
+def tsvector_literal(terms: FieldTerms) -> str:
+    """Return the PostgreSQL tsvector literal of an entry's terms, weighted A name, B alias, C guide text.
+
+    Built as a literal (not to_tsvector) so every term is kept verbatim: no parser, no stemming.
+    """
+    positions: dict[str, list[str]] = {}
+    for position, (weight, text) in enumerate((("A", terms.name), ("B", terms.alias), ("C", terms.body)), 1):
+        for item in text.split():
+            positions.setdefault(item, []).append(f"{position}{weight}")
+    return " ".join(f"'{item}':{','.join(p)}" for item, p in positions.items())
+
+
+# ---- queries -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Query:
+    """An analysed query: the literal first in `forms`, then colloquial-stripped and synonym forms."""
+    text: str
+    forms: tuple[str, ...]
+    pinyin: str | None = None
+    code: str | None = None
+
+
+def analyze(q: str | None, synonym_table: Mapping[str, Sequence[str]]) -> Query:
+    """Return the analysed query. A single character searches names and aliases only (its unigram).
+
+    Raises Invalid query_required (nothing left after normalisation) or query_too_long.
+    """
+    text = normalize(q or "")
+    if not text:
+        raise invalid("query_required", "q", "required", "a search needs a query")
+    if len(text) > MAX_QUERY_CHARS:
+        raise invalid("query_too_long", "q", f"max_length:{MAX_QUERY_CHARS}",
+                      f"a query has at most {MAX_QUERY_CHARS} characters")
+    if _BASIC_CODE.fullmatch(text) or _IMPL_CODE.fullmatch(text):
+        return Query(text, (text,), code=text.upper())
+    table = {normalize(k): [normalize(v) for v in vs] for k, vs in synonym_table.items() if normalize(k)}
+    forms = tuple(f for f in synonyms.query_forms(text, table) if f)
+    pinyin = text[:PINYIN_CAP] if _PINYIN_QUERY.fullmatch(text) else None
+    return Query(text, forms, pinyin=pinyin)
+
+
+def form_terms(form: str) -> tuple[list[str], bool]:
+    """Return the terms that must all be present for `form`, and whether they are unigrams (names only)."""
+    if len(form) == 1:
+        return [term(form)], True
+    return bigram_terms(form), False
+
+
+def fts5_match(query: Query) -> str:
+    """Return the SQLite FTS5 MATCH expression of every candidate (to be verified by substring)."""
+    groups = []
+    for form in query.forms:
+        terms, short = form_terms(form)
+        group = "(" + " AND ".join(f'"{t}"' for t in terms) + ")"
+        groups.append("({name alias} : " + group + ")" if short else group)
+    if query.pinyin:
+        groups.append(fts5_pinyin(query, ("name", "alias")))
+    return " OR ".join(groups)
+
+
+def fts5_pinyin(query: Query, columns: Sequence[str]) -> str:
+    return "({" + " ".join(columns) + '} : "' + PINYIN_MARK + (query.pinyin or "") + '"*)'
+
+
+def tsquery(query: Query) -> str:
+    """Return the PostgreSQL tsquery text of every candidate; weights A name, B alias, C guide text."""
+    groups = []
+    for form in query.forms:
+        terms, short = form_terms(form)
+        weight = ":AB" if short else ""
+        groups.append("(" + " & ".join(f"'{t}'{weight}" for t in terms) + ")")
+    if query.pinyin:
+        groups.append(tsquery_pinyin(query, "AB"))
+    return " | ".join(groups)
+
+
+def tsquery_pinyin(query: Query, weights: str) -> str:
+    return f"'{PINYIN_MARK}{query.pinyin}':*{weights}"
+
+
+# ---- filters -------------------------------------------------------------------------------------
+
+def region_prefix(code: str) -> str:
+    """Return the code prefix a region filter keeps: province xx0000 → xx, city xxxx00 → xxxx, county all 6.
+
+    12-digit codes drop an empty village then township part first. Raises Invalid invalid_region.
+    """
+    if not isinstance(code, str) or not _REGION_CODE.fullmatch(code):
+        raise invalid("invalid_region", "region", "gb_t_2260", "region is a 6- or 12-digit GB/T 2260 code")
+    if len(code) == 12:
+        if code[9:] != "000":
+            return code
+        if code[6:9] != "000":
+            return code[:9]
+        code = code[:6]
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def check_page(page, size) -> tuple[int, int]:
+    """Return (page, size) as ints; raises Invalid invalid_page / invalid_size."""
+    try:
+        page, size = int(page), int(size)
+    except (TypeError, ValueError):
+        raise invalid("invalid_page", "page", "integer", "page and size are integers") from None
+    if page < 1:
+        raise invalid("invalid_page", "page", "min:1", "page starts at 1")
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise invalid("invalid_size", "size", f"range:1..{MAX_PAGE_SIZE}", f"size is 1..{MAX_PAGE_SIZE}")
+    return page, size
+
+
+def check_service_object(value: str) -> str:
+    if value not in SERVICE_OBJECTS:
+        raise invalid("invalid_service_object", "service_object", "enum",
+                      "service_object is one of " + ", ".join(sorted(SERVICE_OBJECTS)))
+    return value
+
+
+# ---- highlights ----------------------------------------------------------------------------------
+
+def _mark(raw: str, start: int, end: int) -> str:
+    return html.escape(raw[:start]) + "<em>" + html.escape(raw[start:end]) + "</em>" + html.escape(raw[end:])
+
+
+def _best_span(norm: str, forms: Sequence[str]) -> tuple[int, int] | None:
+    best = None
+    for form in forms:
+        at = norm.find(form)
+        if at >= 0 and (best is None or (at, -len(form)) < (best[0], best[0] - best[1])):
+            best = (at, at + len(form))
+    return best
+
+
+def highlight(raw: str, forms: Sequence[str]) -> str | None:
+    """Return `raw` HTML-escaped with its earliest (then longest) match of any form in <em>, or None."""
+    norm, origin = normalize_mapped(raw)
+    span = _best_span(norm, forms)
+    if span is None:
+        return None
+    return _mark(raw, origin[span[0]], origin[span[1] - 1] + 1)
+
+
+def pinyin_highlight(raw: str, letters: str) -> str | None:
+    """Return `raw` with the characters whose pinyin (full or initials) spells `letters` in <em>, or None."""
+    norm, origin = normalize_mapped(raw)
+    sylls = [(i, s) for i, s in enumerate(syllables(norm)) if s]
+    for k in range(len(sylls)):
+        for part in (lambda s: s, lambda s: s[0]):
+            spelled, end = "", k
+            while end < len(sylls) and len(spelled) < len(letters):
+                spelled += part(sylls[end][1])
+                end += 1
+            if spelled.startswith(letters):
+                return _mark(raw, origin[sylls[k][0]], origin[sylls[end - 1][0]] + 1)
+    return None
+
+
+def snippet(body: str, forms: Sequence[str]) -> str | None:
+    """Return the guide-text line around the match, at most SNIPPET_CHARS either side, marked and escaped."""
+    for line in body.split("\n"):
+        span = _best_span(line, forms)
+        if span is None:
+            continue
+        start, end = max(0, span[0] - SNIPPET_CHARS), min(len(line), span[1] + SNIPPET_CHARS)
+        text = _mark(line[start:end], span[0] - start, span[1] - start)
+        return ("…" if start else "") + text + ("…" if end < len(line) else "")
+    return None
+
+
+def result_highlight(tier: int, name: str, aliases: Sequence[str], body: str | None, query: Query) -> str:
+    """Return the highlight of one hit: its name, else the matching alias, else a guide-text snippet."""
+    found = highlight(name, query.forms)
+    if found is None and query.pinyin:
+        found = pinyin_highlight(name, query.pinyin)
+    if found is None and tier >= TIER_ALIAS:
+        for alias in aliases:
+            found = highlight(alias, query.forms) or (query.pinyin and pinyin_highlight(alias, query.pinyin))
+            if found:
+                break
+    if found is None and tier >= TIER_TEXT and body:
+        found = snippet(body, query.forms)
+    return found or html.escape(name)

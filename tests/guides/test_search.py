@@ -1,0 +1,234 @@
+"""Search text analysis without a database: normalisation, terms, queries, synonyms, highlights, badges."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from guides import search, synonyms
+from items.errors import Invalid
+
+CJK_AND_PUNCT = "身份证居民办理申请（）()、，,<>&\"'８8abCT 　·"
+TERM_CHARS = re.compile(r"[a-z0-9\u4e00-\u9fcc]+")
+
+
+@given(st.text(alphabet=st.characters(), max_size=40), st.data())
+def test_a_substring_of_a_text_normalises_to_a_substring_of_the_normalised_text(text, data):
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert search.normalize(text[start:end]) in search.normalize(text)
+
+
+def test_normalisation_folds_width_case_and_drops_whitespace():
+    assert search.normalize("居民 身份证（ＣＴ）８") == "居民身份证(ct)8"
+
+
+@given(st.text(alphabet=st.characters(), max_size=40))
+def test_normalised_characters_point_back_to_their_raw_characters(text):
+    norm, origin = search.normalize_mapped(text)
+    assert norm == search.normalize(text)
+    assert len(origin) == len(norm)
+    assert origin == sorted(origin)
+    assert all(search.normalize(text[i]).find(c) >= 0 for c, i in zip(norm, origin))
+
+
+@given(st.text(alphabet=st.characters(), min_size=1, max_size=30))
+def test_every_term_is_one_word_to_any_tokenizer(text):
+    norm = search.normalize(text)
+    for t in search.bigram_terms(norm) + search.unigram_terms(norm) + search.pinyin_terms(text):
+        assert TERM_CHARS.fullmatch(t), t
+
+
+def test_punctuation_bigrams_are_spelled_in_hex_and_chinese_bigrams_stay_plain():
+    assert search.bigram_terms("身份证") == ["身份", "份证"]
+    assert search.bigram_terms("(新") == ["x00002800" + "65b0"]
+
+
+def test_pinyin_gives_full_spelling_and_initials_from_every_syllable():
+    assert search.pinyin_strings("居民身份证") == ("juminshenfenzheng", "jmsfz")
+    terms = search.pinyin_terms("居民身份证")
+    assert {"pjuminshenfenzheng", "pjmsfz", "pshenfenzheng", "psfz", "pzheng", "pz"} <= set(terms)
+
+
+def test_pinyin_keeps_ascii_letters_and_digits_and_skips_punctuation():
+    assert search.pinyin_strings("（CT）检查８") == ("ctjiancha8", "ctjc8")
+
+
+@pytest.mark.parametrize("query, stripped", [
+    ("办身份证", "身份证"), ("护照怎么办", "护照"), ("怎么办理护照", "护照"), ("申请低保", "低保"),
+    ("我要办理结婚证", "结婚证"), ("低保申请需要什么材料", "低保"), ("办证", "办证"), ("办理", "办理"),
+    ("居民身份证", "居民身份证"),
+])
+def test_colloquial_verbs_are_stripped_but_never_below_two_characters(query, stripped):
+    assert synonyms.strip_colloquial(query) == stripped
+
+
+def test_query_forms_keep_the_literal_first_then_stripped_and_synonyms():
+    forms = synonyms.query_forms("办驾照", synonyms.DEFAULT_SYNONYMS)
+    assert forms[0] == "办驾照"
+    assert {"驾照", "驾驶证", "机动车驾驶证"} <= set(forms)
+
+
+def test_an_expansion_already_in_the_query_is_not_applied_again():
+    assert synonyms.expand("居民身份证", {"身份证": ["居民身份证"]}) == ["居民身份证"]
+
+
+def test_default_synonyms_are_about_thirty_believable_pairs():
+    table = synonyms.DEFAULT_SYNONYMS
+    assert len(table) >= 30
+    assert table["驾照"][0] == "驾驶证" and table["低保"] == ["最低生活保障"]
+    for t, expansions in table.items():
+        assert synonyms.check_synonym(t, expansions) == (t, expansions)
+
+
+@pytest.mark.parametrize("term, expansions, path", [
+    ("", ["a"], "term"), ("驾", ["驾驶证"], "term"), ("驾照", [], "expansions"), ("驾照", ["驾照"], "expansions"),
+    ("驾照", "驾驶证", "expansions"), ("驾照", ["驾" * 33], "expansions"),
+])
+def test_a_malformed_synonym_is_rejected_naming_the_field(term, expansions, path):
+    with pytest.raises(Invalid) as caught:
+        synonyms.check_synonym(term, expansions)
+    assert caught.value.code == "synonym_invalid"
+    assert caught.value.details["errors"][0]["path"] == path
+
+
+def test_an_empty_query_is_rejected_as_required():
+    with pytest.raises(Invalid) as caught:
+        search.analyze("  \u3000 ", {})
+    assert caught.value.code == "query_required"
+
+
+def test_an_overlong_query_is_rejected():
+    with pytest.raises(Invalid) as caught:
+        search.analyze("证" * 65, {})
+    assert caught.value.code == "query_too_long"
+
+
+def test_a_code_query_is_looked_up_as_a_code_not_as_pinyin():
+    q = search.analyze("11410402mb1234567x4000104002000", {})
+    assert q.code == "11410402MB1234567X4000104002000" and q.pinyin is None
+    assert search.analyze("000104002000", {}).code == "000104002000"
+
+
+def test_ascii_letters_are_searched_as_text_and_as_pinyin():
+    q = search.analyze("SFZ", {})
+    assert q.forms == ("sfz",) and q.pinyin == "sfz"
+    assert '"psfz"*' in search.fts5_match(q) and "'psfz':*AB" in search.tsquery(q)
+
+
+def test_a_single_character_searches_names_and_aliases_only():
+    q = search.analyze("证", {})
+    assert search.fts5_match(q) == '({name alias} : ("证"))'
+    assert search.tsquery(q) == "('证':AB)"
+
+
+def test_a_longer_query_asks_for_all_its_bigrams():
+    q = search.analyze("身份证", {})
+    assert search.fts5_match(q) == '("身份" AND "份证")'
+
+
+@pytest.mark.parametrize("code, prefix", [
+    ("510000", "51"), ("511600", "5116"), ("511602", "511602"), ("511602000000", "511602"),
+    ("511602001000", "511602001"), ("511602001002", "511602001002"),
+])
+def test_a_region_filter_keeps_everything_under_the_region(code, prefix):
+    assert search.region_prefix(code) == prefix
+
+
+@pytest.mark.parametrize("code", ["5116", "51160a", "5116020000", None, ""])
+def test_a_malformed_region_is_rejected(code):
+    with pytest.raises(Invalid) as caught:
+        search.region_prefix(code)
+    assert caught.value.code == "invalid_region"
+
+
+@pytest.mark.parametrize("page, size, code", [(0, 20, "invalid_page"), ("x", 20, "invalid_page"),
+                                              (1, 0, "invalid_size"), (1, 101, "invalid_size")])
+def test_bad_paging_is_rejected(page, size, code):
+    with pytest.raises(Invalid) as caught:
+        search.check_page(page, size)
+    assert caught.value.code == code
+
+
+def test_highlight_marks_the_match_and_escapes_the_rest():
+    q = search.analyze("身份证", {})
+    assert search.highlight("<b>居民身份证&办理</b>", q.forms) == "&lt;b&gt;居民<em>身份证</em>&amp;办理&lt;/b&gt;"
+
+
+def test_highlight_marks_the_raw_characters_of_a_normalised_match():
+    q = search.analyze("(新", {})
+    assert search.highlight("许可（新办）", q.forms) == "许可<em>（新</em>办）"
+
+
+@given(st.text(alphabet=CJK_AND_PUNCT, min_size=1, max_size=20), st.data())
+def test_a_highlight_is_the_escaped_raw_text_with_one_marked_match(raw, data):
+    start = data.draw(st.integers(0, len(raw) - 1))
+    end = data.draw(st.integers(start + 1, len(raw)))
+    form = search.normalize(raw[start:end])
+    marked = search.highlight(raw, [form] if form else ["\0"])
+    if not form:
+        assert marked is None
+        return
+    assert marked.count("<em>") == 1 and marked.count("</em>") == 1
+    inner = marked.split("<em>")[1].split("</em>")[0]
+    assert form in search.normalize(html.unescape(inner))
+    assert html.unescape(marked.replace("<em>", "").replace("</em>", "")) == raw
+
+
+def test_pinyin_highlight_marks_the_characters_spelled():
+    assert search.pinyin_highlight("居民身份证申领", "sfz") == "居民<em>身份证</em>申领"
+    assert search.pinyin_highlight("居民身份证申领", "shenfenzh") == "居民<em>身份证</em>申领"
+    assert search.pinyin_highlight("居民身份证申领", "xyz") is None
+
+
+def test_a_guide_text_hit_shows_a_marked_snippet_of_its_line():
+    body = "某某局\n" + "甲" * 30 + "无犯罪记录证明<原件>" + "乙" * 30
+    got = search.snippet(body, ["无犯罪记录"])
+    assert got == "…" + "甲" * 16 + "<em>无犯罪记录</em>证明&lt;原件&gt;" + "乙" * 10 + "…"
+
+
+def test_badges_are_stable_codes_with_labels_in_a_fixed_order():
+    doc = {"handling_type": "instant", "visits": 0, "online_depth": 4, "scope": "nationwide"}
+    assert search.badges(doc) == [{"code": "instant", "label": "即办"}, {"code": "zero_visit", "label": "零跑动"},
+                                  {"code": "full_online", "label": "全程网办"},
+                                  {"code": "cross_province", "label": "跨省通办"}]
+    assert search.badges({"scope": "cross_province"}) == [{"code": "cross_province", "label": "跨省通办"}]
+
+
+def test_no_badge_without_its_condition():
+    doc = {"handling_type": "promised", "visits": False, "online_depth": 3, "scope": "cross_city"}
+    assert search.badges(doc) == []
+    assert search.badges({}) == []
+
+
+def test_the_entry_of_a_document_holds_guide_text_aliases_and_badges():
+    doc = {"name": "居民身份证申领", "region_code": "511602", "aliases": ["办身份证", " ", 3],
+           "org": {"credit_code": "11511602MB1234567X", "name": "广安区公安分局"},
+           "service_objects": ["person", "nonsense"], "conditions": [{"id": "c1", "text": "年满 16 周岁"}],
+           "materials": [{"id": "m1", "name": "户口簿"}], "faq": [{"id": "q1", "question": "多久", "answer": "20天"}],
+           "handling_type": "instant"}
+    fields = search.entry_fields("11511602MB1234567X4000104002000", doc)
+    assert fields["aliases"] == ["办身份证"] and fields["alias_norm"] == "\n办身份证"
+    assert fields["body"] == "广安区公安分局\n年满16周岁\n户口簿\n多久\n20天"
+    assert fields["service_objects"] == ",person,"
+    assert fields["name_initials"] == "jmsfzsl"
+    assert fields["badges"] == [{"code": "instant", "label": "即办"}]
+
+
+@pytest.mark.parametrize("path", ["name", "region_code", "org.credit_code", "org.name"])
+def test_an_entry_without_a_required_field_is_rejected_naming_it(path):
+    doc = {"name": "x", "region_code": "511602", "org": {"credit_code": "c", "name": "n"}}
+    holder, key = (doc["org"], path[4:]) if path.startswith("org.") else (doc, path)
+    del holder[key]
+    with pytest.raises(Invalid) as caught:
+        search.entry_fields("i" * 31, doc)
+    assert caught.value.code == "search_entry_invalid"
+    assert caught.value.details["errors"][0]["path"] == path
+
+
+def test_postgres_terms_carry_one_weight_per_field():
+    literal = search.tsvector_literal(search.FieldTerms("身份 psfz", "身份", "x0000280065b0"))
+    assert literal == "'身份':1A,2B 'psfz':1A 'x0000280065b0':3C"
