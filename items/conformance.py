@@ -147,15 +147,17 @@ def _list_findings(name: str, local: dict, catalogue: dict, findings: list) -> N
             elif _has_reason(entry):
                 # a material beyond the catalogue is allowed with a reason (层层加码: DOMAIN.md §3)
                 findings.append(_finding(path, "material_added", INFO,
-                                         "a material the catalogue does not require; its note gives a reason"))
+                                         "a material the catalogue does not require; its note or reason "
+                                         "says why"))
             else:
                 findings.append(_finding(path, "material_added", WARNING,
                                          "a material the catalogue does not require needs a reason "
                                          "(a non-empty note or reason)"))
         elif entry != theirs:
-            changed = sorted(k for k in entry.keys() | theirs.keys() if entry.get(k, ABSENT) != theirs.get(k, ABSENT))
+            changed = sorted(k for k in entry.keys() | theirs.keys()
+                             if entry.get(k, ABSENT) != theirs.get(k, ABSENT))
             findings.append(_finding(path, "local_element", INFO,
-                                     f"the local {noun} differs from the catalogue in: {', '.join(map(str, changed))}"))
+                                     f"the local {noun} differs from the catalogue in: {', '.join(changed)}"))
     for entry_id in catalogue:
         if entry_id not in local:
             path = f"/{name}/{pointer_token(entry_id)}"
@@ -190,20 +192,18 @@ def _findings(local: dict, catalogue: dict, latest: dict, outdated: bool, latest
         mine, theirs = local.get(name, ABSENT), catalogue.get(name, ABSENT)
         if mine == theirs or (mine is ABSENT and name in _NOT_CARRIED):
             continue
-        mine_index, theirs_index = entry_index(mine), entry_index(theirs)
+        mine_index = entry_index(mine)
+        theirs_index = {} if theirs is ABSENT else entry_index(theirs)  # a list the catalogue lacks: all added
         if name in _ELEMENT_LISTS and mine_index is not None and theirs_index is not None:
             _list_findings(name, mine_index, theirs_index, findings)
-        elif name == "materials" and mine_index is not None and theirs is ABSENT:
-            _list_findings(name, mine_index, {}, findings)
         else:
-            findings.append(_finding(f"/{name}", "local_element", INFO, f"the local {name} differs from the catalogue"))
-    for name in local:
-        if name not in _CATALOGUE_BLOCK:
-            findings.append(_finding(f"/{pointer_token(name)}", "local_element", INFO,
-                                     f"{name} is set by the implementing department"))
-    for name in catalogue:
-        if name not in _CATALOGUE_BLOCK and name not in local:
-            findings.append(_finding(f"/{pointer_token(name)}", "local_element", INFO, f"the local item leaves out {name}"))
+            findings.append(_finding(f"/{name}", "local_element", INFO,
+                                     f"the local {name} differs from the catalogue"))
+    for name in (*local, *(k for k in catalogue if k not in local)):
+        if name not in _CATALOGUE_BLOCK and local.get(name, ABSENT) != catalogue.get(name, ABSENT):
+            message = (f"{name} is set by the implementing department" if name in local
+                       else f"the local item leaves out {name}")
+            findings.append(_finding(f"/{pointer_token(name)}", "local_element", INFO, message))
     return findings
 
 
