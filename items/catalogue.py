@@ -128,7 +128,8 @@ class CatalogueService:
                 document = model.assign_ids(model.normalize(model.catalogue_part(row.document)))
                 findings = rules.validate(document, "catalogue")
                 errors += [{"field": f.path, "rule": f.rule, "message": f.message} for f in rules.errors_of(findings)]
-                warnings = [{"field": f.path, "rule": f.rule, "message": f.message} for f in rules.warnings_of(findings)]
+                warnings = [dict(w) for w in getattr(row, "warnings", [])]
+                warnings += [{"field": f.path, "rule": f.rule, "message": f.message} for f in rules.warnings_of(findings)]
                 if warnings:
                     report["warnings"].append({"row": row.row, "basic_code": document.get("basic_code"),
                                                "warnings": warnings})
