@@ -133,3 +133,43 @@ class AuditRecord(BaseRecord):
 
 MODELS = [RegionRecord, OrgRecord, UserRecord, CatalogueItemRecord, CatalogueVersionRecord,
           LocalItemRecord, LocalVersionRecord, AuditRecord]
+
+
+# --- statistics ---
+
+from items.metrics import FACT_COLUMNS  # noqa: E402  (pure module; only the column list is needed)
+
+
+class ItemFactsRecord(BaseRecord):
+    """One published version of a local item as additive integer facts, valid over [valid_from, valid_to).
+
+    Written by the publish/withdraw hooks (items/stats.py); valid_to NULL marks the current version.
+    Times are naive UTC like every other timestamp here.
+    """
+    impl_code = pw.CharField(max_length=31)
+    version = pw.IntegerField()
+    name = pw.CharField(max_length=300, default="")
+    org = pw.CharField(max_length=18)
+    region_code = pw.CharField(max_length=12)
+    level = pw.CharField(max_length=1)
+    item_type = pw.CharField(max_length=4)
+    basic_code = pw.CharField(max_length=12)
+    service_objects = pw.TextField(default="")  # ",person,enterprise," so one LIKE matches one object
+    valid_from = pw.DateTimeField()
+    valid_to = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("impl_code", "valid_to"), False),   # close the open row of an item on publish/withdraw
+            (("valid_to", "region_code"), False),  # current figures of a region (valid_to IS NULL)
+            (("region_code", "valid_from"), False),  # as-of figures of a region
+            (("org", "valid_to"), False),          # one department's figures
+            (("valid_from",), False),              # what entered between two dates
+        )
+
+
+# One BIGINT column per fact (metrics.FACT_COLUMNS): sums of billionths pass 2**31 after three items.
+for _fact, _ in FACT_COLUMNS:
+    ItemFactsRecord._meta.add_field(_fact, pw.BigIntegerField(default=0))
+
+MODELS.append(ItemFactsRecord)

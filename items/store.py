@@ -280,3 +280,129 @@ def list_local(org: str | None = None, region_prefix: str | None = None, status:
     total = query.count()
     rows = list(query.order_by(LocalItemRecord.impl_code).paginate(page, size))
     return rows, total
+
+
+# --- statistics ---
+
+from items.metrics import FACT_NAMES  # noqa: E402
+from items.records import ItemFactsRecord  # noqa: E402
+
+_FACT_GROUP_COLUMNS = {"region": ItemFactsRecord.region_code, "org": ItemFactsRecord.org,
+                       "item_type": ItemFactsRecord.item_type, "level": ItemFactsRecord.level}
+
+
+def close_open_facts(impl_code: str, at: dt.datetime) -> int:
+    """End the current facts row of an item at `at` → rows closed (0 or 1).
+
+    Raises Conflict (facts_out_of_order) when `at` lies before that row began: intervals never invert.
+    """
+    F = ItemFactsRecord
+    current = F.select(F.id, F.valid_from).where((F.impl_code == impl_code) & F.valid_to.is_null()).first()
+    if current is None:
+        return 0
+    if at < current.valid_from:
+        raise Conflict(f"item {impl_code} was last published after {at.isoformat()}", code="facts_out_of_order",
+                       details={"impl_code": impl_code, "at": at.isoformat(),
+                                "current_from": current.valid_from.isoformat()})
+    return F.update(valid_to=at).where(F.id == current.id).execute()
+
+
+def insert_facts(rows: list[dict]) -> None:
+    """Insert facts rows (columns of ItemFactsRecord) in batches."""
+    for start in range(0, len(rows), BATCH):
+        ItemFactsRecord.insert_many(rows[start:start + BATCH]).execute()
+
+
+def _prefix_range(column, prefix: str):
+    # A range instead of LIKE so the (region_code, …) index serves it on SQLite and PostgreSQL alike.
+    return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+def _facts_where(at: dt.datetime | None, region_prefix: str | None = None, org: str | None = None,
+                 item_type: str | None = None, level: str | None = None, service_object: str | None = None):
+    F = ItemFactsRecord
+    # valid at the instant `at` over half-open [valid_from, valid_to): valid_to ≥ at keeps an item that
+    # was withdrawn exactly at `at` (the end of the day), valid_from < at drops one published at it.
+    cond = F.valid_to.is_null() if at is None else (F.valid_from < at) & (F.valid_to.is_null() | (F.valid_to >= at))
+    if region_prefix:
+        cond &= _prefix_range(F.region_code, region_prefix)
+    if org:
+        cond &= F.org == org
+    if item_type:
+        cond &= F.item_type == item_type
+    if level:
+        cond &= F.level == level
+    if service_object:
+        cond &= F.service_objects.contains(f",{service_object},")
+    return cond
+
+
+def facts_sums(group_by: str, at: dt.datetime | None = None, **filters) -> list[dict]:
+    """SUM of every fact column per group ("region" groups by exact region code) → [{key, <fact>: sum}]."""
+    column = _FACT_GROUP_COLUMNS[group_by]
+    sums = [pw.fn.SUM(getattr(ItemFactsRecord, name)).alias(name) for name in FACT_NAMES]
+    query = (ItemFactsRecord.select(column.alias("key"), *sums).where(_facts_where(at, **filters))
+             .group_by(column).order_by(column))
+    return list(query.dicts())
+
+
+def facts_items(at: dt.datetime | None = None, **filters) -> list[dict]:
+    """The facts rows of every item counted at `at` (current when None), ordered by implementation code."""
+    F = ItemFactsRecord
+    columns = [F.impl_code, F.version, F.name, F.org, F.region_code, F.level, F.item_type,
+               *(getattr(F, name) for name in FACT_NAMES)]
+    return list(F.select(*columns).where(_facts_where(at, **filters)).order_by(F.impl_code).dicts())
+
+
+def facts_changes(before: dt.datetime, after: dt.datetime, **filters) -> tuple[list[dict], list[dict]]:
+    """Rows counted at `before` but not at `after`, and rows counted at `after` but not at `before`."""
+    F = ItemFactsRecord
+    columns = [F.impl_code, F.version, F.name, F.org, F.region_code, F.level, F.item_type,
+               *(getattr(F, name) for name in FACT_NAMES)]
+    left = (_facts_where(before, **filters) & F.valid_to.is_null(False) & (F.valid_to < after))
+    entered = (_facts_where(after, **filters) & (F.valid_from >= before))
+    return (list(F.select(*columns).where(left).order_by(F.impl_code).dicts()),
+            list(F.select(*columns).where(entered).order_by(F.impl_code).dicts()))
+
+
+def org_names(credit_codes: list[str]) -> dict[str, OrgRecord]:
+    """Organisations by credit code, for labels."""
+    out = {}
+    for start in range(0, len(credit_codes), BATCH):
+        chunk = credit_codes[start:start + BATCH]
+        for org in OrgRecord.select().where(OrgRecord.credit_code.in_(chunk)):
+            out[org.credit_code] = org
+    return out
+
+
+def regions_under(prefix: str | None) -> list[RegionRecord]:
+    """Registered regions whose code starts with `prefix` (all when None), by code."""
+    query = RegionRecord.select().order_by(RegionRecord.code)
+    if prefix:
+        query = query.where(_prefix_range(RegionRecord.code, prefix))
+    return list(query)
+
+
+def catalogue_in_use_levels() -> dict[str, list[str]]:
+    """basic code → levels of every in-use catalogue item (the denominator of the claim rate)."""
+    query = (CatalogueItemRecord.select(CatalogueItemRecord.basic_code, CatalogueItemRecord.levels)
+             .where(CatalogueItemRecord.state == "in_use"))
+    return {r.basic_code: [p for p in r.levels.split(",") if p] for r in query}
+
+
+def claimed_codes(region_prefix: str | None) -> list[tuple[str, str, str]]:
+    """Distinct (region_code, level, basic_code) of local items in any status: claiming is the act counted."""
+    L = LocalItemRecord
+    query = L.select(L.region_code, L.level, L.basic_code).distinct()
+    if region_prefix:
+        query = query.where(_prefix_range(L.region_code, region_prefix))
+    return list(query.tuples())
+
+
+def published_without_facts() -> list[tuple[LocalItemRecord, LocalVersionRecord]]:
+    """Published local items that have no current facts row, with their published version."""
+    F, L, V = ItemFactsRecord, LocalItemRecord, LocalVersionRecord
+    has_facts = F.select(F.impl_code).where(F.valid_to.is_null())
+    heads = list(L.select().where((L.status == "published") & L.published_version.is_null(False)
+                                  & L.impl_code.not_in(has_facts)))
+    return [(h, local_version(h.impl_code, h.published_version)) for h in heads]

@@ -12,6 +12,7 @@ import tornado.web
 from items.accounts import AccountService
 from items.catalogue import CatalogueService
 from items.local import LocalItemService
+from items.stats import StatsService
 from server import db as dbmod
 from server.base import NotFoundHandler, log_request
 from server.config import Settings
@@ -34,6 +35,7 @@ class Context:
         self.accounts = AccountService(self.kv, settings.token_ttl)
         self.catalogue = CatalogueService()
         self.items = LocalItemService()
+        self.stats = StatsService(self)
 
     async def run(self, fn, *args, **kwargs):
         loop = asyncio.get_running_loop()

@@ -1,0 +1,116 @@
+"""Statistics for reform offices: item figures, drill-down, comparisons, claim rate, cases, rankings."""
+from __future__ import annotations
+
+from items import metrics, stats_export
+from items.errors import Invalid
+from items.stats import parse_date, parse_query
+from server.base import BaseHandler
+
+STATS_ROLES = ("province_admin", "reform_office", "reviewer")
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+class StatsHandler(BaseHandler):
+    """Shared parsing of the statistics query parameters."""
+
+    def query(self):
+        names = ("group_by", "region", "org", "item_type", "level", "service_object", "as_of")
+        return parse_query({name: self.get_query_argument(name, None) for name in names})
+
+    def date_arg(self, name: str):
+        raw = self.get_query_argument(name, None)
+        return parse_date(raw, name) if raw else None
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.get_query_argument(name, None)
+        return default if raw in (None, "") else raw.lower() in ("1", "true", "yes")
+
+    def send_file(self, body: bytes, content_type: str, filename: str) -> None:
+        self.set_header("Content-Type", content_type)
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        self.finish(body)
+
+
+class ItemStatsHandler(StatsHandler):
+    """Item figures grouped by region, org, item_type or level (CONTRACT.md §4); format=json|csv|xlsx."""
+
+    async def get(self) -> None:
+        actor = await self.authenticate(*STATS_ROLES)
+        fmt = self.get_query_argument("format", "json")
+        if fmt not in ("json", "csv", "xlsx"):
+            raise Invalid("format must be json, csv or xlsx", code="bad_parameter",
+                          details={"field": "format", "rule": "one_of", "allowed": ["json", "csv", "xlsx"]})
+        result = await self.run(self.ctx.stats.items, actor, self.query())
+        if fmt == "json":
+            self.send(result)
+            return
+        name = f"govhall-stats-{result['group_by']}-{result['as_of']}.{fmt}"
+        if fmt == "csv":
+            self.send_file(metrics.to_csv(result).encode("utf-8"), CSV_CONTENT_TYPE, name)
+        else:
+            body = await self.run(stats_export.to_xlsx, result)
+            self.send_file(body, stats_export.XLSX_CONTENT_TYPE, name)
+
+
+class DrilldownHandler(StatsHandler):
+    """The items behind one figure: ?metric=instant_ratio&region=&org=…, largest impact first."""
+
+    async def get(self) -> None:
+        actor = await self.authenticate(*STATS_ROLES)
+        metric = self.get_query_argument("metric", "instant_ratio")
+        limit = self.int_arg("limit", 100, maximum=1000)
+        offset = self.int_arg("offset", 0, minimum=0)
+        self.send(await self.run(self.ctx.stats.drilldown, actor, self.query(), metric, limit, offset))
+
+
+class CompareHandler(StatsHandler):
+    """Figures at two dates (?from=&to=) side by side and the items that changed them."""
+
+    async def get(self) -> None:
+        actor = await self.authenticate(*STATS_ROLES)
+        before, after = self.date_arg("from"), self.date_arg("to")
+        missing = [n for n, v in (("from", before), ("to", after)) if v is None]
+        if missing:
+            raise Invalid(f"missing {', '.join(missing)}", code="missing_fields", details={"errors": [
+                {"path": "/" + n, "rule": "required", "message": f"{n} is required"} for n in missing]})
+        limit = self.int_arg("limit", 200, maximum=5000)
+        self.send(await self.run(self.ctx.stats.compare, actor, self.query(), before, after, limit))
+
+
+class ClaimStatsHandler(StatsHandler):
+    """认领率 per region at its level: ?region=&level=."""
+
+    async def get(self) -> None:
+        actor = await self.authenticate(*STATS_ROLES)
+        self.send(await self.run(self.ctx.stats.claims, actor, self.get_query_argument("region", None) or None,
+                                 self.get_query_argument("level", None) or None))
+
+
+class CaseStatsHandler(StatsHandler):
+    """Case-level figures (按期办结率, 满意率, 差评整改): ?region=&from=&to=."""
+
+    async def get(self) -> None:
+        actor = await self.authenticate(*STATS_ROLES)
+        self.send(await self.run(self.ctx.stats.cases, actor, self.get_query_argument("region", None) or None,
+                                 self.date_arg("from"), self.date_arg("to")))
+
+
+class RankingHandler(StatsHandler):
+    """Groups ranked by one figure (?by=&min_items=&descending=), small groups listed apart."""
+
+    async def get(self) -> None:
+        actor = await self.authenticate(*STATS_ROLES)
+        by = self.get_query_argument("by", "instant_ratio")
+        min_items = self.int_arg("min_items", None, minimum=0)
+        self.send(await self.run(self.ctx.stats.rankings, actor, self.query(), by, min_items,
+                                 self.flag("descending", True)))
+
+
+routes = [
+    (r"/api/v1/stats/items", ItemStatsHandler),
+    (r"/api/v1/stats/items/drilldown", DrilldownHandler),
+    (r"/api/v1/stats/compare", CompareHandler),
+    (r"/api/v1/stats/claims", ClaimStatsHandler),
+    (r"/api/v1/stats/cases", CaseStatsHandler),
+    (r"/api/v1/stats/rankings", RankingHandler),
+]
