@@ -3,12 +3,19 @@ from __future__ import annotations
 
 import logging
 
-from items import codes, model, patches, rules, store
-from items.errors import Conflict, Forbidden, Invalid
+from items import codes, history, model, patches, rules, store
+from items.errors import Conflict, DomainError, Forbidden, Invalid, PreconditionRequired, Stale
 from items.records import utcnow
-from items.scope import Actor, region_covers, region_prefix, require_item_scope
+from items.scope import Actor, region_covers, region_prefix, require_item_scope, require_role
 
 logger = logging.getLogger(__name__)
+
+# Statuses in which the item may be edited; a submitted or approved item is locked until it is
+# recalled or rejected, so the approved version is the one published (CONTRACT.md §3 workflow).
+EDITABLE = ("draft", "published", "withdrawn")
+# Fields fixed by the claim: the implementation code and the head's scope columns derive from them.
+CLAIM_FIXED = ("impl_code", "level", "region_code")
+BULK_CLAIM_MAX = 500
 
 
 def invalid(path: str, rule: str, message: str) -> Invalid:
@@ -25,12 +32,7 @@ class LocalItemService:
         Raises Forbidden (not this org's editor), NotFound (no such catalogue item or org),
         Invalid (level not in the item's levels, item not in use, bad codes), Conflict (already claimed).
         """
-        if actor.role == "editor" and actor.org != org_credit_code:
-            raise Forbidden("editors claim items only for their own department", code="out_of_scope",
-                            details={"org": org_credit_code})
-        if actor.role not in ("editor", "province_admin"):
-            raise Forbidden("claiming needs the editor role", code="role_required",
-                            details={"required": ["editor", "province_admin"], "role": actor.role})
+        _require_claimer(actor, org_credit_code)
         if not codes.is_valid_credit_code(org_credit_code or ""):
             raise invalid("/org_credit_code", "credit_code", "not a valid GB 32100 credit code")
         if level not in model.LEVELS:
@@ -116,14 +118,30 @@ class LocalItemService:
                 "document": record.document}
 
     def versions(self, impl_code: str, actor: Actor) -> dict:
-        """The version history of a local item, oldest first."""
+        """The version history of a local item, oldest first, each with its change summary lines
+        (items/history.py). Raises NotFound, Forbidden."""
         head = store.local_head(impl_code)
         require_item_scope(actor, head.org, head.region_code)
+        rows, previous = [], None
+        for r in store.local_version_documents(impl_code):
+            rows.append({"version": r.version, "author": r.author, "created_at": r.created_at.isoformat() + "Z",
+                         "message": r.message, "based_on_catalogue_version": r.based_on_catalogue_version,
+                         "patch": r.patch, "summary": history.summary_lines(previous, r.document)})
+            previous = r.document
         return {"impl_code": impl_code, "latest_version": head.latest_version,
-                "published_version": head.published_version, "versions": [
-                    {"version": r.version, "author": r.author, "created_at": r.created_at.isoformat() + "Z",
-                     "message": r.message, "based_on_catalogue_version": r.based_on_catalogue_version,
-                     "patch": r.patch} for r in store.local_versions(impl_code)]}
+                "published_version": head.published_version, "status": head.status, "versions": rows}
+
+    def version_summary(self, impl_code: str, version: int, actor: Actor) -> dict:
+        """What version N changed against N−1, element by element → {impl_code, version, previous,
+        author, created_at, message, changes: [history.Change dicts]}. Raises NotFound, Forbidden."""
+        head = store.local_head(impl_code)
+        require_item_scope(actor, head.org, head.region_code)
+        record = store.local_version(impl_code, version)
+        before = store.local_version(impl_code, version - 1).document if version > 1 else None
+        return {"impl_code": impl_code, "version": version, "previous": version - 1 if version > 1 else None,
+                "author": record.author, "created_at": record.created_at.isoformat() + "Z",
+                "message": record.message,
+                "changes": [c.as_dict() for c in history.summarize(before, record.document)]}
 
     def diff(self, impl_code: str, actor: Actor, from_version: int | None, to_version: int | None) -> dict:
         """The RFC 6902 patch between two versions (defaults: previous → latest)."""
@@ -156,3 +174,162 @@ class LocalItemService:
                            "based_on_catalogue_version": r.based_on_catalogue_version,
                            "updated_at": r.updated_at.isoformat() + "Z"} for r in rows],
                 "total": total, "page": page, "size": size}
+
+    # --- bulk claim and coverage ------------------------------------------------------------------
+
+    def bulk_claim(self, basic_codes: list, org_credit_code: str, level: str, region_code: str | None,
+                   actor: Actor, remote_ip: str = "") -> dict:
+        """Claim each basic code on its own (one refused code does not undo the others) →
+        {claimed, failed, results: [{basic_code, ok, impl_code | error: {code, message, details}}]}.
+
+        Raises Forbidden once for the whole list when the actor may not claim for the org, Invalid
+        when `basic_codes` is not a list of 1..BULK_CLAIM_MAX strings.
+        """
+        _require_claimer(actor, org_credit_code)
+        if (not isinstance(basic_codes, list) or not basic_codes or len(basic_codes) > BULK_CLAIM_MAX
+                or not all(isinstance(c, str) and c for c in basic_codes)):
+            raise invalid("/basic_codes", "list_of_codes", f"basic_codes is a list of 1 to {BULK_CLAIM_MAX} codes")
+        results = []
+        for basic_code in basic_codes:
+            try:
+                done = self.claim(basic_code, org_credit_code, level, region_code, actor, remote_ip)
+                results.append({"basic_code": basic_code, "ok": True, "impl_code": done["impl_code"],
+                                "version": done["version"]})
+            except DomainError as exc:
+                results.append({"basic_code": basic_code, "ok": False, "error": {
+                    "code": exc.code, "message": exc.message, "details": exc.details}})
+        claimed = sum(1 for r in results if r["ok"])
+        return {"claimed": claimed, "failed": len(results) - claimed, "results": results}
+
+    def coverage(self, region_code: str, level: str, actor: Actor) -> dict:
+        """Claim coverage of one region at one level → {region_code, level, applicable, claimed,
+        unclaimed_count, claim_rate, unclaimed: [{basic_code, name, item_type}]}.
+
+        `applicable` counts in-use catalogue items whose levels include `level`; an item is claimed
+        when a department of exactly `region_code` claimed it at `level` (认领率: DOMAIN.md §4;
+        claim_rate null when nothing applies). Raises Invalid (bad codes), Forbidden (outside the
+        actor's region; province admins see all).
+        """
+        if not codes.is_valid_region_code(region_code or ""):
+            raise invalid("/region", "region_code", "region must be a GB/T 2260 code")
+        if level not in model.LEVELS:
+            raise invalid("/level", "enum", "level must be one of 1..7 (GB/T 39046)")
+        if actor.role != "province_admin" and not region_covers(actor.region, region_code):
+            raise Forbidden("that region is outside yours", code="out_of_scope", details={"region": region_code})
+        applicable = store.catalogue_applying(level)
+        claimed = store.claimed_basic_codes(region_code, level)
+        unclaimed = [{"basic_code": r.basic_code, "name": r.name, "item_type": r.item_type}
+                     for r in applicable if r.basic_code not in claimed]
+        done = len(applicable) - len(unclaimed)
+        return {"region_code": region_code, "level": level, "applicable": len(applicable), "claimed": done,
+                "unclaimed_count": len(unclaimed),
+                "claim_rate": round(done / len(applicable), 4) if applicable else None, "unclaimed": unclaimed}
+
+    # --- editing ---------------------------------------------------------------------------------
+
+    def revise(self, impl_code: str, ops: object, if_match: int | None, actor: Actor, remote_ip: str = "",
+               message: str = "") -> dict:
+        """Apply an RFC 6902 patch (items.patches.apply_patch) to the latest version → the `_edit` result.
+        Raises what `_edit` raises; Malformed/Invalid when the patch cannot be applied."""
+        return self._edit(impl_code, if_match, actor, remote_ip, "item.revise", message or "patch",
+                          lambda previous: patches.apply_patch(previous, ops))
+
+    def replace(self, impl_code: str, document: object, if_match: int | None, actor: Actor,
+                remote_ip: str = "", message: str = "") -> dict:
+        """Replace the whole document (PUT) → the `_edit` result. Raises what `_edit` raises."""
+        if not isinstance(document, dict):
+            raise invalid("", "type", "the item document must be a JSON object")
+        return self._edit(impl_code, if_match, actor, remote_ip, "item.replace", message or "full document",
+                          lambda previous: document)
+
+    def restore(self, impl_code: str, version: int, if_match: int | None, actor: Actor,
+                remote_ip: str = "") -> dict:
+        """Write an old version's document as the new latest draft → the `_edit` result.
+
+        The catalogue-owned fields stay those of the latest version: the old version may follow an
+        older catalogue version, and only a rebase moves catalogue fields. Raises NotFound (no such
+        version) and what `_edit` raises.
+        """
+        def build(previous: dict) -> dict:
+            restored = dict(store.local_version(impl_code, version).document)
+            for field in (*model.CATALOGUE_OWNED, "state", *CLAIM_FIXED, "org"):
+                if field in previous:
+                    restored[field] = previous[field]
+            return restored
+        return self._edit(impl_code, if_match, actor, remote_ip, "item.restore", f"restored version {version}",
+                          build)
+
+    def _edit(self, impl_code: str, if_match: int | None, actor: Actor, remote_ip: str, action: str,
+              message: str, build) -> dict:
+        """Write `build(latest document)` as version N+1 in one transaction →
+        {impl_code, version, status, published_version, changed, patch, warnings}.
+
+        The item becomes a draft; a published version stays live until the next publish. An unchanged
+        document writes nothing (changed: false). Raises PreconditionRequired (no If-Match), Forbidden
+        (role or scope), Stale (If-Match is not the latest version; details.current_version),
+        Conflict item_in_review (submitted or approved), Invalid (locked fields, validation errors).
+        """
+        require_role(actor, "editor", "province_admin")
+        if if_match is None:
+            raise PreconditionRequired("send If-Match with the version from the item's ETag",
+                                       details={"header": "If-Match"})
+        with store.transaction():
+            head = store.local_head(impl_code, for_update=True)
+            require_item_scope(actor, head.org, head.region_code)
+            if head.latest_version != if_match:
+                raise Stale(f"item {impl_code} is at version {head.latest_version}, not {if_match}",
+                            details={"current_version": head.latest_version, "if_match": if_match})
+            if head.status not in EDITABLE:
+                raise Conflict(f"the item is {head.status}; recall it or wait for review before editing",
+                               code="item_in_review", details={"status": head.status, "editable": list(EDITABLE)})
+            previous = store.local_version(impl_code, head.latest_version).document
+            document = build(previous)
+            _check_locked(previous, document)
+            findings = rules.validate(document, "local")
+            rules.raise_if_errors(findings)
+            warnings = [f.as_dict() for f in rules.warnings_of(findings)]
+            if document == previous:
+                return {"impl_code": impl_code, "version": head.latest_version, "status": head.status,
+                        "published_version": head.published_version, "changed": False, "patch": [],
+                        "warnings": warnings}
+            patch = patches.make_patch(previous, document)
+            row = {"author": actor.username, "created_at": utcnow(), "message": message,
+                   "based_on_catalogue_version": head.based_on_catalogue_version, "document": document,
+                   "patch": patch}
+            head = store.append_local_version(head, if_match, row, {"status": "draft"})
+            store.audit(actor.username, action, impl_code, remote_ip,
+                        {"version": head.latest_version, "message": message, "ops": len(patch)})
+        return {"impl_code": impl_code, "version": head.latest_version, "status": head.status,
+                "published_version": head.published_version, "changed": True, "patch": patch,
+                "warnings": warnings}
+
+
+def _require_claimer(actor: Actor, org_credit_code: str) -> None:
+    if actor.role == "editor" and actor.org != org_credit_code:
+        raise Forbidden("editors claim items only for their own department", code="out_of_scope",
+                        details={"org": org_credit_code})
+    require_role(actor, "editor", "province_admin")
+
+
+def _check_locked(previous: dict, document: dict) -> None:
+    """Raise Invalid unless the four-same fields (四级四同), the catalogue-owned legal limit and state,
+    and the claim's code, level, region and org stay as they are (CONTRACT.md §2)."""
+    errors = []
+    for field in model.FOUR_SAME:
+        if document.get(field) != previous.get(field):
+            errors.append({"path": "/" + field, "rule": "four_same_locked",
+                           "message": f"{field} is a four-same field set by the catalogue (四级四同)"})
+    for field in ("legal_limit", "state"):
+        if document.get(field) != previous.get(field):
+            errors.append({"path": "/" + field, "rule": "catalogue_owned",
+                           "message": f"{field} is set by the catalogue; a rebase carries its changes"})
+    for field in CLAIM_FIXED:
+        if document.get(field) != previous.get(field):
+            errors.append({"path": "/" + field, "rule": "claim_fixed", "message": f"{field} is fixed by the claim"})
+    old_org, new_org = previous.get("org"), document.get("org")
+    if (old_org or {}).get("credit_code") != (new_org if isinstance(new_org, dict) else {}).get("credit_code"):
+        errors.append({"path": "/org/credit_code", "rule": "claim_fixed",
+                       "message": "the implementing department is fixed by the claim"})
+    if errors:
+        raise Invalid(f"{len(errors)} field(s) cannot be changed here; first: {errors[0]['path']}",
+                      code=errors[0]["rule"], details={"errors": errors})

@@ -131,8 +131,20 @@ class AuditRecord(BaseRecord):
     details = JSONText(default=dict)
 
 
+class WorkflowEventRecord(BaseRecord):
+    """One review-workflow transition of a local item: which version, from and to which status, by whom."""
+    impl_code = pw.CharField(max_length=31, index=True)
+    version = pw.IntegerField()
+    action = pw.CharField(max_length=16)  # submit | recall | approve | reject | publish | withdraw
+    from_status = pw.CharField(max_length=16)
+    to_status = pw.CharField(max_length=16)
+    actor = pw.CharField(max_length=64)
+    at = pw.DateTimeField(default=utcnow, index=True)
+    comment = pw.TextField(default="")
+
+
 MODELS = [RegionRecord, OrgRecord, UserRecord, CatalogueItemRecord, CatalogueVersionRecord,
-          LocalItemRecord, LocalVersionRecord, AuditRecord]
+          LocalItemRecord, LocalVersionRecord, AuditRecord, WorkflowEventRecord]
 
 
 # --- statistics ---

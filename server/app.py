@@ -9,18 +9,21 @@ import logging
 
 import tornado.web
 
+from guides.lint import lint as guide_lint
 from items.accounts import AccountService
 from items.catalogue import CatalogueService
 from items.local import LocalItemService
 from items.stats import StatsService
+from items.workflow import WorkflowService
 from server import db as dbmod
 from server.base import NotFoundHandler, log_request
 from server.config import Settings
 from server.kv import make_kv
+from wechat.hall_service import HallService
 
 logger = logging.getLogger(__name__)
 
-HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "stats", "admin"]
+HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "stats", "admin", "rebase"]
 
 
 class Context:
@@ -35,6 +38,8 @@ class Context:
         self.accounts = AccountService(self.kv, settings.token_ttl)
         self.catalogue = CatalogueService()
         self.items = LocalItemService()
+        self.hall = HallService(self)
+        self.workflow = WorkflowService(linter=guide_lint)
         self.stats = StatsService(self)
 
     async def run(self, fn, *args, **kwargs):

@@ -1,7 +1,36 @@
-"""Local items: claim, list and read (editing and the workflow live in workflow.py)."""
+"""Local items over HTTP: claim (one or many), coverage, read, edit with If-Match, history and restore."""
 from __future__ import annotations
 
+import re
+
+from items.errors import Malformed
 from server.base import BaseHandler
+
+JSON_PATCH = "application/json-patch+json"
+_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+
+
+def parse_if_match(header: str | None) -> int | None:
+    """The version an If-Match header names (`"3"`, `W/"3"` or `3`), None when absent.
+    Raises Malformed for anything else (a `*` would defeat the lost-update check)."""
+    if header is None or not header.strip():
+        return None
+    match = _ETAG.match(header.strip())
+    if not match:
+        raise Malformed('If-Match must be the quoted version from the ETag, e.g. "3"', code="bad_if_match",
+                        details={"header": "If-Match"})
+    return int(match.group(1))
+
+
+class EditingHandler(BaseHandler):
+    """Writes that carry If-Match answer with the new version as ETag."""
+
+    def if_match(self) -> int | None:
+        return parse_if_match(self.request.headers.get("If-Match"))
+
+    def send_version(self, result: dict, status: int = 200) -> None:
+        self.set_header("ETag", f'"{result["version"]}"')
+        self.send(result, status)
 
 
 class ItemListHandler(BaseHandler):
@@ -25,18 +54,69 @@ class ItemListHandler(BaseHandler):
         self.send(result)
 
 
-class ItemHandler(BaseHandler):
+class BulkClaimHandler(BaseHandler):
+    """Per item, not all-or-nothing: each code is claimed in its own transaction and reported."""
+
+    async def post(self) -> None:
+        actor = await self.authenticate("editor", "province_admin")
+        body = self.json_object(required=("basic_codes", "org_credit_code", "level"))
+        result = await self.run(self.ctx.items.bulk_claim, body["basic_codes"], str(body["org_credit_code"]),
+                                str(body["level"]), body.get("region_code"), actor, self.remote_ip)
+        self.send(result)
+
+
+class CoverageHandler(BaseHandler):
+    async def get(self) -> None:
+        actor = await self.authenticate()
+        region = self.get_query_argument("region", None) or actor.region or ""
+        level = self.get_query_argument("level", "")
+        self.send(await self.run(self.ctx.items.coverage, region, level, actor))
+
+
+class ItemHandler(EditingHandler):
     async def get(self, impl_code: str) -> None:
         actor = await self.authenticate()
         result = await self.run(self.ctx.items.get, impl_code, actor, self.int_arg("version"))
         self.set_header("ETag", f'"{result["version"]}"')
         self.send(result)
 
+    async def patch(self, impl_code: str) -> None:
+        actor = await self.authenticate("editor", "province_admin")
+        ops = self.json_body(content_types=(JSON_PATCH,))
+        result = await self.run(self.ctx.items.revise, impl_code, ops, self.if_match(), actor, self.remote_ip,
+                                self.request.headers.get("X-Change-Message", ""))
+        self.send_version(result)
+
+    async def put(self, impl_code: str) -> None:
+        actor = await self.authenticate("editor", "province_admin")
+        document = self.json_body()
+        result = await self.run(self.ctx.items.replace, impl_code, document, self.if_match(), actor,
+                                self.remote_ip, self.request.headers.get("X-Change-Message", ""))
+        self.send_version(result)
+
+
+class ItemRestoreHandler(EditingHandler):
+    async def post(self, impl_code: str) -> None:
+        actor = await self.authenticate("editor", "province_admin")
+        body = self.json_object(required=("version",))
+        version = body["version"]
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise Malformed("version must be a whole number ≥ 1", code="bad_parameter",
+                            details={"parameter": "version"})
+        result = await self.run(self.ctx.items.restore, impl_code, version, self.if_match(), actor, self.remote_ip)
+        self.send_version(result)
+
 
 class ItemVersionsHandler(BaseHandler):
     async def get(self, impl_code: str) -> None:
         actor = await self.authenticate()
         self.send(await self.run(self.ctx.items.versions, impl_code, actor))
+
+
+class ItemVersionSummaryHandler(BaseHandler):
+    async def get(self, impl_code: str, version: str) -> None:
+        actor = await self.authenticate()
+        self.send(await self.run(self.ctx.items.version_summary, impl_code, int(version), actor))
 
 
 class ItemDiffHandler(BaseHandler):
@@ -46,9 +126,14 @@ class ItemDiffHandler(BaseHandler):
         self.send(await self.run(self.ctx.items.diff, impl_code, actor, from_v, to_v))
 
 
+# The fixed paths come before /items/{impl_code}, which would otherwise take them.
 routes = [
     (r"/api/v1/items", ItemListHandler),
+    (r"/api/v1/items/bulk-claim", BulkClaimHandler),
+    (r"/api/v1/items/coverage", CoverageHandler),
     (r"/api/v1/items/([^/]+)", ItemHandler),
+    (r"/api/v1/items/([^/]+)/restore", ItemRestoreHandler),
     (r"/api/v1/items/([^/]+)/versions", ItemVersionsHandler),
+    (r"/api/v1/items/([^/]+)/versions/([0-9]{1,9})/summary", ItemVersionSummaryHandler),
     (r"/api/v1/items/([^/]+)/diff", ItemDiffHandler),
 ]

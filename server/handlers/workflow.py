@@ -1,0 +1,40 @@
+"""The editorial workflow over HTTP: submit, recall, approve, reject, publish, withdraw, the log and guide checks."""
+from __future__ import annotations
+
+from items.errors import Malformed
+from server.base import BaseHandler
+
+ACTIONS = ("submit", "recall", "approve", "reject", "publish", "withdraw")
+
+
+class TransitionHandler(BaseHandler):
+    """POST /items/{impl_code}/{action} with an optional {comment} (reject and withdraw need one;
+    withdraw also takes it as {reason})."""
+
+    async def post(self, impl_code: str, action: str) -> None:
+        actor = await self.authenticate()
+        body = self.json_object() if self.request.body.strip() else {}
+        comment = body.get("comment") or body.get("reason") or ""
+        if not isinstance(comment, str):
+            raise Malformed("comment must be a string", code="bad_parameter", details={"parameter": "comment"})
+        transition = getattr(self.ctx.workflow, action)
+        self.send(await self.run(transition, impl_code, actor, comment, self.remote_ip))
+
+
+class EventsHandler(BaseHandler):
+    async def get(self, impl_code: str) -> None:
+        actor = await self.authenticate()
+        self.send(await self.run(self.ctx.workflow.events, impl_code, actor))
+
+
+class LintHandler(BaseHandler):
+    async def get(self, impl_code: str) -> None:
+        actor = await self.authenticate()
+        self.send(await self.run(self.ctx.workflow.lint, impl_code, actor, self.int_arg("version")))
+
+
+routes = [
+    (r"/api/v1/items/([^/]+)/(%s)" % "|".join(ACTIONS), TransitionHandler),
+    (r"/api/v1/items/([^/]+)/events", EventsHandler),
+    (r"/api/v1/items/([^/]+)/lint", LintHandler),
+]
