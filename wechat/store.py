@@ -1,0 +1,249 @@
+"""Every database query and write of the branch hall (wechat/records.py)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import peewee as pw
+
+from items.errors import Conflict, NotFound
+from items.records import database, utcnow
+from items.store import is_postgres, transaction  # noqa: F401 - one write transaction for the hall too
+from wechat.records import (CaseEventRecord, CaseRecord, CaseSerialRecord, ConsentRecord, CorrectionRecord,
+                            HallUserRecord, OutboxRecord, RatingRecord, RectificationRecord, StepRecord,
+                            UploadRecord)
+
+
+class DuplicateCase(Conflict):
+    """Another request with the same idempotency key stored its case first."""
+
+
+# --- hall users and uploads ------------------------------------------------------------------------
+
+def ensure_hall_user(openid: str, unionid: str | None = None) -> HallUserRecord:
+    """Return the hall user of `openid`, creating it on first sight."""
+    HallUserRecord.insert(openid=openid, unionid=unionid, created_at=utcnow()).on_conflict_ignore().execute()
+    user = HallUserRecord.get(HallUserRecord.openid == openid)
+    if unionid and user.unionid != unionid:
+        HallUserRecord.update(unionid=unionid).where(HallUserRecord.id == user.id).execute()
+        user.unionid = unionid
+    return user
+
+
+def hall_user(user_id: int) -> HallUserRecord:
+    """Return a hall user. Raises NotFound."""
+    user = HallUserRecord.get_or_none(HallUserRecord.id == user_id)
+    if user is None:
+        raise NotFound("no such hall user", code="hall_user_not_found", details={"user_id": user_id})
+    return user
+
+
+def insert_upload(file_id: str, sha256: str, size: int, content_type: str, owner_id: int) -> UploadRecord:
+    return UploadRecord.create(file_id=file_id, sha256=sha256, size=size, content_type=content_type,
+                               owner=owner_id, created_at=utcnow())
+
+
+def uploads_of(owner_id: int, file_ids: list[str]) -> dict[str, UploadRecord]:
+    """The owner's uploads among `file_ids`, by file id; other users' files are simply absent."""
+    if not file_ids:
+        return {}
+    query = UploadRecord.select().where((UploadRecord.owner == owner_id) & UploadRecord.file_id.in_(file_ids))
+    return {row.file_id: row for row in query}
+
+
+# --- cases -------------------------------------------------------------------------------------------
+
+def next_case_serial(impl_code: str, day: str) -> int:
+    """Return the next serial of `impl_code` on `day` (yyyyMMdd), inside the caller's transaction.
+
+    The UPDATE locks the counter row on PostgreSQL, so concurrent submits queue instead of colliding.
+    """
+    CaseSerialRecord.insert(impl_code=impl_code, day=day, last=0).on_conflict_ignore().execute()
+    CaseSerialRecord.update(last=CaseSerialRecord.last + 1).where(
+        (CaseSerialRecord.impl_code == impl_code) & (CaseSerialRecord.day == day)).execute()
+    return CaseSerialRecord.get((CaseSerialRecord.impl_code == impl_code) & (CaseSerialRecord.day == day)).last
+
+
+def case_by_idempotency_key(user_id: int, key: str) -> CaseRecord | None:
+    return CaseRecord.get_or_none((CaseRecord.user == user_id) & (CaseRecord.idempotency_key == key))
+
+
+def insert_case(row: dict) -> CaseRecord:
+    """Insert a case inside the caller's transaction. Raises DuplicateCase when its idempotency key is taken."""
+    try:
+        with database.atomic():  # a savepoint: the caller's transaction stays usable on PostgreSQL
+            return CaseRecord.create(**row)
+    except pw.IntegrityError as exc:
+        if case_by_idempotency_key(row["user"], row["idempotency_key"]) is None:
+            raise
+        raise DuplicateCase("an application with this Idempotency-Key exists", code="duplicate_case",
+                            details={}) from exc
+
+
+def get_case(case_no: str, for_update: bool = False) -> CaseRecord:
+    """Return a case. Raises NotFound (case_not_found). `for_update` locks the row on PostgreSQL."""
+    query = CaseRecord.select().where(CaseRecord.case_no == case_no)
+    if for_update and is_postgres():
+        query = query.for_update()
+    case = query.first()
+    if case is None:
+        raise NotFound("no such case", code="case_not_found", details={"case_no": case_no})
+    return case
+
+
+def find_case(case_no: str) -> CaseRecord | None:
+    return CaseRecord.get_or_none(CaseRecord.case_no == case_no)
+
+
+def update_case(case: CaseRecord, expected_state: str, changes: dict) -> CaseRecord:
+    """Move a case out of `expected_state` inside the caller's transaction.
+
+    Raises Conflict (case_changed) when another writer moved it first.
+    """
+    changes = dict(changes, updated_at=utcnow())
+    updated = (CaseRecord.update(**changes)
+               .where((CaseRecord.id == case.id) & (CaseRecord.state == expected_state)).execute())
+    if updated != 1:
+        raise Conflict("the case changed while saving; reload it", code="case_changed",
+                       details={"case_no": case.case_no, "expected_state": expected_state})
+    for key, value in changes.items():
+        setattr(case, key, value)
+    return case
+
+
+def cases_of_user(user_id: int, page: int, size: int) -> tuple[list[CaseRecord], int]:
+    query = CaseRecord.select().where(CaseRecord.user == user_id)
+    total = query.count()
+    return list(query.order_by(CaseRecord.id.desc()).paginate(page, size)), total
+
+
+def list_cases(org: str, states: tuple[str, ...] | None = None, due_before: dt.date | None = None,
+               due_from: dt.date | None = None, due_to: dt.date | None = None,
+               page: int = 1, size: int = 50) -> tuple[list[CaseRecord], int]:
+    """Cases of one org, newest first; `due_before` keeps due dates before it, `due_from..due_to` within."""
+    query = CaseRecord.select().where(CaseRecord.org == org)
+    if states:
+        query = query.where(CaseRecord.state.in_(list(states)))
+    if due_before is not None:
+        query = query.where(CaseRecord.due_date < due_before)
+    if due_from is not None:
+        query = query.where(CaseRecord.due_date >= due_from)
+    if due_to is not None:
+        query = query.where(CaseRecord.due_date <= due_to)
+    total = query.count()
+    return list(query.order_by(CaseRecord.id.desc()).paginate(page, size)), total
+
+
+# --- history, steps, corrections --------------------------------------------------------------------
+
+def insert_event(case: CaseRecord, from_state: str | None, to_state: str, action: str, actor: str,
+                 opinion: str, at: dt.datetime, day: dt.date) -> CaseEventRecord:
+    return CaseEventRecord.create(case=case.id, from_state=from_state, to_state=to_state, action=action,
+                                  actor=actor, opinion=opinion or "", at=at, day=day)
+
+
+def events_of(case_id: int) -> list[CaseEventRecord]:
+    return list(CaseEventRecord.select().where(CaseEventRecord.case == case_id).order_by(CaseEventRecord.id))
+
+
+def steps_of(case_id: int) -> list[StepRecord]:
+    return list(StepRecord.select().where(StepRecord.case == case_id).order_by(StepRecord.seq))
+
+
+def insert_step(case_id: int, seq: int, name: str, action: str, handler: str, opinion: str,
+                start: dt.datetime, end: dt.datetime | None) -> StepRecord:
+    return StepRecord.create(case=case_id, seq=seq, name=name, action=action, handler=handler,
+                             opinion=opinion or "", start=start, end=end)
+
+
+def corrections_of(case_id: int) -> list[CorrectionRecord]:
+    return list(CorrectionRecord.select().where(CorrectionRecord.case == case_id).order_by(CorrectionRecord.id))
+
+
+def insert_correction(case_id: int, opinion: str, requested_by: str, at: dt.datetime) -> CorrectionRecord:
+    return CorrectionRecord.create(case=case_id, opinion=opinion, requested_by=requested_by, requested_at=at)
+
+
+def resolve_corrections(case_id: int, at: dt.datetime) -> None:
+    CorrectionRecord.update(resolved_at=at).where(
+        (CorrectionRecord.case == case_id) & CorrectionRecord.resolved_at.is_null()).execute()
+
+
+# --- ratings and rectifications ----------------------------------------------------------------------
+
+def ratings_of(case_id: int) -> list[RatingRecord]:
+    return list(RatingRecord.select().where(RatingRecord.case == case_id).order_by(RatingRecord.id))
+
+
+def insert_rating(case_id: int, level: str, comment: str, kind: str, at: dt.datetime) -> RatingRecord:
+    """Insert a rating. Raises Conflict (rating_closed) when a concurrent request stored this kind first."""
+    try:
+        with database.atomic():
+            return RatingRecord.create(case=case_id, level=level, comment=comment, kind=kind, at=at)
+    except pw.IntegrityError as exc:
+        raise Conflict("this case already has that rating", code="rating_closed", details={"kind": kind}) from exc
+
+
+def insert_rectification(rating: RatingRecord, case: CaseRecord, due_date: dt.date) -> RectificationRecord:
+    return RectificationRecord.create(rating=rating.id, case=case.id, org=case.org, due_date=due_date,
+                                      status="open", created_at=utcnow())
+
+
+def rectifications_of(case_id: int) -> list[RectificationRecord]:
+    return list(RectificationRecord.select().where(RectificationRecord.case == case_id)
+                .order_by(RectificationRecord.id))
+
+
+def rectification(rectification_id: int, for_update: bool = False) -> RectificationRecord:
+    """Return a rectification task. Raises NotFound (rectification_not_found)."""
+    query = RectificationRecord.select().where(RectificationRecord.id == rectification_id)
+    if for_update and is_postgres():
+        query = query.for_update()
+    record = query.first()
+    if record is None:
+        raise NotFound("no such rectification task", code="rectification_not_found",
+                       details={"id": rectification_id})
+    return record
+
+
+def answer_rectification(record: RectificationRecord, answer: str, by: str, at: dt.datetime) -> None:
+    RectificationRecord.update(status="answered", answer=answer, answered_by=by, answered_at=at).where(
+        RectificationRecord.id == record.id).execute()
+    record.status, record.answer, record.answered_by, record.answered_at = "answered", answer, by, at
+
+
+# --- outbox and consent ------------------------------------------------------------------------------
+
+def queue_message(kind: str, dedupe_key: str, user_id: int | None, openid: str, template: str,
+                  payload: dict, at: dt.datetime) -> None:
+    """Queue a message inside the caller's transaction; a second call with the same dedupe key is a no-op."""
+    OutboxRecord.insert(kind=kind, dedupe_key=dedupe_key, user=user_id, openid=openid, template=template,
+                        payload=payload, created_at=at, next_attempt_at=at).on_conflict_ignore().execute()
+
+
+def outbox_for(openid: str | None = None, dedupe_prefix: str | None = None) -> list[OutboxRecord]:
+    """Queued messages, oldest first, filtered by recipient or by dedupe-key prefix (a case number)."""
+    query = OutboxRecord.select()
+    if openid is not None:
+        query = query.where(OutboxRecord.openid == openid)
+    if dedupe_prefix is not None:
+        query = query.where(OutboxRecord.dedupe_key.startswith(dedupe_prefix))
+    return list(query.order_by(OutboxRecord.id))
+
+
+def due_messages(now: dt.datetime, limit: int = 100) -> list[OutboxRecord]:
+    """Unsent messages whose next attempt is due, oldest first (for the sending worker)."""
+    return list(OutboxRecord.select().where(OutboxRecord.sent_at.is_null() & (OutboxRecord.next_attempt_at <= now))
+                .order_by(OutboxRecord.id).limit(limit))
+
+
+def add_consent(user_id: int, template_id: str, count: int = 1) -> int:
+    """Add `count` consents of a user for a template; return the new count."""
+    ConsentRecord.insert(user=user_id, template_id=template_id, count=0).on_conflict_ignore().execute()
+    where = (ConsentRecord.user == user_id) & (ConsentRecord.template_id == template_id)
+    ConsentRecord.update(count=ConsentRecord.count + count, updated_at=utcnow()).where(where).execute()
+    return ConsentRecord.get(where).count
+
+
+def consent_count(user_id: int, template_id: str) -> int:
+    record = ConsentRecord.get_or_none((ConsentRecord.user == user_id) & (ConsentRecord.template_id == template_id))
+    return record.count if record else 0
