@@ -1,6 +1,7 @@
 """Colloquial search words: the default synonym table and stripping of the verbs citizens wrap around a name."""
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 from items.errors import Invalid
@@ -126,7 +127,8 @@ def check_synonym(term, expansions) -> tuple[str, list[str]]:
 
     if not isinstance(term, str) or not 2 <= len(term.strip()) <= MAX_TERM_CHARS:
         raise bad("term", f"length:2..{MAX_TERM_CHARS}", f"a term has 2 to {MAX_TERM_CHARS} characters")
-    term = term.strip()
+    # Stored as queries are matched: NFKC, case-folded, no whitespace (guides.search.normalize).
+    term = "".join(unicodedata.normalize("NFKC", c).casefold() for c in term if not c.isspace())
     if not isinstance(expansions, (list, tuple)) or not all(isinstance(e, str) for e in expansions):
         raise bad("expansions", "list_of_text", "expansions is a list of texts")
     cleaned = list(dict.fromkeys(e.strip() for e in expansions if e.strip() and e.strip() != term))
