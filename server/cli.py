@@ -154,6 +154,7 @@ COMMANDS = {}
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import scripts.rebase_cli  # noqa: F401
     import scripts.stats_cli  # noqa: F401
     parser = argparse.ArgumentParser(prog="govhall", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
