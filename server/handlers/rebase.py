@@ -1,0 +1,80 @@
+"""Conformance and rebase over HTTP: one item against its catalogue item, and every item of one catalogue item."""
+from __future__ import annotations
+
+from items.errors import Malformed
+from items.rebase import RebaseService
+from server.base import BaseHandler
+from server.handlers.items import parse_if_match
+
+
+class RebaseHandler(BaseHandler):
+    """Handlers of this module share one stateless service over the context's item service."""
+
+    @property
+    def service(self) -> RebaseService:
+        return RebaseService(self.ctx.items)
+
+    def optional_object(self) -> dict:
+        """The JSON object body, or {} when the body is empty."""
+        if not self.request.body or not self.request.body.strip():
+            return {}
+        return self.json_object()
+
+    def scope_args(self) -> dict:
+        return {"region": self.get_query_argument("region", None) or None,
+                "org": self.get_query_argument("org", None) or None}
+
+
+def _to_version(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Malformed("to_version must be a positive whole number", code="bad_parameter",
+                        details={"parameter": "to_version", "value": value})
+    return value
+
+
+class ItemConformanceHandler(RebaseHandler):
+    async def get(self, impl_code: str) -> None:
+        actor = await self.authenticate()
+        self.send(await self.run(self.service.conformance, impl_code, actor))
+
+
+class ItemRebaseHandler(RebaseHandler):
+    async def post(self, impl_code: str) -> None:
+        actor = await self.authenticate("editor", "province_admin")
+        body = self.optional_object()
+        if_match = parse_if_match(self.request.headers.get("If-Match"))
+        result = await self.run(self.service.rebase, impl_code, actor, _to_version(body.get("to_version")),
+                                body.get("resolutions"), if_match, self.remote_ip)
+        self.set_header("ETag", f'"{result["version"]}"')
+        self.send(result)
+
+
+class CatalogueImpactHandler(RebaseHandler):
+    async def get(self, basic_code: str) -> None:
+        actor = await self.authenticate()
+        self.send(await self.run(self.service.impact, basic_code, actor, self.int_arg("to_version"),
+                                 **self.scope_args()))
+
+
+class CatalogueRebaseAllHandler(RebaseHandler):
+    async def post(self, basic_code: str) -> None:
+        actor = await self.authenticate("editor", "province_admin")
+        body = self.optional_object()
+        scope = self.scope_args()
+        for key in scope:
+            if body.get(key) is not None and not isinstance(body[key], str):
+                raise Malformed(f"{key} must be a string", code="bad_parameter", details={"parameter": key})
+            scope[key] = body.get(key) or scope[key]
+        to_version = _to_version(body["to_version"]) if "to_version" in body else self.int_arg("to_version")
+        self.send(await self.run(self.service.rebase_all, basic_code, actor, to_version,
+                                 remote_ip=self.remote_ip, **scope))
+
+
+routes = [
+    (r"/api/v1/items/([^/]+)/conformance", ItemConformanceHandler),
+    (r"/api/v1/items/([^/]+)/rebase", ItemRebaseHandler),
+    (r"/api/v1/catalogue/items/([^/]+)/impact", CatalogueImpactHandler),
+    (r"/api/v1/catalogue/items/([^/]+)/rebase-all", CatalogueRebaseAllHandler),
+]
