@@ -1,0 +1,63 @@
+"""Window staff's cases: list with overdue and near-due flags, read, and life-cycle actions (CONTRACT.md §3 /cases)."""
+from __future__ import annotations
+
+from items.errors import Malformed
+from server.base import BaseHandler
+
+
+def _flag(handler: BaseHandler, name: str) -> bool:
+    return handler.get_query_argument(name, "0") in ("1", "true", "yes")
+
+
+class CaseListHandler(BaseHandler):
+    async def get(self) -> None:
+        """The cases of the staff member's department, newest first → {cases, total, page}; filters
+        `state`, `overdue=1` (clock running, due date passed), `near_due=1` (due within 2 working days)."""
+        actor = await self.authenticate("window_staff")
+        page, size = self.page_args()
+        self.send(await self.run(self.ctx.hall.casework.list, actor, state=self.get_query_argument("state", None),
+                                 overdue=_flag(self, "overdue"), near_due=_flag(self, "near_due"),
+                                 page=page, size=size))
+
+
+class CaseHandler(BaseHandler):
+    async def get(self, case_no: str) -> None:
+        """One case of the department with its history, steps, corrections, due date, ratings and the
+        actions allowed now; the applicant's ID number and phone are masked."""
+        actor = await self.authenticate("window_staff")
+        self.send(await self.run(self.ctx.hall.casework.get, actor, case_no))
+
+
+class CaseActionHandler(BaseHandler):
+    async def post(self, case_no: str) -> None:
+        """Apply `{action, opinion, result?, step?}`: accept, reject, request_correction, resume, suspend,
+        step (`step` = {name, action: pass|return|other, handler?, opinion?}), finish (`result` ∈ approved,
+        refused, withdrawn), deliver → the case. An action the state does not allow is 409
+        illegal_transition naming the allowed ones; reject, request_correction and suspend need an opinion."""
+        actor = await self.authenticate("window_staff")
+        body = self.json_object(required=("action",))
+        for field in ("action", "opinion", "result"):
+            if body.get(field) is not None and not isinstance(body[field], str):
+                raise Malformed(f"{field} is text", code="bad_parameter", details={"field": field})
+        if body.get("step") is not None and not isinstance(body["step"], dict):
+            raise Malformed("step is an object {name, action, handler, opinion}", code="bad_parameter",
+                            details={"field": "step"})
+        self.send(await self.run(self.ctx.hall.casework.act, actor, case_no, body["action"], body.get("opinion"),
+                                 body.get("result"), body.get("step")))
+
+
+class RectificationAnswerHandler(BaseHandler):
+    async def post(self, rectification_id: str) -> None:
+        """Answer the rectification task a bad rating opened `{answer}` → {id, status, due_date, answered_at, late}."""
+        actor = await self.authenticate("window_staff")
+        body = self.json_object(required=("answer",))
+        self.send(await self.run(self.ctx.hall.casework.answer_rectification, actor, int(rectification_id),
+                                 body["answer"]))
+
+
+routes = [
+    (r"/api/v1/cases", CaseListHandler),
+    (r"/api/v1/cases/([^/]+)", CaseHandler),
+    (r"/api/v1/cases/([^/]+)/actions", CaseActionHandler),
+    (r"/api/v1/rectifications/([0-9]+)/answer", RectificationAnswerHandler),
+]
