@@ -247,3 +247,50 @@ def add_consent(user_id: int, template_id: str, count: int = 1) -> int:
 def consent_count(user_id: int, template_id: str) -> int:
     record = ConsentRecord.get_or_none((ConsentRecord.user == user_id) & (ConsentRecord.template_id == template_id))
     return record.count if record else 0
+
+
+# --- outbox and login ---------------------------------------------------------------------------------
+# The sending worker (wechat/outbox.py) claims a due row by compare-and-set on `attempts`: the claim moves
+# next_attempt_at to the end of a lease, and only the holder of that attempt number may settle or
+# reschedule the row. Safe with any number of workers, on SQLite and PostgreSQL alike.
+
+def claim_message(message_id: int, seen_attempts: int, now: dt.datetime, lease_until: dt.datetime) -> bool:
+    """Claim a pending, due row whose attempts is still `seen_attempts`; True when this caller got it."""
+    return OutboxRecord.update(attempts=OutboxRecord.attempts + 1, next_attempt_at=lease_until).where(
+        (OutboxRecord.id == message_id) & OutboxRecord.sent_at.is_null()
+        & (OutboxRecord.attempts == seen_attempts) & (OutboxRecord.next_attempt_at <= now)).execute() == 1
+
+
+def settle_message(message_id: int, attempt: int, at: dt.datetime, note: str = "") -> bool:
+    """Mark a claimed row done at `at` (sent, or skipped with `note` saying why); False when the claim was lost."""
+    return OutboxRecord.update(sent_at=at, last_error=note).where(
+        (OutboxRecord.id == message_id) & OutboxRecord.sent_at.is_null()
+        & (OutboxRecord.attempts == attempt)).execute() == 1
+
+
+def reschedule_message(message_id: int, attempt: int, next_attempt_at: dt.datetime, error: str) -> bool:
+    """Put a claimed row back for another attempt at `next_attempt_at`; False when the claim was lost."""
+    return OutboxRecord.update(next_attempt_at=next_attempt_at, last_error=error).where(
+        (OutboxRecord.id == message_id) & OutboxRecord.sent_at.is_null()
+        & (OutboxRecord.attempts == attempt)).execute() == 1
+
+
+def take_consent(user_id: int, template_id: str) -> bool:
+    """Use one consent of a user for a template; False (and nothing changed) when none is left."""
+    return ConsentRecord.update(count=ConsentRecord.count - 1, updated_at=utcnow()).where(
+        (ConsentRecord.user == user_id) & (ConsentRecord.template_id == template_id)
+        & (ConsentRecord.count > 0)).execute() == 1
+
+
+def clear_consent(user_id: int, template_id: str) -> None:
+    """Set a user's consent count for a template to 0 (WeChat said none is left)."""
+    ConsentRecord.update(count=0, updated_at=utcnow()).where(
+        (ConsentRecord.user == user_id) & (ConsentRecord.template_id == template_id)).execute()
+
+
+def pending_message_count(now: dt.datetime | None = None) -> int:
+    """Unsent rows; only those due by `now` when given."""
+    query = OutboxRecord.select().where(OutboxRecord.sent_at.is_null())
+    if now is not None:
+        query = query.where(OutboxRecord.next_attempt_at <= now)
+    return query.count()
