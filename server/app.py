@@ -9,21 +9,26 @@ import logging
 
 import tornado.web
 
+from guides import search_index
 from guides.lint import lint as guide_lint
 from items.accounts import AccountService
 from items.catalogue import CatalogueService
 from items.local import LocalItemService
 from items.stats import StatsService
+from items import workflow as workflow_hooks
 from items.workflow import WorkflowService
 from server import db as dbmod
 from server.base import NotFoundHandler, log_request
 from server.config import Settings
 from server.kv import make_kv
+from wechat.gateway import WeChatGateway
 from wechat.hall_service import HallService
+from wechat.outbox import OutboxWorker
 
 logger = logging.getLogger(__name__)
 
-HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "stats", "admin", "rebase"]
+HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "stats", "admin", "rebase",
+                   "hall_public"]
 
 
 class Context:
@@ -41,6 +46,12 @@ class Context:
         self.hall = HallService(self)
         self.workflow = WorkflowService(linter=guide_lint)
         self.stats = StatsService(self)
+        self.gateway = WeChatGateway(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base,
+                                     self.kv, timeout=settings.wechat_timeout)
+        # The hall search follows publishes at once: indexed in the publish transaction (items/workflow.py).
+        _register_once(workflow_hooks.on_publish, index_published)
+        _register_once(workflow_hooks.on_withdraw, unindex_withdrawn)
+        self._background: list[asyncio.Task] = []
 
     async def run(self, fn, *args, **kwargs):
         loop = asyncio.get_running_loop()
@@ -68,12 +79,54 @@ class Context:
             out.update(ok=False, kv=type(exc).__name__)
         return out
 
+    def start_background(self, interval: float = 2.0) -> None:
+        """Start the outbox worker on the running event loop (govhall serve); its passes run on the pool.
+
+        Without a WeChat appid there is nobody to send to: messages stay queued until one is configured.
+        """
+        if not self.settings.wechat_appid:
+            logger.info("outbox worker not started: GOVHALL_WECHAT_APPID is not set")
+            return
+        worker = OutboxWorker(self.gateway)
+
+        async def loop() -> None:
+            while True:
+                try:
+                    counts = await self.run(worker.run_once, 50)
+                except Exception:  # noqa: BLE001 - a failed pass is logged and the next one tries again
+                    logger.exception("outbox pass failed")
+                    counts = {}
+                if not counts.get("claimed"):
+                    await asyncio.sleep(interval)
+
+        self._background.append(asyncio.get_running_loop().create_task(loop()))
+
     def close(self) -> None:
+        for task in self._background:
+            task.cancel()
+        self._background.clear()
         self.executor.shutdown(wait=True)
+        self.gateway.close()
         if not self.db.is_closed():
             self.db.close()
         if hasattr(self.db, "close_all"):
             self.db.close_all()
+
+
+def index_published(impl_code: str, version: int, document: dict, published_at) -> None:
+    """Publish hook: the published version replaces the item's search entry."""
+    search_index.index_item(impl_code, document, version)
+
+
+def unindex_withdrawn(impl_code: str, withdrawn_at) -> None:
+    """Withdraw hook: the item leaves the search."""
+    search_index.remove_item(impl_code)
+
+
+def _register_once(hooks: list, hook) -> None:
+    # module-level hook lists outlive one Context (tests build many): never register twice
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 def collect_routes() -> list:
