@@ -36,12 +36,17 @@ def _to_version(value) -> int | None:
 
 class ItemConformanceHandler(RebaseHandler):
     async def get(self, impl_code: str) -> None:
+        """The item against its catalogue item: four-same fields, outdated, patch, findings."""
         actor = await self.authenticate()
         self.send(await self.run(self.service.conformance, impl_code, actor))
 
 
 class ItemRebaseHandler(RebaseHandler):
     async def post(self, impl_code: str) -> None:
+        """Carry catalogue changes onto the item `{to_version?, resolutions?}` (If-Match optional).
+
+        Answers {status: clean | conflicts | up_to_date, document, conflicts}; with conflicts nothing
+        is saved until `resolutions` (path → "local" | "catalogue" | value) settle every one."""
         actor = await self.authenticate("editor", "province_admin")
         body = self.optional_object()
         if_match = parse_if_match(self.request.headers.get("If-Match"))
@@ -53,6 +58,10 @@ class ItemRebaseHandler(RebaseHandler):
 
 class CatalogueImpactHandler(RebaseHandler):
     async def get(self, basic_code: str) -> None:
+        """Preview a rebase of every older local item onto `?to_version=` (default latest); writes nothing.
+
+        Filters `?region=&org=`; answers counts of clean, conflicting and invalid items and the
+        conflicting paths with how many items conflict on each."""
         actor = await self.authenticate()
         self.send(await self.run(self.service.impact, basic_code, actor, self.int_arg("to_version"),
                                  **self.scope_args()))
@@ -60,6 +69,8 @@ class CatalogueImpactHandler(RebaseHandler):
 
 class CatalogueRebaseAllHandler(RebaseHandler):
     async def post(self, basic_code: str) -> None:
+        """Rebase every older local item `{to_version?, region?, org?}`: clean ones become drafts;
+        the rest are listed with their conflicting paths or broken rules."""
         actor = await self.authenticate("editor", "province_admin")
         body = self.optional_object()
         scope = self.scope_args()
