@@ -176,12 +176,28 @@ class ItemFactsRecord(BaseRecord):
             (("valid_to", "region_code"), False),  # current figures of a region (valid_to IS NULL)
             (("region_code", "valid_from"), False),  # as-of figures of a region
             (("org", "valid_to"), False),          # one department's figures
-            (("valid_from",), False),              # what entered between two dates
         )
+
+
+class ItemFactsTotalRecord(BaseRecord):
+    """Sums of the current facts rows per combination of the grouping and filter columns.
+
+    Kept in step by the same hooks, in the same transaction, so current figures sum a few thousand
+    rows instead of every item; items/stats.py can rebuild it from the facts rows.
+    """
+    region_code = pw.CharField(max_length=12)
+    org = pw.CharField(max_length=18)
+    level = pw.CharField(max_length=1)
+    item_type = pw.CharField(max_length=4)
+    service_objects = pw.TextField(default="")
+
+    class Meta:
+        indexes = ((("region_code", "org", "level", "item_type", "service_objects"), True),)
 
 
 # One BIGINT column per fact (metrics.FACT_COLUMNS): sums of billionths pass 2**31 after three items.
 for _fact, _ in FACT_COLUMNS:
     ItemFactsRecord._meta.add_field(_fact, pw.BigIntegerField(default=0))
+    ItemFactsTotalRecord._meta.add_field(_fact, pw.BigIntegerField(default=0))
 
-MODELS.append(ItemFactsRecord)
+MODELS += [ItemFactsRecord, ItemFactsTotalRecord]

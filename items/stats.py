@@ -52,14 +52,22 @@ def record_publish(impl_code: str, version: int, document: Mapping, published_at
     (facts_out_of_order) when `published_at` precedes the current row, Invalid for unreadable limits.
     """
     at = _naive_utc(published_at)
-    store.close_open_facts(impl_code, at)
+    _close(impl_code, at)
     if metrics.counts_in_statistics(document):
-        store.insert_facts([facts_row(impl_code, version, document, at)])
+        row = facts_row(impl_code, version, document, at)
+        store.insert_facts([row])
+        store.add_to_totals(row, 1)
 
 
 def record_withdraw(impl_code: str, withdrawn_at: dt.datetime) -> None:
     """Hook for withdraw: the item stops counting at `withdrawn_at`. Raises Conflict (facts_out_of_order)."""
-    store.close_open_facts(impl_code, _naive_utc(withdrawn_at))
+    _close(impl_code, _naive_utc(withdrawn_at))
+
+
+def _close(impl_code: str, at: dt.datetime) -> None:
+    closed = store.close_open_facts(impl_code, at)
+    if closed is not None:
+        store.add_to_totals(closed, -1)   # the current totals follow the open rows exactly
 
 
 def _register_hooks(ctx) -> bool:
@@ -404,10 +412,8 @@ class StatsService:
     # --- facts for items published before the hooks existed ------------------------------------------
 
     def backfill(self) -> int:
-        """Open a facts row for every published item that has none, from its published version's time.
-
-        Returns how many were opened.
-        """
+        """Open a facts row for every published item that has none, from its published version's time,
+        and rebuild the current totals from the open rows. Returns how many rows were opened."""
         opened = 0
         with store.transaction():
             for head, version in store.published_without_facts():
@@ -415,6 +421,7 @@ class StatsService:
                     store.insert_facts([facts_row(head.impl_code, version.version, version.document,
                                                   version.created_at or utcnow())])
                     opened += 1
+            store.rebuild_totals()
         return opened
 
 

@@ -343,26 +343,46 @@ def claimed_basic_codes(region_code: str, level: str) -> set[str]:
 # --- statistics ---
 
 from items.metrics import FACT_NAMES  # noqa: E402
-from items.records import ItemFactsRecord  # noqa: E402
+from items.records import ItemFactsRecord, ItemFactsTotalRecord  # noqa: E402
 
-_FACT_GROUP_COLUMNS = {"region": ItemFactsRecord.region_code, "org": ItemFactsRecord.org,
-                       "item_type": ItemFactsRecord.item_type, "level": ItemFactsRecord.level}
+FACT_DIMENSIONS = ("region_code", "org", "level", "item_type", "service_objects")
 
 
-def close_open_facts(impl_code: str, at: dt.datetime) -> int:
-    """End the current facts row of an item at `at` → rows closed (0 or 1).
+def close_open_facts(impl_code: str, at: dt.datetime) -> dict | None:
+    """End the current facts row of an item at `at` → that row's columns, or None when there was none.
 
     Raises Conflict (facts_out_of_order) when `at` lies before that row began: intervals never invert.
     """
     F = ItemFactsRecord
-    current = F.select(F.id, F.valid_from).where((F.impl_code == impl_code) & F.valid_to.is_null()).first()
+    current = F.select().where((F.impl_code == impl_code) & F.valid_to.is_null()).dicts().first()
     if current is None:
-        return 0
-    if at < current.valid_from:
+        return None
+    if at < current["valid_from"]:
         raise Conflict(f"item {impl_code} was last published after {at.isoformat()}", code="facts_out_of_order",
                        details={"impl_code": impl_code, "at": at.isoformat(),
-                                "current_from": current.valid_from.isoformat()})
-    return F.update(valid_to=at).where(F.id == current.id).execute()
+                                "current_from": current["valid_from"].isoformat()})
+    F.update(valid_to=at).where(F.id == current["id"]).execute()
+    return current
+
+
+def add_to_totals(row: dict, sign: int) -> None:
+    """Add (sign 1) or subtract (sign −1) one facts row to the current totals of its combination."""
+    T = ItemFactsTotalRecord
+    values = {**{d: row[d] for d in FACT_DIMENSIONS}, **{n: sign * row[n] for n in FACT_NAMES}}
+    T.insert(values).on_conflict(
+        conflict_target=[getattr(T, d) for d in FACT_DIMENSIONS],
+        update={getattr(T, n): getattr(T, n) + getattr(pw.EXCLUDED, n) for n in FACT_NAMES}).execute()
+
+
+def rebuild_totals() -> int:
+    """Recompute the current totals from the open facts rows → number of combinations."""
+    F, T = ItemFactsRecord, ItemFactsTotalRecord
+    T.delete().execute()
+    dims = [getattr(F, d) for d in FACT_DIMENSIONS]
+    source = (F.select(*dims, *(pw.fn.SUM(getattr(F, n)) for n in FACT_NAMES))
+              .where(F.valid_to.is_null()).group_by(*dims))
+    T.insert_from(source, [*(getattr(T, d) for d in FACT_DIMENSIONS), *(getattr(T, n) for n in FACT_NAMES)]).execute()
+    return T.select().count()
 
 
 def insert_facts(rows: list[dict]) -> None:
@@ -376,32 +396,53 @@ def _prefix_range(column, prefix: str):
     return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
 
 
-def _facts_where(at: dt.datetime | None, region_prefix: str | None = None, org: str | None = None,
-                 item_type: str | None = None, level: str | None = None, service_object: str | None = None):
+def _where(model, at: dt.datetime | None = None, region_prefix: str | None = None, org: str | None = None,
+           item_type: str | None = None, level: str | None = None, service_object: str | None = None) -> list:
+    conds = [] if model is ItemFactsTotalRecord else [_valid_at(at)]
+    if region_prefix:
+        conds.append(_prefix_range(model.region_code, region_prefix))
+    if org:
+        conds.append(model.org == org)
+    if item_type:
+        conds.append(model.item_type == item_type)
+    if level:
+        conds.append(model.level == level)
+    if service_object:
+        conds.append(model.service_objects.contains(f",{service_object},"))
+    return conds
+
+
+def _valid_at(at: dt.datetime | None):
     F = ItemFactsRecord
+    if at is None:
+        return F.valid_to.is_null()
     # valid at the instant `at` over half-open [valid_from, valid_to): valid_to ≥ at keeps an item that
     # was withdrawn exactly at `at` (the end of the day), valid_from < at drops one published at it.
-    cond = F.valid_to.is_null() if at is None else (F.valid_from < at) & (F.valid_to.is_null() | (F.valid_to >= at))
-    if region_prefix:
-        cond &= _prefix_range(F.region_code, region_prefix)
-    if org:
-        cond &= F.org == org
-    if item_type:
-        cond &= F.item_type == item_type
-    if level:
-        cond &= F.level == level
-    if service_object:
-        cond &= F.service_objects.contains(f",{service_object},")
-    return cond
+    return (F.valid_from < at) & (F.valid_to.is_null() | (F.valid_to >= at))
 
 
-def facts_sums(group_by: str, at: dt.datetime | None = None, **filters) -> list[dict]:
-    """SUM of every fact column per group ("region" groups by exact region code) → [{key, <fact>: sum}]."""
-    column = _FACT_GROUP_COLUMNS[group_by]
-    sums = [pw.fn.SUM(getattr(ItemFactsRecord, name)).alias(name) for name in FACT_NAMES]
-    query = (ItemFactsRecord.select(column.alias("key"), *sums).where(_facts_where(at, **filters))
-             .group_by(column).order_by(column))
-    return list(query.dicts())
+def _facts_where(at: dt.datetime | None, **filters):
+    conds = _where(ItemFactsRecord, at, **filters)
+    out = conds[0]
+    for cond in conds[1:]:
+        out &= cond
+    return out
+
+
+def facts_sums(group_by: str, at: dt.datetime | None = None, *, from_rows: bool = False, **filters) -> list[dict]:
+    """SUM of every fact per group ("region" groups by exact region code) → [{key, <fact>: sum}].
+
+    Current figures (at None) come from the totals table unless `from_rows`; figures at an instant
+    from the facts rows valid then.
+    """
+    model = ItemFactsTotalRecord if at is None and not from_rows else ItemFactsRecord
+    column = getattr(model, "region_code" if group_by == "region" else group_by)
+    sums = [pw.fn.SUM(getattr(model, name)).alias(name) for name in FACT_NAMES]
+    conds = _where(model, at, **filters)
+    if model is ItemFactsTotalRecord:
+        conds.append(model.items != 0)   # combinations whose items were all withdrawn
+    query = model.select(column.alias("key"), *sums).where(*conds)
+    return list(query.group_by(column).order_by(column).dicts())
 
 
 def facts_items(at: dt.datetime | None = None, **filters) -> list[dict]:

@@ -355,3 +355,12 @@ def test_the_workflow_calls_the_hooks_once_per_publish_even_with_several_context
         assert [(r["impl_code"], r["zero_visit"]) for r in rows if r["impl_code"] == code] == [(code, 1)]
     finally:
         second.close()
+
+
+def test_current_totals_stay_equal_to_the_open_facts_rows_and_to_a_rebuild(ctx, province):
+    kept = {group_by: store.facts_sums(group_by) for group_by in stats.GROUPS}
+    for group_by, rows in kept.items():
+        assert rows == store.facts_sums(group_by, from_rows=True)
+    store.rebuild_totals()
+    assert {group_by: store.facts_sums(group_by) for group_by in stats.GROUPS} == kept
+    assert sum(r["items"] for r in kept["org"]) == len(COUNTED)
