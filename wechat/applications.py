@@ -26,6 +26,7 @@ FACTOR_WINDOW_SECONDS = 15 * 60
 MAX_FACTOR_FAILURES_PER_CASE = 5
 MAX_FACTOR_FAILURES_PER_CLIENT = 20
 _FACTOR_KEY = "govhall:hall-factor:"
+GUIDE_CACHE_SIZE = 512
 
 
 def _digest(text: str) -> str:
@@ -45,6 +46,7 @@ class ApplicationService:
         self._cipher = cipher
         self.kv = kv
         self._clock = clock
+        self._guides: dict[tuple[str, int], dict] = {}
 
     # --- submitting ---------------------------------------------------------------------------------
 
@@ -77,7 +79,7 @@ class ApplicationService:
         # only what citizens can see may be applied for; the case is pinned to that version
         if head.published_version is None or head.status == "withdrawn":
             raise NotFound("this item is not published", code="item_not_published", details={"impl_code": impl_code})
-        guide = item_store.local_version(impl_code, head.published_version).document
+        guide = self._guide(impl_code, head.published_version)
         if guide.get("state", "in_use") != "in_use":
             raise Conflict("this item is not in use", code="item_not_in_use",
                            details={"impl_code": impl_code, "state": guide.get("state")})
@@ -92,6 +94,17 @@ class ApplicationService:
             if earlier is None:
                 raise
             return earlier, False
+
+    def _guide(self, impl_code: str, version: int) -> dict:
+        """Return the document of a published version; versions never change, so they are kept in memory."""
+        key = (impl_code, version)
+        document = self._guides.get(key)
+        if document is None:
+            document = item_store.local_version(impl_code, version).document
+            if len(self._guides) >= GUIDE_CACHE_SIZE:
+                self._guides.clear()
+            self._guides[key] = document
+        return document
 
     def _replay(self, user_id: int, key: str, digest: str) -> dict | None:
         case = store.case_by_idempotency_key(user_id, key)

@@ -55,12 +55,14 @@ def uploads_of(owner_id: int, file_ids: list[str]) -> dict[str, UploadRecord]:
 def next_case_serial(impl_code: str, day: str) -> int:
     """Return the next serial of `impl_code` on `day` (yyyyMMdd), inside the caller's transaction.
 
-    The UPDATE locks the counter row on PostgreSQL, so concurrent submits queue instead of colliding.
+    One upsert that returns the new value: it locks the counter row on PostgreSQL, so concurrent
+    submits queue on it instead of colliding (SQLite ≥ 3.35 and PostgreSQL both have RETURNING).
     """
-    CaseSerialRecord.insert(impl_code=impl_code, day=day, last=0).on_conflict_ignore().execute()
-    CaseSerialRecord.update(last=CaseSerialRecord.last + 1).where(
-        (CaseSerialRecord.impl_code == impl_code) & (CaseSerialRecord.day == day)).execute()
-    return CaseSerialRecord.get((CaseSerialRecord.impl_code == impl_code) & (CaseSerialRecord.day == day)).last
+    cursor = (CaseSerialRecord.insert(impl_code=impl_code, day=day, last=1)
+              .on_conflict(conflict_target=[CaseSerialRecord.impl_code, CaseSerialRecord.day],
+                           update={CaseSerialRecord.last: CaseSerialRecord.last + 1})
+              .returning(CaseSerialRecord.last).execute())
+    return next(iter(cursor)).last
 
 
 def case_by_idempotency_key(user_id: int, key: str) -> CaseRecord | None:
@@ -68,13 +70,14 @@ def case_by_idempotency_key(user_id: int, key: str) -> CaseRecord | None:
 
 
 def insert_case(row: dict) -> CaseRecord:
-    """Insert a case inside the caller's transaction. Raises DuplicateCase when its idempotency key is taken."""
+    """Insert a case inside the caller's transaction.
+
+    Raises DuplicateCase on a unique violation; the transaction is then lost (PostgreSQL aborts it),
+    so the caller looks the earlier case up after leaving it.
+    """
     try:
-        with database.atomic():  # a savepoint: the caller's transaction stays usable on PostgreSQL
-            return CaseRecord.create(**row)
+        return CaseRecord.create(**row)
     except pw.IntegrityError as exc:
-        if case_by_idempotency_key(row["user"], row["idempotency_key"]) is None:
-            raise
         raise DuplicateCase("an application with this Idempotency-Key exists", code="duplicate_case",
                             details={}) from exc
 
