@@ -13,7 +13,7 @@ from items.patches import verify_patch
 
 INFO, WARNING, ERROR = "info", "warning", "error"
 # The catalogue owns legal_limit besides the four-same fields: CONTRACT.md §2.
-_OWNED_NOT_FOUR_SAME = ("legal_limit",)
+_OWNED_NOT_FOUR_SAME = ("legal_limit", "state")
 _CATALOGUE_BLOCK = frozenset(CATALOGUE_FIELDS)
 # A local item carries its own `level` instead of `levels` (model.local_defaults): no difference.
 _NOT_CARRIED = frozenset({"levels"})

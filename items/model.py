@@ -30,7 +30,7 @@ LEVEL_CODES = tuple(LEVELS)
 # --- field groups ----------------------------------------------------------------------------------
 
 FOUR_SAME = ("basic_code", "name", "item_type", "basis")
-CATALOGUE_OWNED = (*FOUR_SAME, "legal_limit")
+CATALOGUE_OWNED = (*FOUR_SAME, "legal_limit", "state")  # the catalogue sets state too: DOMAIN.md §3
 STANDARD_ELEMENTS = ("legal_limit", "service_objects", "conditions", "materials", "process", "fees", "faq")
 CATALOGUE_FIELDS = ("basic_code", "name", "item_type", "basis", "levels", "state", "legal_limit",
                     "service_objects", "conditions", "materials", "process", "fees", "faq")

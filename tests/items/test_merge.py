@@ -121,8 +121,8 @@ SCENARIOS = {
         set_key("state", "cancelled"), set_key("state", "cancelled"),
         lambda r, b, l, c: r["state"] == "cancelled", []),
     "field_changed_differently_on_both_sides_conflicts_and_keeps_local": (
-        set_key("state", "cancelled"), set_key("state", "suspended"),
-        lambda r, b, l, c: r["state"] == "cancelled", ["/state"]),
+        set_key("service_objects", ["person"]), set_key("service_objects", ["institution"]),
+        lambda r, b, l, c: r["service_objects"] == ["person"], ["/service_objects"]),
     "nested_object_keys_changed_on_different_sides_both_apply": (
         set_in_entry("process", "p2", "limit", 3, "value"),
         set_in_entry("process", "p2", "limit", "calendar_day", "unit"),

@@ -23,16 +23,12 @@ def local_with_state(state: str) -> dict:
     return doc
 
 
-@pytest.mark.xfail(strict=True, reason="conformance.py classifies a changed state as an allowed local "
-                                       "element; items/local.py locks it as catalogue-owned")
 def test_a_local_state_that_differs_from_the_catalogue_is_a_catalogue_owned_error():
     report = check(local_with_state("suspended"), CATALOGUE, CATALOGUE, 1, 1, with_patch=False)
     kinds = {f["kind"] for f in report["findings"] if f["path"] == "/state"}
     assert kinds == {"catalogue_owned_changed"}
 
 
-@pytest.mark.xfail(strict=True, reason="merge.py merges state three ways, so a catalogue cancellation "
-                                       "conflicts with a deviated local state instead of carrying over")
 def test_a_catalogue_cancellation_carries_over_whatever_the_local_state():
     result = merge(CATALOGUE, local_with_state("suspended"), dict(CATALOGUE, state="cancelled"))
     assert result.clean and result.document["state"] == "cancelled"
