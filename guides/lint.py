@@ -37,6 +37,10 @@ def _finding(path: str, check: str, message: str) -> LintFinding:
     return LintFinding(path, check, CHECKS[check][0], message)
 
 
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
 def _blank(value: object) -> bool:
     return not (isinstance(value, str) and value.strip())
 
@@ -51,11 +55,9 @@ def _materials(doc: dict) -> list[tuple[int, dict]]:
 def _material_names(doc: dict | None) -> tuple[set, set]:
     ids, names = set(), set()
     for _, material in _materials(doc or {}):
-        if material.get("id"):
-            ids.add(material["id"])
-        if isinstance(material.get("name"), str):
-            names.add(material["name"].strip())
-    return ids, names
+        ids.add(_text(material.get("id")))
+        names.add(_text(material.get("name")))
+    return ids - {""}, names - {""}
 
 
 def lint(document: dict, catalogue_document: dict | None = None) -> list[LintFinding]:
@@ -70,10 +72,10 @@ def lint(document: dict, catalogue_document: dict | None = None) -> list[LintFin
     if catalogue_document is not None:
         catalogue_ids, catalogue_names = _material_names(catalogue_document)
         for i, material in _materials(document):
-            known = material.get("id") in catalogue_ids or (material.get("name") or "").strip() in catalogue_names
+            known = _text(material.get("id")) in catalogue_ids or _text(material.get("name")) in catalogue_names
             if not known and _blank(material.get("note")):
                 findings.append(_finding(f"/materials/{i}", "material_added_without_reason",
-                                         f"材料「{material.get('name', '')}」不在基本目录中，须在备注中说明理由"))
+                                         f"材料「{_text(material.get('name'))}」不在基本目录中，须在备注中说明理由"))
     legal, promised = to_days(document.get("legal_limit")), to_days(document.get("promised_limit"))
     # promised ≤ legal is the validator's error; equal limits compress nothing: DOMAIN.md §3-§4
     if legal is not None and promised is not None and legal > 0 and promised >= legal:
@@ -88,5 +90,5 @@ def lint(document: dict, catalogue_document: dict | None = None) -> list[LintFin
     for i, material in _materials(document):
         if _blank(material.get("source")):
             findings.append(_finding(f"/materials/{i}/source", "material_without_source",
-                                     f"材料「{material.get('name', '')}」未注明来源"))
+                                     f"材料「{_text(material.get('name'))}」未注明来源"))
     return findings

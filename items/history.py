@@ -69,7 +69,8 @@ def display(field: str, value: Any) -> str:
         number = value["value"]
         if isinstance(number, float) and number.is_integer():
             number = int(number)
-        text = f"{number} {UNIT_LABELS.get(value.get('unit', 'workday'), value.get('unit'))}"
+        unit = value.get("unit", "workday")
+        text = f"{number} {UNIT_LABELS.get(unit, unit) if isinstance(unit, str) else unit}"
         return f"{text}（{value['note']}）" if value.get("note") else text
     labels = VALUE_LABELS.get(field, {})
     if isinstance(value, list):
