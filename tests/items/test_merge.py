@@ -260,36 +260,36 @@ def test_a_document_that_is_not_an_object_is_malformed():
 # --- resolve ---------------------------------------------------------------------------------------
 
 def conflicted() -> MergeResult:
-    """Conflicts at /state, /materials/m2/name, /materials/m3 (catalogue removed, local edited) and
+    """Conflicts at /service_objects, /materials/m2/name, /materials/m3 (catalogue removed, local edited) and
     /materials/m4 (local removed, catalogue edited)."""
     return run(
-        both(set_key("state", "cancelled"), set_in_entry("materials", "m2", "name", "甲"),
+        both(set_key("service_objects", ["person"]), set_in_entry("materials", "m2", "name", "甲"),
              set_in_entry("materials", "m3", "copies", 3), lambda d: drop(d, "materials", "m4")),
-        both(set_key("state", "suspended"), set_in_entry("materials", "m2", "name", "乙"),
+        both(set_key("service_objects", ["institution"]), set_in_entry("materials", "m2", "name", "乙"),
              lambda d: drop(d, "materials", "m3"), set_in_entry("materials", "m4", "form", "paper")),
     )[3]
 
 
 def test_resolve_with_local_choices_gives_the_pending_document():
     result = conflicted()
-    assert [c.path for c in result.conflicts] == ["/state", "/materials/m2/name", "/materials/m3", "/materials/m4"]
+    assert [c.path for c in result.conflicts] == ["/service_objects", "/materials/m2/name", "/materials/m3", "/materials/m4"]
     final = resolve(result, {c.path: "local" for c in result.conflicts})
     assert final == result.document
 
 
 def test_resolve_with_catalogue_choices_takes_the_catalogue_side_in_catalogue_position():
-    final = resolve(conflicted(), {"/state": "catalogue", "/materials/m2/name": "catalogue",
+    final = resolve(conflicted(), {"/service_objects": "catalogue", "/materials/m2/name": "catalogue",
                                    "/materials/m3": "catalogue", "/materials/m4": "catalogue"})
-    assert final["state"] == "suspended"
+    assert final["service_objects"] == ["institution"]
     assert ids(final) == ["m1", "m2", "m4", "m5"]
     assert entry(final, "materials", "m2")["name"] == "乙"
     assert entry(final, "materials", "m4")["form"] == "paper"
 
 
 def test_resolve_with_values_uses_them_and_null_removes_an_entry():
-    final = resolve(conflicted(), {"/state": "in_use", "/materials/m2/name": "丙", "/materials/m3": None,
+    final = resolve(conflicted(), {"/service_objects": ["government"], "/materials/m2/name": "丙", "/materials/m3": None,
                                    "/materials/m4": {"name": "重写的材料", "necessity": "optional"}})
-    assert final["state"] == "in_use"
+    assert final["service_objects"] == ["government"]
     assert entry(final, "materials", "m2")["name"] == "丙"
     assert ids(final) == ["m1", "m2", "m4", "m5"]
     assert entry(final, "materials", "m4") == {"id": "m4", "name": "重写的材料", "necessity": "optional"}
@@ -298,18 +298,18 @@ def test_resolve_with_values_uses_them_and_null_removes_an_entry():
 def test_resolve_accepts_the_three_inputs_instead_of_a_result():
     base = catalogue_doc()
     local, catalogue = local_of(base), copy.deepcopy(base)
-    local["state"], catalogue["state"] = "cancelled", "suspended"
-    assert resolve((base, local, catalogue), {"/state": "catalogue"})["state"] == "suspended"
+    local["service_objects"], catalogue["service_objects"] = ["person"], ["institution"]
+    assert resolve((base, local, catalogue), {"/service_objects": "catalogue"})["service_objects"] == ["institution"]
 
 
 def test_resolve_of_a_clean_merge_with_no_resolutions_returns_the_document():
-    result = run(nothing, set_key("state", "suspended"))[3]
+    result = run(nothing, set_key("service_objects", ["institution"]))[3]
     assert resolve(result, {}) == result.document
 
 
 def test_resolve_with_a_missing_resolution_raises_unresolved_conflicts():
     with pytest.raises(Invalid) as raised:
-        resolve(conflicted(), {"/state": "local"})
+        resolve(conflicted(), {"/service_objects": "local"})
     assert raised.value.code == "unresolved_conflicts"
     assert [e["path"] for e in raised.value.details["errors"]] == ["/materials/m2/name", "/materials/m3",
                                                                   "/materials/m4"]

@@ -59,7 +59,7 @@ def mutate(draw, doc: dict, *, new_ids: list[str], four_same: bool) -> dict:
         out["name"] = draw(small_text)
     if four_same and draw(st.booleans()):
         out["legal_limit"] = draw(st.one_of(st.none(), st.fixed_dictionaries({"value": st.integers(0, 20)})))
-    if draw(st.booleans()):
+    if four_same and draw(st.booleans()):  # the catalogue owns state: a local item never changes it
         out["state"] = draw(st.sampled_from(["in_use", "suspended", "cancelled"]))
     if draw(st.booleans()):
         out["service_objects"] = draw(st.lists(st.sampled_from(["person", "enterprise"]), unique=True))

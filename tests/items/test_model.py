@@ -31,7 +31,7 @@ def catalogue_doc() -> dict:
 
 def test_four_same_fields_are_code_name_type_and_basis():
     assert set(model.FOUR_SAME) == {"basic_code", "name", "item_type", "basis"}
-    assert set(model.CATALOGUE_OWNED) == set(model.FOUR_SAME) | {"legal_limit"}
+    assert set(model.CATALOGUE_OWNED) == set(model.FOUR_SAME) | {"legal_limit", "state"}
 
 
 def test_catalogue_and_local_blocks_cover_the_contract_document_without_overlap():
