@@ -145,8 +145,8 @@ def summarize(before: dict | None, after: dict) -> list[Change]:
         if was == now:
             continue
         label = LABELS.get(field, field)
-        if field in LIST_FIELDS:
-            old_index, new_index = _entries(was if was is not _ABSENT else []), _entries(now if now is not _ABSENT else [])
+        if field in LIST_FIELDS and was is not _ABSENT and now is not _ABSENT:
+            old_index, new_index = _entries(was), _entries(now)
             if old_index is not None and new_index is not None:
                 out += _list_changes(field, label, old_index, new_index, list(old_index), list(new_index))
                 continue
