@@ -209,4 +209,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the importable module's main, so commands registered into server.cli.COMMANDS are seen.
+    from server import cli
+    sys.exit(cli.main())
