@@ -1,6 +1,7 @@
 """Citizen search text analysis: normalisation, n-gram and pinyin terms, query analysis, highlights, badges."""
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -15,8 +16,12 @@ from items.errors import Invalid
 MAX_QUERY_CHARS = 64
 MAX_PAGE_SIZE = 100
 PINYIN_CAP = 32  # pinyin terms keep this many letters: enough for any name a citizen types out
-PINYIN_MARK = "p"  # pinyin terms are "p" + letters: never equal to a 1–2 character n-gram term
-HEX_MARK = "x"
+# Term shapes never collide within a field: n-grams are 1–3 characters or HEX_MARK + 6/12/18 hex digits;
+# pinyin terms are PINYIN_MARK/FIRST_MARK + at least 2 letters in queries; START and ALIAS_START are
+# 3 letters; alias and guide-text terms carry their field's mark; tags live in their own column.
+PINYIN_MARK, FIRST_MARK, HEX_MARK, START, ALIAS_START = "p", "q", "x", "bos", "boa"
+ALIAS_MARK, TEXT_MARK = "a", "t"
+REGION_MARK, ORG_MARK, OBJECT_MARK = "r", "o", "s"
 SNIPPET_CHARS = 16
 
 # Ranking tiers: name match above alias match above guide-text match (ordering within a tier is SQL's).
@@ -75,22 +80,24 @@ def _plain(char: str) -> bool:
 
 
 def term(gram: str) -> str:
-    """Return the index term for a 1- or 2-character normalised string."""
+    """Return the index term for a 1- to 3-character normalised string."""
     if all(_plain(c) for c in gram):
         return gram
     return HEX_MARK + "".join(f"{ord(c):06x}" for c in gram)
 
 
+def bigram_sequence(segment: str) -> list[str]:
+    """Return the terms of the overlapping bigrams of a normalised segment, in order (phrase positions)."""
+    return [term(segment[i:i + 2]) for i in range(len(segment) - 1)]
+
+
 def bigram_terms(segment: str) -> list[str]:
-    """Return the distinct terms of the overlapping character bigrams of a normalised segment."""
-    return list(dict.fromkeys(term(segment[i:i + 2]) for i in range(len(segment) - 1)))
+    """Return the distinct bigram terms of a normalised segment."""
+    return list(dict.fromkeys(bigram_sequence(segment)))
 
 
-def unigram_terms(segment: str) -> list[str]:
-    return list(dict.fromkeys(term(c) for c in segment))
-
-
-def syllables(norm: str) -> list[str | None]:
+@functools.lru_cache(maxsize=4096)
+def syllables(norm: str) -> tuple[str | None, ...]:
     """Return one pinyin syllable per character of a normalised string (None for punctuation).
 
     Han runs go to pypinyin whole, so its phrase table picks the reading (重庆 → chong qing);
@@ -105,7 +112,7 @@ def syllables(norm: str) -> list[str | None]:
             out.extend(r if r.isascii() and r.isalpha() else None for r in readings)
         else:
             out.extend(c if c.isascii() and c.isalnum() else None for c in run)
-    return out
+    return tuple(out)
 
 
 def pinyin_strings(text: str) -> tuple[str, str]:
@@ -117,41 +124,67 @@ def pinyin_strings(text: str) -> tuple[str, str]:
 def pinyin_terms(text: str) -> list[str]:
     """Return the pinyin terms of `text`: full pinyin and initials from every syllable to the end.
 
-    A query then matches as a term prefix, i.e. as a substring starting on a syllable (sfz, shenfen).
+    A query then matches as a term prefix, i.e. as a substring starting on a syllable (sfz, shenfen);
+    the whole-text spellings are also marked with FIRST_MARK to rank "starts with" first.
     """
     parts = [s for s in syllables(normalize(text)) if s]
     out: dict[str, None] = {}
     for i in range(len(parts)):
         out[PINYIN_MARK + "".join(parts[i:])[:PINYIN_CAP]] = None
         out[PINYIN_MARK + "".join(s[0] for s in parts[i:])[:PINYIN_CAP]] = None
+    if parts:
+        out[FIRST_MARK + "".join(parts)[:PINYIN_CAP]] = None
+        out[FIRST_MARK + "".join(s[0] for s in parts)[:PINYIN_CAP]] = None
     return list(out)
+
+
+def trigram_sequence(segment: str) -> list[str]:
+    return [term(segment[i:i + 3]) for i in range(len(segment) - 2)]
+
+
+def _short_text_terms(text: str, mark: str = "") -> list[str]:
+    norm = normalize(text)
+    out = bigram_sequence(norm) + [term(c) for c in norm] + pinyin_terms(text)
+    return [mark + t for t in out] if mark else out
 
 
 @dataclass(frozen=True)
 class FieldTerms:
-    """Space-separated index terms per ranked field."""
+    """Space-separated index terms per field, in text order so that a phrase of terms is a substring."""
     name: str
     alias: str
     body: str
+    body3: str = ""
+    tags: str = ""
 
 
-def field_terms(name: str, aliases: Sequence[str], body: str) -> FieldTerms:
+def field_terms(name: str, aliases: Sequence[str], body: str, tags: Sequence[str] = ()) -> FieldTerms:
     """Return the index terms of one entry; `body` is the normalised guide text, segments split by newline.
 
-    Names and aliases get unigrams (single-character queries), bigrams and pinyin; the body bigrams.
-    Deterministic: the same stored fields always give the same terms (contentless FTS deletes need it).
+    Each field spells its terms its own way (alias ALIAS_MARK…, guide text TEXT_MARK…) so a term's hit
+    list holds one field only: a name query never walks the guide texts of the whole province.
+    Names and aliases: bigrams, unigrams (single-character queries), pinyin; ALIAS_START opens each
+    alias. Guide text: bigrams (2-character queries) and, apart, trigrams (longer ones: one term or a
+    short phrase instead of a long one), START between lines so that no phrase spans two lines.
+    Deterministic: contentless FTS deletes derive them again from the stored fields.
     """
-    def short(text: str) -> list[str]:
-        norm = normalize(text)
-        return unigram_terms(norm) + bigram_terms(norm) + pinyin_terms(text)
+    lines = body.split("\n")
+    return FieldTerms(
+        " ".join(_short_text_terms(name)),
+        " ".join(t for alias in aliases for t in (ALIAS_START, *_short_text_terms(alias, ALIAS_MARK))),
+        " ".join(t for line in lines for t in (START, *(TEXT_MARK + g for g in bigram_sequence(line)))),
+        " ".join(t for line in lines for t in (START, *(TEXT_MARK + g for g in trigram_sequence(line)))),
+        " ".join(tags))
 
-    alias_terms: dict[str, None] = {}
-    for alias in aliases:
-        alias_terms.update(dict.fromkeys(short(alias)))
-    body_terms: dict[str, None] = {}
-    for segment in body.split("\n"):
-        body_terms.update(dict.fromkeys(bigram_terms(segment)))
-    return FieldTerms(" ".join(dict.fromkeys(short(name))), " ".join(alias_terms), " ".join(body_terms))
+
+def tag_terms(region_code: str, org_credit_code: str, service_objects: str) -> list[str]:
+    """Return the filter terms of an entry: every region prefix a filter may ask for, org, service objects."""
+    code = region_code[:6] if region_code[6:] == "000000" else region_code
+    cuts = [2, 4, 6] + ([9] if len(code) == 12 else []) + ([12] if len(code) == 12 and code[9:] != "000" else [])
+    tags = list(dict.fromkeys(REGION_MARK + code[:n] for n in cuts))
+    tags.append(ORG_MARK + org_credit_code.lower())
+    tags += [OBJECT_MARK + o.replace("_", "") for o in service_objects.split(",") if o]
+    return tags
 
 
 # ---- the indexed entry ---------------------------------------------------------------------------
@@ -228,15 +261,12 @@ def entry_fields(impl_code: str, doc: Mapping) -> dict:
 
 
 def tsvector_literal(terms: FieldTerms) -> str:
-    """Return the PostgreSQL tsvector literal of an entry's terms, weighted A name, B alias, C guide text.
+    """Return the PostgreSQL tsvector literal of an entry's terms (each field spells its own terms).
 
     Built as a literal (not to_tsvector) so every term is kept verbatim: no parser, no stemming.
     """
-    positions: dict[str, list[str]] = {}
-    for position, (weight, text) in enumerate((("A", terms.name), ("B", terms.alias), ("C", terms.body)), 1):
-        for item in text.split():
-            positions.setdefault(item, []).append(f"{position}{weight}")
-    return " ".join(f"'{item}':{','.join(p)}" for item, p in positions.items())
+    fields = (terms.name, terms.alias, terms.body, terms.body3)
+    return " ".join(f"'{t}'" for t in dict.fromkeys(t for text in fields for t in text.split()))
 
 
 # ---- queries -------------------------------------------------------------------------------------
@@ -269,43 +299,90 @@ def analyze(q: str | None, synonym_table: Mapping[str, Sequence[str]]) -> Query:
     return Query(text, forms, pinyin=pinyin)
 
 
-def form_terms(form: str) -> tuple[list[str], bool]:
-    """Return the terms that must all be present for `form`, and whether they are unigrams (names only)."""
+def _name_phrase(form: str, mark: str = "") -> str:
+    terms = [term(form)] if len(form) == 1 else bigram_sequence(form)
+    return '"' + " ".join(mark + t for t in terms) + '"'
+
+
+def _name_start(form: str) -> str:
+    # ^ anchors a phrase at the first term of the field; a single character is the prefix of the first bigram
+    return f'^"{term(form)}"*' if len(form) == 1 else "^" + _name_phrase(form)
+
+
+def _alias_start(form: str) -> str:
     if len(form) == 1:
-        return [term(form)], True
-    return bigram_terms(form), False
+        return f'"{ALIAS_START} {ALIAS_MARK}{term(form)}"*'
+    return '"' + " ".join([ALIAS_START] + [ALIAS_MARK + t for t in bigram_sequence(form)]) + '"'
 
 
-def fts5_match(query: Query) -> str:
-    """Return the SQLite FTS5 MATCH expression of every candidate (to be verified by substring)."""
-    groups = []
-    for form in query.forms:
-        terms, short = form_terms(form)
-        group = "(" + " AND ".join(f'"{t}"' for t in terms) + ")"
-        groups.append("({name alias} : " + group + ")" if short else group)
-    if query.pinyin:
-        groups.append(fts5_pinyin(query, ("name", "alias")))
-    return " OR ".join(groups)
+def _text_phrase(form: str) -> str:
+    if len(form) == 2:
+        return f'(body : "{TEXT_MARK}{term(form)}")'
+    return '(body3 : "' + " ".join(TEXT_MARK + t for t in trigram_sequence(form)) + '")'
 
 
-def fts5_pinyin(query: Query, columns: Sequence[str]) -> str:
-    return "({" + " ".join(columns) + '} : "' + PINYIN_MARK + (query.pinyin or "") + '"*)'
+@dataclass(frozen=True)
+class Fts5Plan:
+    """SQLite FTS5 MATCH expressions: any hit, and the ranked slices, each excluding the earlier ones."""
+    any: str
+    slices: tuple[tuple[int, str], ...]
+
+
+def fts5_plan(query: Query, tags: Sequence[str] = ()) -> Fts5Plan:
+    """Return the FTS5 expressions of a query: exact (phrases of n-grams), so no verification is needed.
+
+    Slices in rank order: name starts with, name contains, alias starts with, alias contains, guide text.
+    """
+    def union(parts):
+        return "(" + " OR ".join(parts) + ")"
+
+    letters = query.pinyin
+    # A form containing another form finds nothing more ("居民身份证" ⊂ hits of "身份证"): only the
+    # minimal ones are searched; all still decide "starts with".
+    minimal = [f for f in query.forms if not any(g != f and g in f for g in query.forms)]
+    name = "(name : " + union([_name_phrase(f) for f in minimal]
+                              + ([f'"{PINYIN_MARK}{letters}"*'] if letters else [])) + ")"
+    name_first = "(name : " + union([_name_start(f) for f in query.forms]
+                                    + ([f'"{FIRST_MARK}{letters}"*'] if letters else [])) + ")"
+    alias = "(alias : " + union([_name_phrase(f, ALIAS_MARK) for f in minimal]
+                                + ([f'"{ALIAS_MARK}{PINYIN_MARK}{letters}"*'] if letters else [])) + ")"
+    alias_first = "(alias : " + union([_alias_start(f) for f in query.forms]
+                                      + ([f'"{ALIAS_MARK}{FIRST_MARK}{letters}"*'] if letters else [])) + ")"
+    slices = [(TIER_NAME, name_first), (TIER_NAME, f"{name} NOT {name_first}"),
+              (TIER_ALIAS, f"{alias_first} NOT {name}"), (TIER_ALIAS, f"{alias} NOT ({name} OR {alias_first})")]
+    everything = [name, alias]
+    texts = [_text_phrase(f) for f in minimal if len(f) > 1]  # single characters: names and aliases only
+    if texts:
+        slices.append((TIER_TEXT, f"{union(texts)} NOT ({name} OR {alias})"))
+        everything.append(union(texts))
+    any_hit = " OR ".join(everything)
+    if tags:
+        only = " AND ".join(f'tags : "{t}"' for t in tags)
+        any_hit = f"({any_hit}) AND {only}"
+        slices = [(tier, f"({expr}) AND {only}") for tier, expr in slices]
+    return Fts5Plan(any_hit, tuple(slices))
 
 
 def tsquery(query: Query) -> str:
-    """Return the PostgreSQL tsquery text of every candidate; weights A name, B alias, C guide text."""
+    """Return the PostgreSQL tsquery of every candidate: per field, all n-grams of a form.
+
+    Candidates only: the n-grams of a longer query may all occur without the query, so the caller verifies.
+    """
     groups = []
     for form in query.forms:
-        terms, short = form_terms(form)
-        weight = ":AB" if short else ""
-        groups.append("(" + " & ".join(f"'{t}'{weight}" for t in terms) + ")")
+        grams = [term(form)] if len(form) == 1 else bigram_terms(form)
+        groups.append("(" + " & ".join(f"'{t}'" for t in grams) + ")")
+        groups.append("(" + " & ".join(f"'{ALIAS_MARK}{t}'" for t in grams) + ")")
+        if len(form) > 1:
+            text = [term(form)] if len(form) == 2 else list(dict.fromkeys(trigram_sequence(form)))
+            groups.append("(" + " & ".join(f"'{TEXT_MARK}{t}'" for t in text) + ")")
     if query.pinyin:
-        groups.append(tsquery_pinyin(query, "AB"))
+        groups += [tsquery_pinyin(query), tsquery_pinyin(query, ALIAS_MARK + PINYIN_MARK)]
     return " | ".join(groups)
 
 
-def tsquery_pinyin(query: Query, weights: str) -> str:
-    return f"'{PINYIN_MARK}{query.pinyin}':*{weights}"
+def tsquery_pinyin(query: Query, mark: str = PINYIN_MARK) -> str:
+    return f"'{mark}{query.pinyin}':*"
 
 
 # ---- filters -------------------------------------------------------------------------------------
@@ -330,6 +407,11 @@ def region_prefix(code: str) -> str:
     return code
 
 
+def region_tag(code: str) -> str:
+    """Return the tag term a region filter asks for (see region_prefix). Raises Invalid invalid_region."""
+    return REGION_MARK + region_prefix(code)
+
+
 def check_page(page, size) -> tuple[int, int]:
     """Return (page, size) as ints; raises Invalid invalid_page / invalid_size."""
     try:
@@ -344,6 +426,7 @@ def check_page(page, size) -> tuple[int, int]:
 
 
 def check_service_object(value: str) -> str:
+    """Return the service object; raises Invalid invalid_service_object when CONTRACT §2 does not list it."""
     if value not in SERVICE_OBJECTS:
         raise invalid("invalid_service_object", "service_object", "enum",
                       "service_object is one of " + ", ".join(sorted(SERVICE_OBJECTS)))

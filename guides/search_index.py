@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import peewee as pw
 
@@ -11,13 +10,13 @@ from guides import synonyms
 from items.errors import NotFound
 from items.records import BaseRecord, JSONText, database, utcnow
 
-logger = logging.getLogger(__name__)
-
 FTS_TABLE = "search_fts"
+RANK_SHIFT = 32  # rank = name length << 32 | id: ascending rank is "shorter names first", then oldest
 
 
 class SearchDocRecord(BaseRecord):
     """One published local item as the hall finds it: only what index_item was given, nothing else."""
+    rank = pw.BigIntegerField(unique=True, null=True)  # also the FTS5 rowid: FTS5 returns hits in this order
     impl_code = pw.CharField(max_length=31, unique=True)
     basic_code = pw.CharField(max_length=12, index=True)
     region_code = pw.CharField(max_length=12, index=True)
@@ -51,6 +50,9 @@ class SynonymRecord(BaseRecord):
 
 
 MODELS = [SearchDocRecord, SynonymRecord]
+_TERM_SOURCE = (SearchDocRecord.id, SearchDocRecord.rank, SearchDocRecord.name, SearchDocRecord.aliases,
+                SearchDocRecord.body, SearchDocRecord.region_code, SearchDocRecord.org_credit_code,
+                SearchDocRecord.service_objects)
 
 
 def _is_postgres(db) -> bool:
@@ -59,6 +61,10 @@ def _is_postgres(db) -> bool:
 
 def _db():
     return database.obj
+
+
+def _sql(db, sql: str) -> str:
+    return sql.replace("?", "%s") if _is_postgres(db) else sql
 
 
 def create_search_schema(db) -> None:
@@ -78,41 +84,41 @@ def create_search_schema(db) -> None:
         else:
             first = db.execute_sql(
                 "SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone() is None
-            # Contentless: terms are derived again from search_doc when an entry is deleted.
+            # Contentless: terms are derived again from search_doc when an entry is deleted. Full detail:
+            # a phrase of bigram terms is an exact substring test, so hits need no verification.
             db.execute_sql(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(name, alias, body, content='', "
-                "columnsize=0, detail=column, tokenize='unicode61 remove_diacritics 0')")
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(name, alias, body, body3, tags, "
+                "content='', columnsize=0, tokenize='unicode61 remove_diacritics 0')")
         if first and not SynonymRecord.select().exists():
             rows = [{"term": t, "expansions": e} for t, e in synonyms.DEFAULT_SYNONYMS.items()]
             SynonymRecord.insert_many(rows).execute()
 
 
-def _terms(row) -> analysis.FieldTerms:
-    return analysis.field_terms(row["name"], row["aliases"], row["body"])
+def _terms(row: dict) -> analysis.FieldTerms:
+    tags = analysis.tag_terms(row["region_code"], row["org_credit_code"], row["service_objects"])
+    return analysis.field_terms(row["name"], row["aliases"], row["body"], tags)
 
 
-def _drop_terms(db, row_id: int, row: dict) -> None:
+def _drop_terms(db, row: dict) -> None:
     if not _is_postgres(db):
-        terms = _terms(row)
-        db.execute_sql(
-            f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, name, alias, body) VALUES ('delete', ?, ?, ?, ?)",
-            (row_id, terms.name, terms.alias, terms.body))
+        t = _terms(row)
+        db.execute_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, name, alias, body, body3, tags) "
+                       "VALUES ('delete', ?, ?, ?, ?, ?, ?)", (row["rank"], t.name, t.alias, t.body, t.body3, t.tags))
 
 
-def _put_terms(db, row_id: int, row: dict) -> None:
-    terms = _terms(row)
+def _put_terms(db, row: dict) -> None:
+    t = _terms(row)
     if _is_postgres(db):
         db.execute_sql("UPDATE search_doc SET terms = CAST(%s AS tsvector) WHERE id = %s",
-                       (analysis.tsvector_literal(terms), row_id))
+                       (analysis.tsvector_literal(t), row["id"]))
     else:
-        db.execute_sql(f"INSERT INTO {FTS_TABLE}(rowid, name, alias, body) VALUES (?, ?, ?, ?)",
-                       (row_id, terms.name, terms.alias, terms.body))
+        db.execute_sql(f"INSERT INTO {FTS_TABLE}(rowid, name, alias, body, body3, tags) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (row["rank"], t.name, t.alias, t.body, t.body3, t.tags))
 
 
 def _stored(impl_code: str) -> dict | None:
-    return (SearchDocRecord.select(SearchDocRecord.id, SearchDocRecord.name, SearchDocRecord.aliases,
-                                   SearchDocRecord.body)
-            .where(SearchDocRecord.impl_code == impl_code).dicts().first())
+    return (SearchDocRecord.select(*_TERM_SOURCE).where(SearchDocRecord.impl_code == impl_code)
+            .dicts().first())
 
 
 def index_item(impl_code: str, doc: dict, published_version: int) -> None:
@@ -130,9 +136,10 @@ def index_item(impl_code: str, doc: dict, published_version: int) -> None:
             row_id = SearchDocRecord.insert(**fields).execute()
         else:
             row_id = old["id"]
-            _drop_terms(db, row_id, old)
-            SearchDocRecord.update(**fields).where(SearchDocRecord.id == row_id).execute()
-        _put_terms(db, row_id, fields)
+            _drop_terms(db, old)
+        fields.update(id=row_id, rank=(fields["name_len"] << RANK_SHIFT) | row_id)
+        SearchDocRecord.update(**fields).where(SearchDocRecord.id == row_id).execute()
+        _put_terms(db, fields)
 
 
 def remove_item(impl_code: str) -> bool:
@@ -142,7 +149,7 @@ def remove_item(impl_code: str) -> bool:
         old = _stored(impl_code)
         if old is None:
             return False
-        _drop_terms(db, old["id"], old)
+        _drop_terms(db, old)
         SearchDocRecord.delete().where(SearchDocRecord.id == old["id"]).execute()
     return True
 
@@ -154,9 +161,8 @@ def rebuild_index() -> int:
     with db.atomic():
         if not _is_postgres(db):
             db.execute_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
-        for row in SearchDocRecord.select(SearchDocRecord.id, SearchDocRecord.name, SearchDocRecord.aliases,
-                                          SearchDocRecord.body).dicts().iterator():
-            _put_terms(db, row["id"], row)
+        for row in SearchDocRecord.select(*_TERM_SOURCE).dicts().iterator():
+            _put_terms(db, row)
             count += 1
     return count
 
@@ -168,8 +174,8 @@ def synonym_table(text: str | None = None) -> dict[str, list[str]]:
     if text is None:
         return {r.term: list(r.expansions) for r in SynonymRecord.select()}
     db = _db()
-    sql = ("SELECT term, expansions FROM search_synonym WHERE strpos(%s, term) > 0" if _is_postgres(db) else
-           "SELECT term, expansions FROM search_synonym WHERE instr(?, term) > 0")
+    pos = "strpos" if _is_postgres(db) else "instr"
+    sql = _sql(db, f"SELECT term, expansions FROM search_synonym WHERE {pos}(?, term) > 0")
     return {term: json.loads(expansions) for term, expansions in db.execute_sql(sql, (text,))}
 
 
@@ -192,11 +198,62 @@ def set_synonym(term: str, expansions: list[str]) -> dict:
 
 def delete_synonym(term: str) -> None:
     """Delete one synonym. Raises NotFound synonym_not_found."""
-    if not SynonymRecord.delete().where(SynonymRecord.term == (term or "").strip()).execute():
+    if not SynonymRecord.delete().where(SynonymRecord.term == analysis.normalize(term or "")).execute():
         raise NotFound("no such synonym", code="synonym_not_found", details={"term": term})
 
 
 # ---- search --------------------------------------------------------------------------------------
+
+def search(q, region=None, org=None, service_object=None, page=1, size=20) -> dict:
+    """Search published local items: CONTRACT §3 `GET /hall/search`.
+
+    Returns {items: [{impl_code, name, org_name, highlight, badges}], total, page}, ranked name match >
+    alias match > guide-text match; within each, starting with the query first, then shorter names.
+    A single character searches names and aliases only. Raises Invalid query_required, query_too_long,
+    invalid_region, invalid_service_object, invalid_page, invalid_size.
+    """
+    page, size = analysis.check_page(page, size)
+    tags = []
+    if region is not None:
+        tags.append(analysis.region_tag(region))
+    if org is not None:
+        tags.append(analysis.ORG_MARK + str(org).strip().lower())
+    if service_object is not None:
+        tags.append(analysis.OBJECT_MARK + analysis.check_service_object(service_object).replace("_", ""))
+    db = _db()
+    query = analysis.analyze(q, synonym_table(analysis.normalize(q or "")))
+    if query.code:
+        hits, total = _code_hits(db, query, tags, page, size)
+    elif _is_postgres(db):
+        hits, total = _postgres_hits(db, query, (region, org, service_object), page, size)
+    else:
+        hits, total = _sqlite_hits(db, query, tags, page, size)
+    return {"items": _page_items(db, hits, query), "total": total, "page": page}
+
+
+def _fts_count(db, expr: str) -> int:
+    return db.execute_sql(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (expr,)).fetchone()[0]
+
+
+def _sqlite_hits(db, query, tags, page, size) -> tuple[list[tuple[int, int]], int]:
+    """Return [(rank, tier)] of one page and the total, from FTS5 alone: each ranked slice is read in
+    rowid (= rank) order and stops at the page, so a query matching most items costs one count."""
+    plan = analysis.fts5_plan(query, tags)
+    total = _fts_count(db, plan.any)
+    hits: list[tuple[int, int]] = []
+    skip = (page - 1) * size
+    for tier, expr in plan.slices:
+        if len(hits) == size or skip >= total:
+            break
+        got = db.execute_sql(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rowid "
+                             "LIMIT ? OFFSET ?", (expr, size - len(hits), skip)).fetchall()
+        hits += [(rank, tier) for (rank,) in got]
+        if got:
+            skip = 0  # the page starts in this slice; the next slice continues it from its top
+        elif skip:
+            skip = max(0, skip - _fts_count(db, expr))  # the page lies beyond this slice: only deep pages count
+    return hits, total
+
 
 def _any(template: str, values) -> tuple[str, list]:
     """Return `template` OR-ed once per value (a value is one parameter or a tuple of them)."""
@@ -206,115 +263,72 @@ def _any(template: str, values) -> tuple[str, list]:
     return "(" + " OR ".join([template] * len(values)) + ")", [p for v in values for p in v]
 
 
-def _hits_sql(db, query: analysis.Query, filters: tuple[str, list]) -> tuple[str, list]:
-    """Return the SQL (a CTE `scored`) of every candidate with its tier and rank columns, and its parameters.
+def _postgres_hits(db, query, filters, page, size) -> tuple[list[tuple[int, int]], int]:
+    """Return [(rank, tier)] of one page and the total: GIN candidates, verified by substring tests.
 
-    Candidates come from the term index; the tier's substring tests verify them (bigrams of a longer
-    query may all occur without the query itself) and a tier of NULL drops them.
+    Bigrams of a longer query may all occur without the query; a NULL tier drops such candidates.
     """
-    pg = _is_postgres(db)
-    pos = "strpos" if pg else "instr"
-    if query.code:
-        cand, cand_p = "SELECT id FROM search_doc WHERE impl_code = ? OR basic_code = ?", [query.code] * 2
-        tier, tier_p, name_first, alias_first, first_p = "0", [], "0", "0", []
-    else:
-        if pg:
-            cand, cand_p = "SELECT id FROM search_doc WHERE terms @@ CAST(? AS tsquery)", [analysis.tsquery(query)]
-        else:
-            cand = f"SELECT rowid AS id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
-            cand_p = [analysis.fts5_match(query)]
-        long_forms = [f for f in query.forms if len(f) > 1]  # single characters: names and aliases only
-        name_sql, name_p = _any(f"{pos}(d.name_norm, ?) > 0", query.forms)
-        alias_sql, alias_p = _any(f"{pos}(d.alias_norm, ?) > 0", query.forms)
-        body_sql, body_p = _any(f"{pos}(d.body, ?) > 0", long_forms)
-        name_first, name_first_p = _any("substr(d.name_norm, 1, ?) = ?",
-                                        [(len(f), f) for f in query.forms])
-        alias_first, alias_first_p = _any(f"{pos}(d.alias_norm, ?) > 0", ["\n" + f for f in query.forms])
-        if query.pinyin:
-            if pg:
-                pinyin_sql = "d.terms @@ CAST(? AS tsquery)"
-                name_p.append(analysis.tsquery_pinyin(query, "A"))
-                alias_p.append(analysis.tsquery_pinyin(query, "B"))
-            else:
-                pinyin_sql = f"d.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)"
-                name_p.append(analysis.fts5_pinyin(query, ["name"]))
-                alias_p.append(analysis.fts5_pinyin(query, ["alias"]))
-            name_sql = f"({name_sql} OR {pinyin_sql})"
-            alias_sql = f"({alias_sql} OR {pinyin_sql})"
-            letters = query.pinyin
-            name_first += " OR substr(d.name_pinyin, 1, ?) = ? OR substr(d.name_initials, 1, ?) = ?"
-            name_first_p += [len(letters), letters, len(letters), letters]
-        tier = f"CASE WHEN {name_sql} THEN 0 WHEN {alias_sql} THEN 1 WHEN {body_sql} THEN 2 END"
-        tier_p = name_p + alias_p + body_p
-        name_first = f"CASE WHEN {name_first} THEN 0 ELSE 1 END"
-        alias_first = f"CASE WHEN {alias_first} THEN 0 ELSE 1 END"
-        first_p = name_first_p + alias_first_p
-    where, filter_p = filters
-    sql = (f"WITH cand AS ({cand}), scored AS (SELECT d.id, d.name_len, d.name, d.impl_code, "
-           f"{tier} AS tier, {name_first} AS name_first, {alias_first} AS alias_first "
-           f"FROM cand JOIN search_doc d ON d.id = cand.id WHERE {where}) ")
-    return sql, cand_p + tier_p + first_p + filter_p
-
-
-def _filters(region, org, service_object) -> tuple[str, list]:
-    clauses, params = ["1 = 1"], []
+    forms = query.forms
+    name_sql, name_p = _any("strpos(d.name_norm, ?) > 0", forms)
+    alias_sql, alias_p = _any("strpos(d.alias_norm, ?) > 0", forms)
+    body_sql, body_p = _any("strpos(d.body, ?) > 0", [f for f in forms if len(f) > 1])
+    name_first, name_first_p = _any("substr(d.name_norm, 1, ?) = ?", [(len(f), f) for f in forms])
+    alias_first, alias_first_p = _any("strpos(d.alias_norm, ?) > 0", ["\n" + f for f in forms])
+    if query.pinyin:
+        name_sql, alias_sql = f"({name_sql} OR d.terms @@ ?::tsquery)", f"({alias_sql} OR d.terms @@ ?::tsquery)"
+        name_p.append(analysis.tsquery_pinyin(query))
+        alias_p.append(analysis.tsquery_pinyin(query, analysis.ALIAS_MARK + analysis.PINYIN_MARK))
+        name_first = f"({name_first} OR d.terms @@ ?::tsquery)"
+        alias_first = f"({alias_first} OR d.terms @@ ?::tsquery)"
+        name_first_p.append(analysis.tsquery_pinyin(query, analysis.FIRST_MARK))
+        alias_first_p.append(analysis.tsquery_pinyin(query, analysis.ALIAS_MARK + analysis.FIRST_MARK))
+    where, where_p = ["d.terms @@ ?::tsquery"], [analysis.tsquery(query)]
+    region, org, service_object = filters
     if region is not None:
         prefix = analysis.region_prefix(region)
-        clauses.append("substr(d.region_code, 1, ?) = ?")
-        params += [len(prefix), prefix]
+        where.append("substr(d.region_code, 1, ?) = ?")
+        where_p += [len(prefix), prefix]
     if org is not None:
-        clauses.append("d.org_credit_code = ?")
-        params.append(org)
+        where.append("d.org_credit_code = ?")
+        where_p.append(str(org).strip().upper())
     if service_object is not None:
-        clauses.append("d.service_objects LIKE ?")
-        params.append("%," + analysis.check_service_object(service_object) + ",%")
-    return " AND ".join(clauses), params
+        where.append("strpos(d.service_objects, ?) > 0")
+        where_p.append("," + service_object + ",")
+    scored = (f"WITH scored AS (SELECT d.rank, CASE WHEN {name_sql} THEN 0 WHEN {alias_sql} THEN 1 "
+              f"WHEN {body_sql} THEN 2 END AS tier, CASE WHEN {name_first} THEN 0 ELSE 1 END AS name_first, "
+              f"CASE WHEN {alias_first} THEN 0 ELSE 1 END AS alias_first "
+              f"FROM search_doc d WHERE {' AND '.join(where)}) ")
+    params = name_p + alias_p + body_p + name_first_p + alias_first_p + where_p
+    sql = (scored + "SELECT rank, tier, count(*) OVER () FROM scored WHERE tier IS NOT NULL ORDER BY tier, "
+           "CASE tier WHEN 0 THEN name_first WHEN 1 THEN alias_first ELSE 1 END, rank LIMIT ? OFFSET ?")
+    rows = db.execute_sql(_sql(db, sql), params + [size, (page - 1) * size]).fetchall()
+    if rows or page == 1:
+        return [(r[0], r[1]) for r in rows], rows[0][2] if rows else 0
+    count = scored + "SELECT count(*) FROM scored WHERE tier IS NOT NULL"
+    return [], db.execute_sql(_sql(db, count), params).fetchone()[0]
 
 
-def search(q, region=None, org=None, service_object=None, page=1, size=20) -> dict:
-    """Search published local items: CONTRACT §3 `GET /hall/search`.
-
-    Returns {items: [{impl_code, name, org_name, highlight, badges}], total, page}, ranked name match >
-    alias match > guide-text match, then names starting with the query, then shorter names.
-    Raises Invalid query_required, query_too_long, invalid_region, invalid_service_object, invalid_page,
-    invalid_size.
-    """
-    page, size = analysis.check_page(page, size)
-    filters = _filters(region, org, service_object)
-    db = _db()
-    query = analysis.analyze(q, synonym_table(analysis.normalize(q or "")))
-    hits, params = _hits_sql(db, query, filters)
-    sql = (hits + "SELECT id, tier, count(*) OVER () FROM scored WHERE tier IS NOT NULL "
-           "ORDER BY tier, CASE tier WHEN 0 THEN name_first WHEN 1 THEN alias_first ELSE 1 END, "
-           "name_len, name, impl_code LIMIT ? OFFSET ?")
-    params = params + [size, (page - 1) * size]
-    if _is_postgres(db):
-        sql = sql.replace("?", "%s")
-    rows = db.execute_sql(sql, params).fetchall()
-    if rows:
-        total = rows[0][2]
-    elif page == 1:
-        total = 0
-    else:
-        count_sql = hits + "SELECT count(*) FROM scored WHERE tier IS NOT NULL"
-        count_sql = count_sql.replace("?", "%s") if _is_postgres(db) else count_sql
-        total = db.execute_sql(count_sql, params[:-2]).fetchone()[0]
-    return {"items": _page_items(rows, query), "total": total, "page": page}
+def _code_hits(db, query, tags, page, size) -> tuple[list[tuple[int, int]], int]:
+    """An implementation or basic code: its items, name tier, shorter names first; filters still apply."""
+    rows = db.execute_sql(_sql(db, "SELECT rank, region_code, org_credit_code, service_objects FROM search_doc "
+                                   "WHERE impl_code = ? OR basic_code = ? ORDER BY rank"),
+                          (query.code, query.code)).fetchall()
+    ranks = [r[0] for r in rows if set(tags) <= set(analysis.tag_terms(r[1], r[2], r[3]))]
+    start = (page - 1) * size
+    return [(rank, analysis.TIER_NAME) for rank in ranks[start:start + size]], len(ranks)
 
 
-def _page_items(rows, query: analysis.Query) -> list[dict]:
-    if not rows:
+def _page_items(db, hits: list[tuple[int, int]], query) -> list[dict]:
+    if not hits:
         return []
-    tiers = {row[0]: row[1] for row in rows}
-    db = _db()
-    marks = ", ".join(["%s" if _is_postgres(db) else "?"] * len(tiers))
-    # Raw SQL: on a 2 ms query, building the statement through the ORM costs a quarter of the time.
-    records = {r[0]: r for r in db.execute_sql(
-        "SELECT id, impl_code, name, org_name, aliases, body, badges FROM search_doc "
-        f"WHERE id IN ({marks})", list(tiers))}
+    marks = ", ".join(["?"] * len(hits))
+    # Raw SQL: on a 1 ms query, building the statement through the ORM costs a quarter of the time.
+    records = {r[0]: r for r in db.execute_sql(_sql(db, (
+        "SELECT rank, impl_code, name, org_name, aliases, body, badges FROM search_doc "
+        f"WHERE rank IN ({marks})")), [rank for rank, _ in hits])}
     out = []
-    for row_id, tier, _ in rows:
-        _, impl_code, name, org_name, aliases, body, badges = records[row_id]
+    for rank, tier in hits:
+        _, impl_code, name, org_name, aliases, body, badges = records[rank]
         out.append({"impl_code": impl_code, "name": name, "org_name": org_name,
                     "highlight": analysis.result_highlight(tier, name, json.loads(aliases), body, query),
                     "badges": json.loads(badges)})

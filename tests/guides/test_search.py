@@ -38,13 +38,14 @@ def test_normalised_characters_point_back_to_their_raw_characters(text):
 @given(st.text(alphabet=st.characters(), min_size=1, max_size=30))
 def test_every_term_is_one_word_to_any_tokenizer(text):
     norm = search.normalize(text)
-    for t in search.bigram_terms(norm) + search.unigram_terms(norm) + search.pinyin_terms(text):
+    for t in search.bigram_terms(norm) + [search.term(c) for c in norm] + search.pinyin_terms(text):
         assert TERM_CHARS.fullmatch(t), t
 
 
 def test_punctuation_bigrams_are_spelled_in_hex_and_chinese_bigrams_stay_plain():
     assert search.bigram_terms("身份证") == ["身份", "份证"]
     assert search.bigram_terms("(新") == ["x00002800" + "65b0"]
+    assert search.trigram_sequence("身份证明") == ["身份证", "份证明"]
 
 
 def test_pinyin_gives_full_spelling_and_initials_from_every_syllable():
@@ -116,18 +117,59 @@ def test_a_code_query_is_looked_up_as_a_code_not_as_pinyin():
 def test_ascii_letters_are_searched_as_text_and_as_pinyin():
     q = search.analyze("SFZ", {})
     assert q.forms == ("sfz",) and q.pinyin == "sfz"
-    assert '"psfz"*' in search.fts5_match(q) and "'psfz':*AB" in search.tsquery(q)
+    plan = search.fts5_plan(q)
+    assert plan.slices[0] == (search.TIER_NAME, '(name : (^"sf fz" OR "qsfz"*))')
+    assert '"psfz"*' in plan.any and '"apsfz"*' in plan.any
+    assert "'psfz':*" in search.tsquery(q) and "'apsfz':*" in search.tsquery(q)
 
 
 def test_a_single_character_searches_names_and_aliases_only():
     q = search.analyze("证", {})
-    assert search.fts5_match(q) == '({name alias} : ("证"))'
-    assert search.tsquery(q) == "('证':AB)"
+    plan = search.fts5_plan(q)
+    assert plan.any == '(name : ("证")) OR (alias : ("a证"))'
+    assert plan.slices[0][1] == '(name : (^"证"*))' and '"boa a证"*' in plan.slices[2][1]
+    assert search.tsquery(q) == "('证') | ('a证')"
 
 
-def test_a_longer_query_asks_for_all_its_bigrams():
-    q = search.analyze("身份证", {})
-    assert search.fts5_match(q) == '("身份" AND "份证")'
+def test_a_longer_query_is_a_phrase_of_its_ngrams_in_every_ranked_slice():
+    plan = search.fts5_plan(search.analyze("身份证明", {}), ["r5116"])
+    name, first = '(name : ("身份 份证 证明"))', '(name : (^"身份 份证 证明"))'
+    alias, alias_first = '(alias : ("a身份 a份证 a证明"))', '(alias : ("boa a身份 a份证 a证明"))'
+    text = '((body3 : "t身份证 t份证明"))'
+    only = ' AND tags : "r5116"'
+    assert plan.slices == (
+        (0, f"({first}){only}"), (0, f"({name} NOT {first}){only}"),
+        (1, f"({alias_first} NOT {name}){only}"), (1, f"({alias} NOT ({name} OR {alias_first})){only}"),
+        (2, f"({text} NOT ({name} OR {alias})){only}"))
+    assert plan.any == f"({name} OR {alias} OR {text}){only}"
+    assert search.tsquery(search.analyze("身份证", {})) == "('身份' & '份证') | ('a身份' & 'a份证') | ('t身份证')"
+
+
+def test_a_two_character_query_is_one_guide_text_term():
+    assert search.fts5_plan(search.analyze("材料", {})).slices[-1][1].startswith('((body : "t材料"))')
+
+
+def test_a_form_containing_another_form_is_searched_only_for_starting_with_it():
+    plan = search.fts5_plan(search.analyze("办身份证", {"身份证": ["居民身份证"]}))
+    assert plan.any == '(name : ("身份 份证")) OR (alias : ("a身份 a份证")) OR ((body3 : "t身份证"))'
+    first = plan.slices[0][1]
+    assert '^"身份 份证"' in first and '^"居民 民身 身份 份证"' in first and '^"办身 身份 份证"' in first
+
+
+def test_index_terms_keep_text_order_and_spell_each_field_its_own_way():
+    terms = search.field_terms("身份证", ["办证"], "甲乙丙\n丁戊", ["r51"])
+    assert terms.name.split()[:5] == ["身份", "份证", "身", "份", "证"]
+    assert {"pshenfenzheng", "psfz", "qshenfenzheng", "qsfz", "pzheng"} <= set(terms.name.split())
+    assert terms.alias.split()[:4] == ["boa", "a办证", "a办", "a证"] and "apbz" in terms.alias.split()
+    assert terms.body == "bos t甲乙 t乙丙 bos t丁戊" and terms.body3 == "bos t甲乙丙 bos"
+    assert terms.tags == "r51"
+
+
+def test_tags_hold_every_region_prefix_the_org_and_service_objects():
+    assert search.tag_terms("511602000000", "11511602MB0000001X", ",person,social_org,") == [
+        "r51", "r5116", "r511602", "o11511602mb0000001x", "sperson", "ssocialorg"]
+    assert search.tag_terms("511602001002", "c", "")[:5] == ["r51", "r5116", "r511602", "r511602001",
+                                                             "r511602001002"]
 
 
 @pytest.mark.parametrize("code, prefix", [
@@ -229,6 +271,6 @@ def test_an_entry_without_a_required_field_is_rejected_naming_it(path):
     assert caught.value.details["errors"][0]["path"] == path
 
 
-def test_postgres_terms_carry_one_weight_per_field():
-    literal = search.tsvector_literal(search.FieldTerms("身份 psfz", "身份", "x0000280065b0"))
-    assert literal == "'身份':1A,2B 'psfz':1A 'x0000280065b0':3C"
+def test_postgres_terms_are_every_distinct_term_verbatim():
+    literal = search.tsvector_literal(search.FieldTerms("身份 psfz", "a身份", "bos t身份", "bos"))
+    assert literal == "'身份' 'psfz' 'a身份' 'bos' 't身份'"
