@@ -195,9 +195,24 @@ class ItemFactsTotalRecord(BaseRecord):
         indexes = ((("region_code", "org", "level", "item_type", "service_objects"), True),)
 
 
+class ItemFactsChangeRecord(BaseRecord):
+    """Net change of the totals per month ("m", period "2025-12") and per day ("d", "2025-12-31") in
+    Asia/Shanghai, per combination: figures as of a day add the months before it and that month's days."""
+    kind = pw.CharField(max_length=1)
+    period = pw.CharField(max_length=10)
+    region_code = pw.CharField(max_length=12)
+    org = pw.CharField(max_length=18)
+    level = pw.CharField(max_length=1)
+    item_type = pw.CharField(max_length=4)
+    service_objects = pw.TextField(default="")
+
+    class Meta:
+        indexes = ((("kind", "period", "region_code", "org", "level", "item_type", "service_objects"), True),)
+
+
 # One BIGINT column per fact (metrics.FACT_COLUMNS): sums of billionths pass 2**31 after three items.
 for _fact, _ in FACT_COLUMNS:
-    ItemFactsRecord._meta.add_field(_fact, pw.BigIntegerField(default=0))
-    ItemFactsTotalRecord._meta.add_field(_fact, pw.BigIntegerField(default=0))
+    for _model in (ItemFactsRecord, ItemFactsTotalRecord, ItemFactsChangeRecord):
+        _model._meta.add_field(_fact, pw.BigIntegerField(default=0))
 
-MODELS += [ItemFactsRecord, ItemFactsTotalRecord]
+MODELS += [ItemFactsRecord, ItemFactsTotalRecord, ItemFactsChangeRecord]

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from typing import Mapping
 
-from items import codes, metrics, store
+from items import codes, metrics, model, store
 from items.errors import Forbidden, Invalid, Malformed
 from items.records import utcnow
 from items.scope import Actor, region_covers, region_prefix
@@ -56,7 +56,7 @@ def record_publish(impl_code: str, version: int, document: Mapping, published_at
     if metrics.counts_in_statistics(document):
         row = facts_row(impl_code, version, document, at)
         store.insert_facts([row])
-        store.add_to_totals(row, 1)
+        store.add_to_totals(row, 1, day_of(at))
 
 
 def record_withdraw(impl_code: str, withdrawn_at: dt.datetime) -> None:
@@ -67,7 +67,7 @@ def record_withdraw(impl_code: str, withdrawn_at: dt.datetime) -> None:
 def _close(impl_code: str, at: dt.datetime) -> None:
     closed = store.close_open_facts(impl_code, at)
     if closed is not None:
-        store.add_to_totals(closed, -1)   # the current totals follow the open rows exactly
+        store.add_to_totals(closed, -1, day_of(at))   # the totals follow the open rows exactly
 
 
 def _register_hooks(ctx) -> bool:
@@ -128,8 +128,7 @@ def parse_query(params: Mapping[str, str | None]) -> Query:
     group_by = get("group_by") or "region"
     checks = {"group_by": (group_by, GROUPS), "item_type": (get("item_type"), tuple(codes.ITEM_TYPES)),
               "level": (get("level"), tuple(codes.LEVELS)),
-              "service_object": (get("service_object"), ("person", "enterprise", "institution", "social_org",
-                                                         "government", "other"))}
+              "service_object": (get("service_object"), model.SERVICE_OBJECTS)}
     for name, (value, allowed) in checks.items():
         if value is not None and value not in allowed:
             raise Invalid(f"{name} must be one of {', '.join(allowed)}", code="bad_parameter",
@@ -150,6 +149,11 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return midnight.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
+def day_of(at: dt.datetime) -> dt.date:
+    """The Asia/Shanghai day a naive-UTC instant falls on (the day whose as_of first counts it)."""
+    return (at + dt.timedelta(hours=8)).date()
+
+
 def today() -> dt.date:
     return dt.datetime.now(SHANGHAI).date()
 
@@ -161,14 +165,10 @@ def _leaf(code: str) -> str:
 
 def _region_child(base: str | None, leaf: str) -> str:
     """The row a leaf region rolls up into under `base`: base itself or the child of base containing it."""
-    if base is None or leaf == base:
-        return leaf
     node = leaf
-    while True:
-        parent = codes.parent_region(node)
-        if parent is None or parent == base:
-            return node
+    while node != base and (parent := codes.parent_region(node)) not in (None, base):
         node = parent
+    return node
 
 
 class StatsService:
@@ -218,7 +218,10 @@ class StatsService:
 
     def _grouped(self, query: Query) -> tuple[list[dict], metrics.Totals]:
         """Rows of metrics.row per group and the total, computed from SQL sums."""
-        sums = store.facts_sums(query.group_by, self._at(query), **self._store_filters(query))
+        # current: the totals table; as of a day: the net changes up to that day (both kept by the hooks)
+        filters = self._store_filters(query)
+        sums = (store.change_sums(query.group_by, query.as_of, **filters) if query.as_of
+                else store.facts_sums(query.group_by, **filters))
         leaves = {r["key"]: metrics.Totals.from_sums(r) for r in sums}
         total = metrics.Totals()
         for totals in leaves.values():
@@ -421,7 +424,7 @@ class StatsService:
                     store.insert_facts([facts_row(head.impl_code, version.version, version.document,
                                                   version.created_at or utcnow())])
                     opened += 1
-            store.rebuild_totals()
+            store.rebuild_totals(day_of)
         return opened
 
 

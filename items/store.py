@@ -343,7 +343,7 @@ def claimed_basic_codes(region_code: str, level: str) -> set[str]:
 # --- statistics ---
 
 from items.metrics import FACT_NAMES  # noqa: E402
-from items.records import ItemFactsRecord, ItemFactsTotalRecord  # noqa: E402
+from items.records import ItemFactsChangeRecord, ItemFactsRecord, ItemFactsTotalRecord  # noqa: E402
 
 FACT_DIMENSIONS = ("region_code", "org", "level", "item_type", "service_objects")
 
@@ -365,24 +365,62 @@ def close_open_facts(impl_code: str, at: dt.datetime) -> dict | None:
     return current
 
 
-def add_to_totals(row: dict, sign: int) -> None:
-    """Add (sign 1) or subtract (sign −1) one facts row to the current totals of its combination."""
-    T = ItemFactsTotalRecord
-    values = {**{d: row[d] for d in FACT_DIMENSIONS}, **{n: sign * row[n] for n in FACT_NAMES}}
-    T.insert(values).on_conflict(
-        conflict_target=[getattr(T, d) for d in FACT_DIMENSIONS],
-        update={getattr(T, n): getattr(T, n) + getattr(pw.EXCLUDED, n) for n in FACT_NAMES}).execute()
+def _upsert(model, keys: dict, row: dict, sign: int) -> None:
+    values = {**keys, **{d: row[d] for d in FACT_DIMENSIONS}, **{n: sign * row[n] for n in FACT_NAMES}}
+    model.insert(values).on_conflict(
+        conflict_target=[getattr(model, c) for c in (*keys, *FACT_DIMENSIONS)],
+        update={getattr(model, n): getattr(model, n) + getattr(pw.EXCLUDED, n) for n in FACT_NAMES}).execute()
 
 
-def rebuild_totals() -> int:
-    """Recompute the current totals from the open facts rows → number of combinations."""
-    F, T = ItemFactsRecord, ItemFactsTotalRecord
+def add_to_totals(row: dict, sign: int, day: dt.date) -> None:
+    """Add (sign 1) or subtract (sign −1) one facts row to the current totals of its combination and
+    to the net changes of `day` and of its month."""
+    _upsert(ItemFactsTotalRecord, {}, row, sign)
+    _upsert(ItemFactsChangeRecord, {"kind": "m", "period": day.isoformat()[:7]}, row, sign)
+    _upsert(ItemFactsChangeRecord, {"kind": "d", "period": day.isoformat()}, row, sign)
+
+
+def rebuild_totals(day_of) -> int:
+    """Recompute the current totals and the net changes from the facts rows; `day_of(datetime)` gives
+    the day an instant falls on. Returns the number of current combinations."""
+    F, T, C = ItemFactsRecord, ItemFactsTotalRecord, ItemFactsChangeRecord
     T.delete().execute()
+    C.delete().execute()
     dims = [getattr(F, d) for d in FACT_DIMENSIONS]
     source = (F.select(*dims, *(pw.fn.SUM(getattr(F, n)) for n in FACT_NAMES))
               .where(F.valid_to.is_null()).group_by(*dims))
     T.insert_from(source, [*(getattr(T, d) for d in FACT_DIMENSIONS), *(getattr(T, n) for n in FACT_NAMES)]).execute()
+    changes: dict[tuple, list[int]] = {}
+    query = F.select(F.valid_from, F.valid_to, *dims, *(getattr(F, n) for n in FACT_NAMES)).tuples().iterator()
+    for valid_from, valid_to, *rest in query:
+        key, facts = tuple(rest[:len(FACT_DIMENSIONS)]), rest[len(FACT_DIMENSIONS):]
+        for at, sign in ((valid_from, 1), (valid_to, -1)):
+            if at is None:
+                continue
+            day = day_of(at).isoformat()
+            for bucket in (("m", day[:7]), ("d", day)):
+                sums = changes.setdefault((*bucket, *key), [0] * len(FACT_NAMES))
+                for i, value in enumerate(facts):
+                    sums[i] += sign * value
+    columns = ("kind", "period", *FACT_DIMENSIONS, *FACT_NAMES)
+    rows = [dict(zip(columns, (*key, *sums))) for key, sums in changes.items()]
+    for start in range(0, len(rows), BATCH):
+        C.insert_many(rows[start:start + BATCH]).execute()
     return T.select().count()
+
+
+def change_sums(group_by: str, day: dt.date, **filters) -> list[dict]:
+    """SUM of every fact per group as of the end of `day`: the net changes of the months before it
+    and of its month's days up to it → [{key, <fact>: sum}] without groups that net to no item."""
+    C = ItemFactsChangeRecord
+    month = day.isoformat()[:7]
+    column = getattr(C, "region_code" if group_by == "region" else group_by)
+    when = (((C.kind == "m") & (C.period < month))
+            | ((C.kind == "d") & (C.period >= month + "-01") & (C.period <= day.isoformat())))
+    sums = [pw.fn.SUM(getattr(C, name)).alias(name) for name in FACT_NAMES]
+    query = (C.select(column.alias("key"), *sums).where(when, *_where(C, None, **filters))
+             .group_by(column).order_by(column))
+    return [r for r in query.dicts() if r["items"]]
 
 
 def insert_facts(rows: list[dict]) -> None:
@@ -398,7 +436,7 @@ def _prefix_range(column, prefix: str):
 
 def _where(model, at: dt.datetime | None = None, region_prefix: str | None = None, org: str | None = None,
            item_type: str | None = None, level: str | None = None, service_object: str | None = None) -> list:
-    conds = [] if model is ItemFactsTotalRecord else [_valid_at(at)]
+    conds = [_valid_at(at)] if model is ItemFactsRecord else []
     if region_prefix:
         conds.append(_prefix_range(model.region_code, region_prefix))
     if org:

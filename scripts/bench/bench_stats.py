@@ -22,7 +22,7 @@ import peewee as pw
 
 from items import metrics, records, store
 from items.scope import Actor
-from items.stats import Query, StatsService, end_of_day, facts_row
+from items.stats import Query, StatsService, day_of, end_of_day, facts_row
 from server import db as dbmod
 
 ADMIN = Actor(username="bench", role="province_admin")
@@ -185,15 +185,16 @@ def main(argv: list[str] | None = None) -> int:
     db = dbmod.open_database(f"sqlite:///{path}")
     records.database.initialize(db)
     db.create_tables([records.RegionRecord, records.OrgRecord, records.ItemFactsRecord, records.ItemFactsTotalRecord,
-                      BenchDocumentRecord])
+                      records.ItemFactsChangeRecord, BenchDocumentRecord])
     start = time.perf_counter()
     rows = build(db, args.items)
     with db.atomic():
-        combinations = store.rebuild_totals()   # what the publish hooks keep in step, one row at a time
+        combinations = store.rebuild_totals(day_of)   # what the publish hooks keep in step, one row at a time
+    changes = records.ItemFactsChangeRecord.select().count()
     build_s = time.perf_counter() - start
     service = StatsService(None)
     at = end_of_day(AS_OF)
-    print(f"{args.items} items, {rows} facts rows, {combinations} current-total rows, built in {build_s:.0f} s "
+    print(f"{args.items} items, {rows} facts rows, {combinations} current-total rows, {changes} change rows, built in {build_s:.0f} s "
           f"({path.stat().st_size / 1e6:.0f} MB incl. side documents); SQLite {db.server_version}")
     print(f"{'query':<28}{'facts: first':>14}{'median':>10}{'baseline':>12}{'speed-up':>10}  same figures")
     for group_by in ("region", "org"):
@@ -204,9 +205,10 @@ def main(argv: list[str] | None = None) -> int:
             base_s, _, base = timed(lambda: baseline(group_by, None if as_of is None else at), args.baseline_repeat)
             same = same_figures(result["rows"], base)
             print(f"{label:<28}{first:>13.3f}s{median:>9.3f}s{base_s:>11.2f}s{base_s / median:>9.0f}×  {same}")
-        # for reference: the current figures summed from the facts rows instead of the totals table
-        first, median, _ = timed(lambda: store.facts_sums(group_by, None, from_rows=True), args.repeat)
-        print(f"{'  (current from facts rows)':<28}{first:>13.3f}s{median:>9.3f}s")
+        # for reference: the same sums straight from the facts rows, without the tables the hooks keep
+        for label, at_ in (("current", None), ("as of", at)):
+            first, median, _ = timed(lambda: store.facts_sums(group_by, at_, from_rows=True), args.repeat)
+            print(f"{'  (' + label + ' from facts rows)':<28}{first:>13.3f}s{median:>9.3f}s")
     db.close()
     workdir.cleanup()
     return 0

@@ -357,10 +357,81 @@ def test_the_workflow_calls_the_hooks_once_per_publish_even_with_several_context
         second.close()
 
 
-def test_current_totals_stay_equal_to_the_open_facts_rows_and_to_a_rebuild(ctx, province):
+def test_current_and_dated_totals_stay_equal_to_the_facts_rows_and_to_a_rebuild(ctx, province):
     kept = {group_by: store.facts_sums(group_by) for group_by in stats.GROUPS}
     for group_by, rows in kept.items():
         assert rows == store.facts_sums(group_by, from_rows=True)
-    store.rebuild_totals()
+    day = stats.today()
+    as_of = {group_by: store.change_sums(group_by, day) for group_by in stats.GROUPS}
+    assert as_of == {group_by: store.facts_sums(group_by, end_of_day(day)) for group_by in stats.GROUPS}
+    store.rebuild_totals(stats.day_of)
     assert {group_by: store.facts_sums(group_by) for group_by in stats.GROUPS} == kept
+    assert {group_by: store.change_sums(group_by, day) for group_by in stats.GROUPS} == as_of
     assert sum(r["items"] for r in kept["org"]) == len(COUNTED)
+
+
+# --- any sequence of publishes and withdrawals --------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PLACES = [("11410402MB0000001", "410402"), ("11410411MB0000003", "410411"), ("11410302MB0000005", "410302")]
+documents = st.fixed_dictionaries({
+    "state": st.sampled_from(["in_use", "in_use", "suspended"]),
+    "legal_limit": st.sampled_from([None, limit(10), limit(28, "calendar_day"), limit(500)]),
+    "promised_limit": st.sampled_from([None, limit(0), limit(3), limit(7, "calendar_day")]),
+    "handling_type": st.sampled_from(["instant", "promised"]),
+    "visits": st.integers(0, 3), "online_depth": st.integers(1, 4),
+    "scope": st.sampled_from([None, "nationwide", "cross_city"]), "commitment": st.booleans(),
+    "service_objects": st.sampled_from([["person"], ["enterprise"], ["person", "enterprise"]]),
+    "item_type": st.sampled_from(["01", "20"]), "level": st.sampled_from(["3", "4"]),
+})
+events = st.lists(st.tuples(st.integers(0, 4), st.booleans(), st.integers(1, 3 * 24 * 60), documents),
+                  min_size=1, max_size=25)
+
+
+@pytest.fixture
+def facts_db(sqlite_url):
+    from server import db as dbmod
+    database = dbmod.connect(sqlite_url)
+    yield database
+    database.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=events)
+def test_figures_at_every_day_equal_recomputation_from_the_documents_live_then(facts_db, history):
+    from items.records import ItemFactsChangeRecord, ItemFactsRecord, ItemFactsTotalRecord
+    for model in (ItemFactsRecord, ItemFactsTotalRecord, ItemFactsChangeRecord):
+        model.delete().execute()
+    now, live, timeline = dt.datetime(2026, 1, 1, tzinfo=SHANGHAI), {}, []
+    for item, publishing, minutes, doc in history:
+        now += dt.timedelta(minutes=minutes)
+        credit, region = PLACES[item % len(PLACES)]
+        code = f"{credit}X{doc['level']}00{doc['item_type']}0400{item}000"
+        if publishing:
+            document = dict(doc, org={"credit_code": credit, "name": "局"}, region_code=region, materials=[])
+            stats.record_publish(code, len(timeline) + 1, document, now)
+            live[code] = document
+        else:
+            stats.record_withdraw(code, now)
+            live.pop(code, None)
+        timeline.append((now.date(), {k: v for k, v in live.items() if metrics.counts_in_statistics(v)}))
+    service = stats.StatsService(None)
+    for day in sorted({d for d, _ in timeline}):
+        counted = [docs for d, docs in timeline if d <= day][-1]
+        for group_by, key_of in (("region", lambda d: d["region_code"][:4] + "00"), ("level", lambda d: d["level"])):
+            result = service.items(ADMIN, Query(group_by=group_by, as_of=day))
+            expected_rows = {}
+            for document in counted.values():
+                expected_rows.setdefault(key_of(document), metrics.Totals()).add(metrics.item_facts(document))
+            assert {r["key"]: {k: v for k, v in r.items() if k in metrics.ROW_METRICS} for r in result["rows"]} == {
+                k: {m: v for m, v in metrics.row(k, None, t).items() if m in metrics.ROW_METRICS}
+                for k, t in expected_rows.items()}
+            assert result["total"] == metrics.row("total", "合计", metrics.Totals.of(
+                metrics.item_facts(d) for d in counted.values()))
+    current = timeline[-1][1]
+    assert service.items(ADMIN, Query())["total"] == metrics.row(
+        "total", "合计", metrics.Totals.of(metrics.item_facts(d) for d in current.values()))
+    for group_by in stats.GROUPS:
+        assert store.facts_sums(group_by) == store.facts_sums(group_by, from_rows=True)
