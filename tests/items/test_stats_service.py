@@ -435,3 +435,18 @@ def test_figures_at_every_day_equal_recomputation_from_the_documents_live_then(f
         "total", "合计", metrics.Totals.of(metrics.item_facts(d) for d in current.values()))
     for group_by in stats.GROUPS:
         assert store.facts_sums(group_by) == store.facts_sums(group_by, from_rows=True)
+
+
+def test_govhall_stats_prints_a_table_and_writes_a_workbook(ctx, province, db_url, monkeypatch, tmp_path, capsys):
+    from server.cli import main
+    monkeypatch.setenv("GOVHALL_DATABASE_URL", db_url)
+    monkeypatch.setenv("GOVHALL_SECRET_KEY", "test-secret-key-0123456789")
+    assert main(["stats", "--group-by", "level"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:3] == ["代码", "名称", "事项数"]
+    assert [line.split()[:3] for line in lines[2:]] == [["3", "市", "1"], ["4", "县", "5"], ["合计", "6", "33.33%"]]
+    target = tmp_path / "stats.xlsx"
+    assert main(["stats", "--region", "410400", "--format", "xlsx", "--output", str(target)]) == 0
+    sheet = load_workbook(target).active
+    assert (sheet["A4"].value, sheet["B4"].value) == ("筛选条件", "区划=410400")
+    assert sheet["A12"].value == "合计" and sheet["C12"].value == 5
