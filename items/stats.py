@@ -174,8 +174,9 @@ def _region_child(base: str | None, leaf: str) -> str:
 class StatsService:
     """Figures for reform offices and reviewers. Every method is synchronous and runs off the event loop."""
 
-    def __init__(self, ctx=None, *, rank_min_items: int | None = None):
+    def __init__(self, ctx=None, *, rank_min_items: int | None = None, case_counts=None):
         settings = getattr(ctx, "settings", None)
+        self.case_counts = case_counts   # the branch hall's counter, set where the hall is wired
         self.rank_min_items = rank_min_items if rank_min_items is not None else getattr(settings, "rank_min_items", 5)
         self.hooked = _register_hooks(ctx)
 
@@ -390,20 +391,16 @@ class StatsService:
               until: dt.date | None = None) -> dict:
         """Case-level figures (按期办结率, 满意率, 差评整改), kept apart from item figures.
 
-        They come from the branch hall's `wechat.store.case_counts(region_prefix, since, until)`; until it
-        exists the answer has zero counts, null ratios and a note. Raises Forbidden.
+        They come from `self.case_counts(region_prefix, since, until)` → {finished, finished_on_time,
+        ratings_by_level, bad_rectified}, which the branch hall provides (items never import it); until
+        it is set the answer has zero counts, null ratios and a note. Raises Forbidden.
         """
         region = self.scoped_region(actor, _leaf(region) if region else None)
-        counts, note = None, None
-        try:
-            from wechat import store as hall_store  # noqa: PLC0415 - the branch hall is optional
-            case_counts = getattr(hall_store, "case_counts", None)
-        except ModuleNotFoundError:
-            case_counts = None
-        if case_counts is not None:
-            counts = case_counts(region_prefix(region) if region else None,
-                                 end_of_day(since - dt.timedelta(days=1)) if since else None,
-                                 end_of_day(until) if until else None)
+        note = None
+        if self.case_counts is not None:
+            counts = self.case_counts(region_prefix(region) if region else None,
+                                      end_of_day(since - dt.timedelta(days=1)) if since else None,
+                                      end_of_day(until) if until else None)
         else:
             note = "branch_hall_not_available"
             counts = {"finished": 0, "finished_on_time": 0, "ratings_by_level": {}, "bad_rectified": 0}

@@ -240,12 +240,26 @@ def test_claim_rate_per_region_at_its_level(ctx, province):
     assert claims["total"]["claim_rate"] == float(Fraction(1 + 4 + 2, 4 + 5 + 5))
 
 
-def test_case_figures_are_zero_with_a_note_without_the_branch_hall(ctx):
-    result = ctx.stats.cases(ADMIN)
-    if result["note"] is None:
-        pytest.skip("the branch hall provides case counts here; this checks the placeholder only")
+def test_case_figures_are_zero_with_a_note_until_the_branch_hall_counts_cases():
+    result = stats.StatsService(None).cases(ADMIN)
     assert result["note"] == "branch_hall_not_available"
     assert result["figures"]["finished"] == 0 and result["figures"]["on_time_ratio"] is None
+    calls = []
+
+    def case_counts(prefix, since, until):
+        calls.append((prefix, since, until))
+        return {"finished": 8, "finished_on_time": 6, "bad_rectified": 1,
+                "ratings_by_level": {"very_satisfied": 5, "satisfied": 2, "basic": 1, "dissatisfied": 2}}
+
+    office = Actor(username="wd", role="reform_office", region="410402")
+    counted = stats.StatsService(None, case_counts=case_counts).cases(office, None, dt.date(2026, 1, 1),
+                                                                       dt.date(2026, 6, 30))
+    # the counter gets the office's region and the two day ends, as naive UTC
+    assert calls == [("410402", dt.datetime(2025, 12, 31, 16), dt.datetime(2026, 6, 30, 16))]
+    figures = counted["figures"]
+    assert counted["note"] is None
+    assert (figures["on_time_ratio"], figures["satisfied_ratio"], figures["bad"], figures["rectification_ratio"]) \
+        == (0.75, 0.7, 2, 0.5)
 
 
 def test_scope_of_reform_offices_reviewers_and_editors(ctx, province):
