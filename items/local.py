@@ -1,4 +1,4 @@
-"""Local items (实施清单): claiming a catalogue item for a department and writing new versions."""
+"""Local items (实施清单): claiming, claim coverage, editing under If-Match, history and restore."""
 from __future__ import annotations
 
 import logging
