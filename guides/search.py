@@ -21,6 +21,7 @@ PINYIN_CAP = 32  # pinyin terms keep this many letters: enough for any name a ci
 # 3 letters; alias and guide-text terms carry their field's mark; tags live in their own column.
 PINYIN_MARK, FIRST_MARK, HEX_MARK, START, ALIAS_START = "p", "q", "x", "bos", "boa"
 ALIAS_MARK, TEXT_MARK = "a", "t"
+TEXT_NGRAMS = (2, 3, 4)  # guide-text columns body, body3, body4
 REGION_MARK, ORG_MARK, OBJECT_MARK = "r", "o", "s"
 SNIPPET_CHARS = 16
 
@@ -138,8 +139,9 @@ def pinyin_terms(text: str) -> list[str]:
     return list(out)
 
 
-def trigram_sequence(segment: str) -> list[str]:
-    return [term(segment[i:i + 3]) for i in range(len(segment) - 2)]
+def ngram_sequence(segment: str, n: int) -> list[str]:
+    """Return the terms of the overlapping n-grams of a normalised segment, in order."""
+    return [term(segment[i:i + n]) for i in range(len(segment) - n + 1)]
 
 
 def _short_text_terms(text: str, mark: str = "") -> list[str]:
@@ -155,6 +157,7 @@ class FieldTerms:
     alias: str
     body: str
     body3: str = ""
+    body4: str = ""
     tags: str = ""
 
 
@@ -164,17 +167,18 @@ def field_terms(name: str, aliases: Sequence[str], body: str, tags: Sequence[str
     Each field spells its terms its own way (alias ALIAS_MARK…, guide text TEXT_MARK…) so a term's hit
     list holds one field only: a name query never walks the guide texts of the whole province.
     Names and aliases: bigrams, unigrams (single-character queries), pinyin; ALIAS_START opens each
-    alias. Guide text: bigrams (2-character queries) and, apart, trigrams (longer ones: one term or a
-    short phrase instead of a long one), START between lines so that no phrase spans two lines.
+    alias. Guide text: bigrams, and apart trigrams and 4-grams, so that a query of 2–4 characters is one
+    term and a longer one a short phrase (a province's guide texts make long hit lists); START between
+    lines so that no phrase spans two lines.
     Deterministic: contentless FTS deletes derive them again from the stored fields.
     """
     lines = body.split("\n")
+    text = [" ".join(t for line in lines for t in (START, *(TEXT_MARK + g for g in ngram_sequence(line, n))))
+            for n in TEXT_NGRAMS]
     return FieldTerms(
         " ".join(_short_text_terms(name)),
         " ".join(t for alias in aliases for t in (ALIAS_START, *_short_text_terms(alias, ALIAS_MARK))),
-        " ".join(t for line in lines for t in (START, *(TEXT_MARK + g for g in bigram_sequence(line)))),
-        " ".join(t for line in lines for t in (START, *(TEXT_MARK + g for g in trigram_sequence(line)))),
-        " ".join(tags))
+        *text, " ".join(tags))
 
 
 def tag_terms(region_code: str, org_credit_code: str, service_objects: str) -> list[str]:
@@ -265,7 +269,7 @@ def tsvector_literal(terms: FieldTerms) -> str:
 
     Built as a literal (not to_tsvector) so every term is kept verbatim: no parser, no stemming.
     """
-    fields = (terms.name, terms.alias, terms.body, terms.body3)
+    fields = (terms.name, terms.alias, terms.body, terms.body3)  # 4-grams: only FTS5 phrases need them
     return " ".join(f"'{t}'" for t in dict.fromkeys(t for text in fields for t in text.split()))
 
 
@@ -318,7 +322,8 @@ def _alias_start(form: str) -> str:
 def _text_phrase(form: str) -> str:
     if len(form) == 2:
         return f'(body : "{TEXT_MARK}{term(form)}")'
-    return '(body3 : "' + " ".join(TEXT_MARK + t for t in trigram_sequence(form)) + '")'
+    n = min(len(form), TEXT_NGRAMS[-1])
+    return f'(body{n} : "' + " ".join(TEXT_MARK + t for t in ngram_sequence(form, n)) + '")'
 
 
 @dataclass(frozen=True)
@@ -374,7 +379,7 @@ def tsquery(query: Query) -> str:
         groups.append("(" + " & ".join(f"'{t}'" for t in grams) + ")")
         groups.append("(" + " & ".join(f"'{ALIAS_MARK}{t}'" for t in grams) + ")")
         if len(form) > 1:
-            text = [term(form)] if len(form) == 2 else list(dict.fromkeys(trigram_sequence(form)))
+            text = [term(form)] if len(form) == 2 else list(dict.fromkeys(ngram_sequence(form, 3)))
             groups.append("(" + " & ".join(f"'{TEXT_MARK}{t}'" for t in text) + ")")
     if query.pinyin:
         groups += [tsquery_pinyin(query), tsquery_pinyin(query, ALIAS_MARK + PINYIN_MARK)]

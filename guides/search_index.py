@@ -11,6 +11,7 @@ from items.errors import NotFound
 from items.records import BaseRecord, JSONText, database, utcnow
 
 FTS_TABLE = "search_fts"
+FTS_COLUMNS = "name, alias, body, body3, body4, tags"  # analysis.FieldTerms, in order
 RANK_SHIFT = 32  # rank = name length << 32 | id: ascending rank is "shorter names first", then oldest
 
 
@@ -87,7 +88,7 @@ def create_search_schema(db) -> None:
             # Contentless: terms are derived again from search_doc when an entry is deleted. Full detail:
             # a phrase of bigram terms is an exact substring test, so hits need no verification.
             db.execute_sql(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(name, alias, body, body3, tags, "
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(name, alias, body, body3, body4, tags, "
                 "content='', columnsize=0, tokenize='unicode61 remove_diacritics 0')")
         if first and not SynonymRecord.select().exists():
             rows = [{"term": t, "expansions": e} for t, e in synonyms.DEFAULT_SYNONYMS.items()]
@@ -99,11 +100,15 @@ def _terms(row: dict) -> analysis.FieldTerms:
     return analysis.field_terms(row["name"], row["aliases"], row["body"], tags)
 
 
+def _values(t: analysis.FieldTerms) -> tuple[str, ...]:
+    return t.name, t.alias, t.body, t.body3, t.body4, t.tags
+
+
 def _drop_terms(db, row: dict) -> None:
     if not _is_postgres(db):
         t = _terms(row)
-        db.execute_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, name, alias, body, body3, tags) "
-                       "VALUES ('delete', ?, ?, ?, ?, ?, ?)", (row["rank"], t.name, t.alias, t.body, t.body3, t.tags))
+        db.execute_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {FTS_COLUMNS}) "
+                       "VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)", (row["rank"], *_values(t)))
 
 
 def _put_terms(db, row: dict) -> None:
@@ -112,8 +117,8 @@ def _put_terms(db, row: dict) -> None:
         db.execute_sql("UPDATE search_doc SET terms = CAST(%s AS tsvector) WHERE id = %s",
                        (analysis.tsvector_literal(t), row["id"]))
     else:
-        db.execute_sql(f"INSERT INTO {FTS_TABLE}(rowid, name, alias, body, body3, tags) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (row["rank"], t.name, t.alias, t.body, t.body3, t.tags))
+        db.execute_sql(f"INSERT INTO {FTS_TABLE}(rowid, {FTS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (row["rank"], *_values(t)))
 
 
 def _stored(impl_code: str) -> dict | None:

@@ -45,7 +45,7 @@ def test_every_term_is_one_word_to_any_tokenizer(text):
 def test_punctuation_bigrams_are_spelled_in_hex_and_chinese_bigrams_stay_plain():
     assert search.bigram_terms("身份证") == ["身份", "份证"]
     assert search.bigram_terms("(新") == ["x00002800" + "65b0"]
-    assert search.trigram_sequence("身份证明") == ["身份证", "份证明"]
+    assert search.ngram_sequence("身份证明", 3) == ["身份证", "份证明"]
 
 
 def test_pinyin_gives_full_spelling_and_initials_from_every_syllable():
@@ -135,7 +135,7 @@ def test_a_longer_query_is_a_phrase_of_its_ngrams_in_every_ranked_slice():
     plan = search.fts5_plan(search.analyze("身份证明", {}), ["r5116"])
     name, first = '(name : ("身份 份证 证明"))', '(name : (^"身份 份证 证明"))'
     alias, alias_first = '(alias : ("a身份 a份证 a证明"))', '(alias : ("boa a身份 a份证 a证明"))'
-    text = '((body3 : "t身份证 t份证明"))'
+    text = '((body4 : "t身份证明"))'
     only = ' AND tags : "r5116"'
     assert plan.slices == (
         (0, f"({first}){only}"), (0, f"({name} NOT {first}){only}"),
@@ -145,8 +145,12 @@ def test_a_longer_query_is_a_phrase_of_its_ngrams_in_every_ranked_slice():
     assert search.tsquery(search.analyze("身份证", {})) == "('身份' & '份证') | ('a身份' & 'a份证') | ('t身份证')"
 
 
-def test_a_two_character_query_is_one_guide_text_term():
-    assert search.fts5_plan(search.analyze("材料", {})).slices[-1][1].startswith('((body : "t材料"))')
+def test_a_guide_text_query_is_one_term_up_to_four_characters_then_a_phrase_of_4_grams():
+    def text_slice(q):
+        return search.fts5_plan(search.analyze(q, {})).slices[-1][1].split(" NOT ")[0]
+    assert text_slice("材料") == '((body : "t材料"))'
+    assert text_slice("申请材") == '((body3 : "t申请材"))'
+    assert text_slice("居民身份证明") == '((body4 : "t居民身份 t民身份证 t身份证明"))'
 
 
 def test_a_form_containing_another_form_is_searched_only_for_starting_with_it():
@@ -162,6 +166,7 @@ def test_index_terms_keep_text_order_and_spell_each_field_its_own_way():
     assert {"pshenfenzheng", "psfz", "qshenfenzheng", "qsfz", "pzheng"} <= set(terms.name.split())
     assert terms.alias.split()[:4] == ["boa", "a办证", "a办", "a证"] and "apbz" in terms.alias.split()
     assert terms.body == "bos t甲乙 t乙丙 bos t丁戊" and terms.body3 == "bos t甲乙丙 bos"
+    assert terms.body4 == "bos bos"
     assert terms.tags == "r51"
 
 
