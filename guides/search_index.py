@@ -83,13 +83,18 @@ def create_search_schema(db) -> None:
             db.execute_sql("ALTER TABLE search_doc ADD COLUMN IF NOT EXISTS terms tsvector")
             db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_terms ON search_doc USING gin (terms)")
         else:
-            first = db.execute_sql(
-                "SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone() is None
+            columns = [r[1] for r in db.execute_sql(f"PRAGMA table_info({FTS_TABLE})").fetchall()]
+            first = not columns
+            stale = columns and ", ".join(columns) != FTS_COLUMNS  # written by earlier term rules
+            if stale:
+                db.execute_sql(f"DROP TABLE {FTS_TABLE}")
             # Contentless: terms are derived again from search_doc when an entry is deleted. Full detail:
-            # a phrase of bigram terms is an exact substring test, so hits need no verification.
+            # a phrase of n-gram terms is an exact substring test, so hits need no verification.
             db.execute_sql(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(name, alias, body, body3, body4, tags, "
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5({FTS_COLUMNS}, "
                 "content='', columnsize=0, tokenize='unicode61 remove_diacritics 0')")
+            if stale:
+                rebuild_index()
         if first and not SynonymRecord.select().exists():
             rows = [{"term": t, "expansions": e} for t, e in synonyms.DEFAULT_SYNONYMS.items()]
             SynonymRecord.insert_many(rows).execute()
@@ -294,7 +299,7 @@ def _postgres_hits(db, query, filters, page, size) -> tuple[list[tuple[int, int]
         where.append("substr(d.region_code, 1, ?) = ?")
         where_p += [len(prefix), prefix]
     if org is not None:
-        where.append("d.org_credit_code = ?")
+        where.append("upper(d.org_credit_code) = ?")
         where_p.append(str(org).strip().upper())
     if service_object is not None:
         where.append("strpos(d.service_objects, ?) > 0")

@@ -5,6 +5,7 @@ import csv
 import functools
 import random
 
+import peewee
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -290,6 +291,31 @@ def test_pages_split_the_ranked_hits_and_keep_the_total(search_db):
     assert {p["total"] for p in pages} == {7} and [p["page"] for p in pages] == [1, 2, 3, 4]
     assert {h["impl_code"] for p in pages for h in p["items"]} == impls
     assert [h["name"] for h in pages[0]["items"]] == ["证明甲", "证明甲甲", "证明甲甲甲"]
+
+
+def test_pages_run_on_across_ranked_slices(search_db):
+    publish(1, "某某事项", conditions=["须持登记证明原件"])
+    publish(2, "户籍迁移", aliases=["办登记证明"])
+    publish(3, "户籍迁移补办", aliases=["婚姻登记证明补办"])
+    publish(4, "婚姻登记证明")
+    publish(5, "登记证明开具（含补开）")
+    publish(6, "登记证明开具")
+    ranked = [h["impl_code"] for h in search_index.search("登记证明")["items"]]
+    assert len(ranked) == 6
+    for size in (1, 2, 4):
+        paged = [h["impl_code"] for p in range(1, 8) for h in search_index.search("登记证明", page=p, size=size)["items"]]
+        assert paged == ranked, size
+    assert search_index.search("登记证明", page=9, size=1) == {"items": [], "total": 6, "page": 9}
+
+
+def test_an_index_written_by_earlier_term_rules_is_rebuilt(search_db):
+    if not isinstance(search_db, peewee.SqliteDatabase):
+        pytest.skip("PostgreSQL keeps the terms in a column of search_doc: no separate table to go stale")
+    impl = publish(1, "普通护照签发")
+    search_db.execute_sql("DROP TABLE search_fts")
+    search_db.execute_sql("CREATE VIRTUAL TABLE search_fts USING fts5(name, body, content='')")
+    search_index.create_search_schema(search_db)
+    assert [h["impl_code"] for h in search_index.search("护照")["items"]] == [impl]
 
 
 def test_bad_parameters_are_rejected_before_searching(search_db):
