@@ -6,7 +6,7 @@ import io
 from fractions import Fraction
 
 import pytest
-from conftest import make_settings
+from harness import make_settings
 from openpyxl import load_workbook
 
 from items import codes, metrics, stats, stats_export, store

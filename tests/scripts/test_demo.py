@@ -4,7 +4,7 @@ from __future__ import annotations
 import types
 
 import pytest
-from conftest import make_settings
+from harness import make_settings
 
 from items import codes, model, records, rules, store
 from items.errors import Unavailable

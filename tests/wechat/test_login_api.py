@@ -6,7 +6,6 @@ import logging
 import threading
 import time
 import urllib.parse
-from pathlib import Path
 
 import pytest
 import redis
@@ -18,13 +17,13 @@ from wechat import store
 from wechat.casework import PROGRESS_TEMPLATE
 
 
-ROOT_CONFTEST = str(Path(__file__).resolve().parents[1] / "conftest.py")
 
 
 @pytest.fixture(scope="session")
-def kit(pytestconfig):
-    """tests/conftest.py (RunningApp, make_settings): the module name `conftest` here is this folder's."""
-    return pytestconfig.pluginmanager.get_plugin(ROOT_CONFTEST)
+def kit():
+    """tests/harness.py: RunningApp and make_settings."""
+    import harness
+    return harness
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import threading
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -17,14 +16,14 @@ from wechat.casework import PROGRESS_TEMPLATE
 from wechat.gateway import WeChatGateway
 from wechat.outbox import FIELD_LIMITS, GAVE_UP, SKIPPED, OutboxWorker, message_data
 
-ROOT_CONFTEST = str(Path(__file__).resolve().parents[1] / "conftest.py")
 LAYOUT = {"thing1": "item_name", "phrase2": "state_label", "time3": "at", "thing4": "note"}
 
 
 @pytest.fixture(scope="session")
-def kit(pytestconfig):
-    """tests/conftest.py (RunningApp, make_settings): the module name `conftest` here is this folder's."""
-    return pytestconfig.pluginmanager.get_plugin(ROOT_CONFTEST)
+def kit():
+    """tests/harness.py: RunningApp and make_settings."""
+    import harness
+    return harness
 
 
 @pytest.fixture
