@@ -22,6 +22,7 @@ from server.base import NotFoundHandler, log_request
 from server.config import Settings
 from server.kv import make_kv
 from wechat.gateway import WeChatGateway
+from wechat import store as hall_store
 from wechat.hall_service import HallService
 from wechat.outbox import OutboxWorker
 
@@ -45,7 +46,8 @@ class Context:
         self.items = LocalItemService()
         self.hall = HallService(self)
         self.workflow = WorkflowService(linter=guide_lint)
-        self.stats = StatsService(self)
+        # Case figures come from the branch hall; items never import wechat, so the counter is handed in.
+        self.stats = StatsService(self, case_counts=hall_store.case_counts)
         self.gateway = WeChatGateway(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base,
                                      self.kv, timeout=settings.wechat_timeout)
         # The hall search follows publishes at once: indexed in the publish transaction (items/workflow.py).
@@ -87,7 +89,7 @@ class Context:
         if not self.settings.wechat_appid:
             logger.info("outbox worker not started: GOVHALL_WECHAT_APPID is not set")
             return
-        worker = OutboxWorker(self.gateway)
+        worker = OutboxWorker(self.gateway, templates=dict(self.settings.wechat_templates) or None)
 
         async def loop() -> None:
             while True:

@@ -20,6 +20,8 @@ logger = logging.getLogger("govhall")
 def _setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # urllib3 logs whole request URLs at DEBUG, and WeChat's carry the app secret and login codes.
+    logging.getLogger("urllib3").setLevel(logging.INFO)
 
 
 def _context(settings: Settings):

@@ -47,7 +47,7 @@ def mask_url(url: str | None) -> str | None:
     return url
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class Settings:
     """Typed configuration. Build with Settings.from_env() or directly in tests."""
 
@@ -60,6 +60,8 @@ class Settings:
     wechat_timeout: float = 5.0
     wechat_token: Secret = Secret("")  # server callback token
     wechat_aes_key: Secret = Secret("")  # server callback EncodingAESKey
+    # logical template → WeChat subscribe-message template id, e.g. "case_progress=AbC…,rating=XyZ…"
+    wechat_templates: tuple[tuple[str, str], ...] = ()
     token_ttl: int = 8 * 3600
     hall_token_ttl: int = 7 * 24 * 3600
     workers: int = 8  # threads running use cases off the event loop
@@ -94,6 +96,7 @@ class Settings:
             wechat_timeout=float(get("WECHAT_TIMEOUT", cls.wechat_timeout)),
             wechat_token=Secret(get("WECHAT_TOKEN", "")),
             wechat_aes_key=Secret(get("WECHAT_AES_KEY", "")),
+            wechat_templates=_pairs(get("WECHAT_TEMPLATES", "")),
             token_ttl=int(get("TOKEN_TTL", cls.token_ttl)),
             hall_token_ttl=int(get("HALL_TOKEN_TTL", cls.hall_token_ttl)),
             workers=int(get("WORKERS", cls.workers)),
@@ -106,6 +109,9 @@ class Settings:
             debug=get("DEBUG", "0") in ("1", "true", "yes"),
         )
 
+    def __repr__(self) -> str:
+        return f"Settings({self.describe()})"
+
     def describe(self) -> dict:
         """Settings for logs and `govhall config`: secrets masked, URL passwords hidden."""
         out = {}
@@ -117,6 +123,17 @@ class Settings:
                 value = mask_url(value)
             out[field.name] = value
         return out
+
+
+def _pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """Parse "a=1,b=2" into (("a", "1"), ("b", "2")); raise ValueError naming a bad entry."""
+    pairs = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"GOVHALL_WECHAT_TEMPLATES: expected name=template_id, got {part!r}")
+        pairs.append((name.strip(), value.strip()))
+    return tuple(pairs)
 
 
 def _embedded_secret(var_dir: Path) -> str:

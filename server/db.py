@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 # Storage modules of the other packages; each exposes MODELS and may add schema peewee cannot express.
-STORAGE_MODULES = ("guides.search_index", "wechat.records", "items.stats_store")
+STORAGE_MODULES = ("guides.search_index", "wechat.records")
 
 
 def _storage_modules() -> list:
