@@ -303,6 +303,12 @@ def analyze(q: str | None, synonym_table: Mapping[str, Sequence[str]]) -> Query:
     return Query(text, forms, pinyin=pinyin)
 
 
+def minimal_forms(query: Query) -> list[str]:
+    """Return the forms that contain no other form: a longer one finds nothing more ("居民身份证" ⊂ hits
+    of "身份证"), so only these are searched; all forms still decide "starts with"."""
+    return [f for f in query.forms if not any(g != f and g in f for g in query.forms)]
+
+
 def _name_phrase(form: str, mark: str = "") -> str:
     terms = [term(form)] if len(form) == 1 else bigram_sequence(form)
     return '"' + " ".join(mark + t for t in terms) + '"'
@@ -342,9 +348,7 @@ def fts5_plan(query: Query, tags: Sequence[str] = ()) -> Fts5Plan:
         return "(" + " OR ".join(parts) + ")"
 
     letters = query.pinyin
-    # A form containing another form finds nothing more ("居民身份证" ⊂ hits of "身份证"): only the
-    # minimal ones are searched; all still decide "starts with".
-    minimal = [f for f in query.forms if not any(g != f and g in f for g in query.forms)]
+    minimal = minimal_forms(query)
     name = "(name : " + union([_name_phrase(f) for f in minimal]
                               + ([f'"{PINYIN_MARK}{letters}"*'] if letters else [])) + ")"
     name_first = "(name : " + union([_name_start(f) for f in query.forms]
@@ -374,7 +378,7 @@ def tsquery(query: Query) -> str:
     Candidates only: the n-grams of a longer query may all occur without the query, so the caller verifies.
     """
     groups = []
-    for form in query.forms:
+    for form in minimal_forms(query):
         grams = [term(form)] if len(form) == 1 else bigram_terms(form)
         groups.append("(" + " & ".join(f"'{t}'" for t in grams) + ")")
         groups.append("(" + " & ".join(f"'{ALIAS_MARK}{t}'" for t in grams) + ")")
