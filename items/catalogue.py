@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from items import importer, model, patches, rules, store
+from items import conformance, importer, model, rules, store
 from items.errors import Invalid, Malformed
 from items.records import utcnow
 from items.scope import Actor, require_role
@@ -101,7 +101,7 @@ class CatalogueService:
         for document, previous, latest in batch:
             if previous is not None and previous == document:
                 continue  # an unchanged item makes no new version
-            patch = patches.make_patch(previous, document) if previous is not None else creation_patch(document)
+            patch = conformance.diff_documents(previous, document) if previous is not None else creation_patch(document)
             rows.append({"basic_code": document["basic_code"], "version": latest + 1, "author": actor.username,
                          "message": message, "document": document, "patch": patch, "created_at": now})
             out.append({"basic_code": document["basic_code"], "version": latest + 1, "patch": patch})
@@ -192,7 +192,7 @@ class CatalogueService:
         """The RFC 6902 patch between two versions."""
         a = store.catalogue_version(basic_code, from_version).document
         b = store.catalogue_version(basic_code, to_version).document
-        return {"basic_code": basic_code, "from": from_version, "to": to_version, "patch": patches.make_patch(a, b)}
+        return {"basic_code": basic_code, "from": from_version, "to": to_version, "patch": conformance.diff_documents(a, b)}
 
     def list(self, q=None, item_type=None, state=None, level=None, page=1, size=50) -> dict:
         rows, total = store.list_catalogue(q, item_type, state, level, page, size)

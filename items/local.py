@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from items import codes, history, model, patches, rules, store
+from items import codes, conformance, history, model, patches, rules, store
 from items.errors import Conflict, DomainError, Forbidden, Invalid, PreconditionRequired, Stale
 from items.records import utcnow
 from items.scope import Actor, region_covers, region_prefix, require_item_scope, require_role
@@ -92,7 +92,7 @@ class LocalItemService:
             if document.get("impl_code") != impl_code:
                 raise invalid("/impl_code", "immutable", "the implementation code cannot change")
             previous = store.local_version(impl_code, head.latest_version)
-            patch = patches.make_patch(previous.document, document)
+            patch = conformance.diff_documents(previous.document, document)
             row = {"author": actor.username, "created_at": utcnow(), "message": message,
                    "based_on_catalogue_version": based_on or head.based_on_catalogue_version,
                    "document": document, "patch": patch}
@@ -151,7 +151,7 @@ class LocalItemService:
         from_version = from_version or max(1, to_version - 1)
         a = store.local_version(impl_code, from_version).document
         b = store.local_version(impl_code, to_version).document
-        return {"impl_code": impl_code, "from": from_version, "to": to_version, "patch": patches.make_patch(a, b)}
+        return {"impl_code": impl_code, "from": from_version, "to": to_version, "patch": conformance.diff_documents(a, b)}
 
     def list(self, actor: Actor, org=None, region=None, status=None, basic_code=None, outdated=False,
              page=1, size=50) -> dict:
@@ -292,7 +292,7 @@ class LocalItemService:
                 return {"impl_code": impl_code, "version": head.latest_version, "status": head.status,
                         "published_version": head.published_version, "changed": False, "patch": [],
                         "warnings": warnings}
-            patch = patches.make_patch(previous, document)
+            patch = conformance.diff_documents(previous, document)
             row = {"author": actor.username, "created_at": utcnow(), "message": message,
                    "based_on_catalogue_version": head.based_on_catalogue_version, "document": document,
                    "patch": patch}
