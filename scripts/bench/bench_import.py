@@ -181,8 +181,10 @@ def service_import(case: str, data: bytes, filename: str, db: pw.Database, profi
                   len(report["errors"]))
 
 
-def run(n: int, workdir: Path, profile: bool = False, xlsx: bool = True) -> tuple[list[Result], pstats.Stats | None]:
-    """Run every case with n items in `workdir` → (results, profile of the first JSON import or None)."""
+def run(n: int, workdir: Path, profile: bool = False, xlsx: bool = True,
+        report=lambda result: None) -> tuple[list[Result], pstats.Stats | None]:
+    """Run every case with n items in `workdir` → (results, profile of the first JSON import or None);
+    `report(result)` is called as each case finishes."""
     documents = [make_document(i) for i in range(n)]
     data = json_bytes(documents)
     (workdir / "catalogue.json").write_bytes(data)
@@ -191,16 +193,22 @@ def run(n: int, workdir: Path, profile: bool = False, xlsx: bool = True) -> tupl
         (workdir / "catalogue.xlsx").write_bytes(workbook)
     revised = json_bytes([changed(d) if i % 10 == 0 else d for i, d in enumerate(documents)])
     del documents
-    results = [baseline(data, workdir / "baseline.db")]
+    results: list[Result] = []
+
+    def done(result: Result) -> None:
+        results.append(result)
+        report(result)
+
+    done(baseline(data, workdir / "baseline.db"))
     profiler = cProfile.Profile() if profile else None
     db = _open(workdir / "json.db")
-    results.append(service_import("JSON import (new catalogue)", data, "catalogue.json", db, profiler))
-    results.append(service_import("JSON re-import, all unchanged", data, "catalogue.json", db))
-    results.append(service_import("JSON re-import, 10% changed", revised, "catalogue.json", db))
+    done(service_import("JSON import (new catalogue)", data, "catalogue.json", db, profiler))
+    done(service_import("JSON re-import, all unchanged", data, "catalogue.json", db))
+    done(service_import("JSON re-import, 10% changed", revised, "catalogue.json", db))
     db.close()
     if xlsx:
         db = _open(workdir / "xlsx.db")
-        results.append(service_import("XLSX import (new catalogue)", workbook, "catalogue.xlsx", db))
+        done(service_import("XLSX import (new catalogue)", workbook, "catalogue.xlsx", db))
         db.close()
     return results, (pstats.Stats(profiler) if profiler else None)
 
@@ -241,14 +249,20 @@ def breakdown(data: bytes) -> list[tuple[str, float]]:
     return out
 
 
+HEADER = f"{'case':<36} {'items':>8} {'seconds':>9} {'items/s':>9} {'vs baseline':>11}  created/updated/unchanged"
+
+
+def row(result: Result, base_rate: float) -> str:
+    """One line of the table; 'vs baseline' is items/s relative to the baseline's."""
+    r = result
+    return (f"{r.case:<36} {r.items:>8} {r.seconds:>9.2f} {r.rate:>9.0f} {r.rate / base_rate:>10.2f}x"
+            f"  {r.created}/{r.updated}/{r.unchanged}" + (f"  errors {r.errors}" if r.errors else ""))
+
+
 def table(results: list[Result]) -> str:
-    """The results as an aligned text table; 'vs baseline' is items/s relative to the baseline's."""
+    """The results as an aligned text table."""
     base = next(r for r in results if r.case.startswith("baseline")).rate
-    lines = [f"{'case':<36} {'items':>8} {'seconds':>9} {'items/s':>9} {'vs baseline':>11}  created/updated/unchanged"]
-    for r in results:
-        lines.append(f"{r.case:<36} {r.items:>8} {r.seconds:>9.2f} {r.rate:>9.0f} {r.rate / base:>10.2f}x"
-                     f"  {r.created}/{r.updated}/{r.unchanged}" + (f"  errors {r.errors}" if r.errors else ""))
-    return "\n".join(lines)
+    return "\n".join([HEADER] + [row(r, base) for r in results])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,8 +275,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="govhall-bench-") as tmp:
         workdir = Path(args.dir or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        results, stats = run(args.items, workdir, profile=args.profile, xlsx=not args.no_xlsx)
-        print(table(results))
+        print(HEADER, flush=True)
+        base: dict[str, float] = {}
+
+        def report(result: Result) -> None:
+            print(row(result, base.setdefault("rate", result.rate)), flush=True)  # the baseline runs first
+
+        results, stats = run(args.items, workdir, profile=args.profile, xlsx=not args.no_xlsx, report=report)
         if stats is not None:
             data = (workdir / "catalogue.json").read_bytes()
             print(f"\nJSON import stages without the database ({args.items} items):")
