@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from guides import search, synonyms
+from guides import search, search_terms, synonyms
 from items.errors import Invalid
 
 CJK_AND_PUNCT = "身份证居民办理申请（）()、，,<>&\"'８8abCT 　·"
@@ -28,7 +28,7 @@ def test_normalisation_folds_width_case_and_drops_whitespace():
 
 @given(st.text(alphabet=st.characters(), max_size=40))
 def test_normalised_characters_point_back_to_their_raw_characters(text):
-    norm, origin = search.normalize_mapped(text)
+    norm, origin = search_terms.normalize_mapped(text)
     assert norm == search.normalize(text)
     assert len(origin) == len(norm)
     assert origin == sorted(origin)
@@ -38,24 +38,24 @@ def test_normalised_characters_point_back_to_their_raw_characters(text):
 @given(st.text(alphabet=st.characters(), min_size=1, max_size=30))
 def test_every_term_is_one_word_to_any_tokenizer(text):
     norm = search.normalize(text)
-    for t in search.bigram_terms(norm) + [search.term(c) for c in norm] + search.pinyin_terms(text):
+    for t in search_terms.bigram_terms(norm) + [search_terms.term(c) for c in norm] + search_terms.pinyin_terms(text):
         assert TERM_CHARS.fullmatch(t), t
 
 
 def test_punctuation_bigrams_are_spelled_in_hex_and_chinese_bigrams_stay_plain():
-    assert search.bigram_terms("身份证") == ["身份", "份证"]
-    assert search.bigram_terms("(新") == ["x00002800" + "65b0"]
-    assert search.ngram_sequence("身份证明", 3) == ["身份证", "份证明"]
+    assert search_terms.bigram_terms("身份证") == ["身份", "份证"]
+    assert search_terms.bigram_terms("(新") == ["x00002800" + "65b0"]
+    assert search_terms.ngram_sequence("身份证明", 3) == ["身份证", "份证明"]
 
 
 def test_pinyin_gives_full_spelling_and_initials_from_every_syllable():
-    assert search.pinyin_strings("居民身份证") == ("juminshenfenzheng", "jmsfz")
-    terms = search.pinyin_terms("居民身份证")
+    assert search_terms.pinyin_strings("居民身份证") == ("juminshenfenzheng", "jmsfz")
+    terms = search_terms.pinyin_terms("居民身份证")
     assert {"pjuminshenfenzheng", "pjmsfz", "pshenfenzheng", "psfz", "pzheng", "pz"} <= set(terms)
 
 
 def test_pinyin_keeps_ascii_letters_and_digits_and_skips_punctuation():
-    assert search.pinyin_strings("（CT）检查８") == ("ctjiancha8", "ctjc8")
+    assert search_terms.pinyin_strings("（CT）检查８") == ("ctjiancha8", "ctjc8")
 
 
 @pytest.mark.parametrize("query, stripped", [
@@ -117,22 +117,25 @@ def test_a_code_query_is_looked_up_as_a_code_not_as_pinyin():
 def test_ascii_letters_are_searched_as_text_and_as_pinyin():
     q = search.analyze("SFZ", {})
     assert q.forms == ("sfz",) and q.pinyin == "sfz"
-    plan = search.fts5_plan(q)
-    assert plan.slices[0] == (search.TIER_NAME, '(name : (^"sf fz" OR "qsfz"*))')
+    plan = search_terms.fts5_plan(q)
+    assert plan.slices[0] == (search_terms.TIER_NAME, '(name : (^"sf fz" OR "qsfz"*))')
     assert '"psfz"*' in plan.any and '"apsfz"*' in plan.any
-    assert "'psfz':*" in search.tsquery(q) and "'apsfz':*" in search.tsquery(q)
+    postgres = search_terms.postgres_plan(q)
+    assert "'psfz':*" in postgres.any[1] and "'apsfz':*" in postgres.any[1]
+    assert postgres.slices[0][1] == ("(d.name_norm LIKE %s OR (d.terms @@ %s::tsquery))", ("sfz%", "'qsfz':*"))
 
 
 def test_a_single_character_searches_names_and_aliases_only():
     q = search.analyze("证", {})
-    plan = search.fts5_plan(q)
+    plan = search_terms.fts5_plan(q)
     assert plan.any == '(name : ("证")) OR (alias : ("a证"))'
     assert plan.slices[0][1] == '(name : (^"证"*))' and '"boa a证"*' in plan.slices[2][1]
-    assert search.tsquery(q) == "('证') | ('a证')"
+    assert search_terms.postgres_plan(q).any == (
+        "((d.terms @@ %s::tsquery) OR (d.terms @@ %s::tsquery))", ("('证')", "('a证')"))
 
 
 def test_a_longer_query_is_a_phrase_of_its_ngrams_in_every_ranked_slice():
-    plan = search.fts5_plan(search.analyze("身份证明", {}), ["r5116"])
+    plan = search_terms.fts5_plan(search.analyze("身份证明", {}), ["r5116"])
     name, first = '(name : ("身份 份证 证明"))', '(name : (^"身份 份证 证明"))'
     alias, alias_first = '(alias : ("a身份 a份证 a证明"))', '(alias : ("boa a身份 a份证 a证明"))'
     text = '((body4 : "t身份证明"))'
@@ -142,26 +145,50 @@ def test_a_longer_query_is_a_phrase_of_its_ngrams_in_every_ranked_slice():
         (1, f"({alias_first} NOT {name}){only}"), (1, f"({alias} NOT ({name} OR {alias_first})){only}"),
         (2, f"({text} NOT ({name} OR {alias})){only}"))
     assert plan.any == f"({name} OR {alias} OR {text}){only}"
-    assert search.tsquery(search.analyze("身份证", {})) == "('身份' & '份证') | ('a身份' & 'a份证') | ('t身份证')"
+
+
+def test_postgres_verifies_only_the_forms_its_terms_cannot_answer_exactly():
+    two = search_terms.postgres_plan(search.analyze("户口", {}))
+    assert two.any == ("((d.terms @@ %s::tsquery) OR (d.terms @@ %s::tsquery) OR (d.terms @@ %s::tsquery))",
+                       ("('户口')", "('a户口')", "('t户口')"))
+    three = search_terms.postgres_plan(search.analyze("身份证", {}))
+    assert "strpos(d.name_norm, %s)" in three.any[0] and "strpos(d.body, %s)" not in three.any[0]
+    assert ("('身份' & '份证')", "身份证") == three.any[1][:2] and "('t身份证')" in three.any[1]
+    four = search_terms.postgres_plan(search.analyze("身份证明", {}))
+    assert "strpos(d.body, %s)" in four.any[0] and "('t身份证' & 't份证明')" in four.any[1]
+
+
+def test_postgres_name_start_is_an_escaped_like_prefix_of_every_form():
+    plan = search_terms.postgres_plan(search.analyze("办身份证", {"身份证": ["居民身份证"]}))
+    assert plan.slices[0][1][1] == ("办身份证%", "办居民身份证%", "身份证%", "居民身份证%")
+    assert search_terms.postgres_plan(search.analyze("a_%\\", {})).slices[0][1][1] == ("a\\_\\%\\\\%",)
+
+
+@pytest.mark.parametrize("prefix, bounds", [("51", ("51", "52")), ("511602", ("511602", "511603")),
+                                            ("511609", ("511609", "511610")), ("511602001", ("511602001", "511602002"))])
+def test_a_postgres_region_filter_is_the_range_of_codes_with_the_prefix(prefix, bounds):
+    assert search_terms.postgres_filters(prefix, None, None) == (
+        "d.region_code >= %s AND d.region_code < %s", bounds)
+    assert search_terms.postgres_filters("99", None, None) == ("d.region_code >= %s", ("99",))
 
 
 def test_a_guide_text_query_is_one_term_up_to_four_characters_then_a_phrase_of_4_grams():
     def text_slice(q):
-        return search.fts5_plan(search.analyze(q, {})).slices[-1][1].split(" NOT ")[0]
+        return search_terms.fts5_plan(search.analyze(q, {})).slices[-1][1].split(" NOT ")[0]
     assert text_slice("材料") == '((body : "t材料"))'
     assert text_slice("申请材") == '((body3 : "t申请材"))'
     assert text_slice("居民身份证明") == '((body4 : "t居民身份 t民身份证 t身份证明"))'
 
 
 def test_a_form_containing_another_form_is_searched_only_for_starting_with_it():
-    plan = search.fts5_plan(search.analyze("办身份证", {"身份证": ["居民身份证"]}))
+    plan = search_terms.fts5_plan(search.analyze("办身份证", {"身份证": ["居民身份证"]}))
     assert plan.any == '(name : ("身份 份证")) OR (alias : ("a身份 a份证")) OR ((body3 : "t身份证"))'
     first = plan.slices[0][1]
     assert '^"身份 份证"' in first and '^"居民 民身 身份 份证"' in first and '^"办身 身份 份证"' in first
 
 
 def test_index_terms_keep_text_order_and_spell_each_field_its_own_way():
-    terms = search.field_terms("身份证", ["办证"], "甲乙丙\n丁戊", ["r51"])
+    terms = search_terms.field_terms("身份证", ["办证"], "甲乙丙\n丁戊", ["r51"])
     assert terms.name.split()[:5] == ["身份", "份证", "身", "份", "证"]
     assert {"pshenfenzheng", "psfz", "qshenfenzheng", "qsfz", "pzheng"} <= set(terms.name.split())
     assert terms.alias.split()[:4] == ["boa", "a办证", "a办", "a证"] and "apbz" in terms.alias.split()
@@ -171,9 +198,9 @@ def test_index_terms_keep_text_order_and_spell_each_field_its_own_way():
 
 
 def test_tags_hold_every_region_prefix_the_org_and_service_objects():
-    assert search.tag_terms("511602000000", "11511602MB0000001X", ",person,social_org,") == [
+    assert search_terms.tag_terms("511602000000", "11511602MB0000001X", ",person,social_org,") == [
         "r51", "r5116", "r511602", "o11511602mb0000001x", "sperson", "ssocialorg"]
-    assert search.tag_terms("511602001002", "c", "")[:5] == ["r51", "r5116", "r511602", "r511602001",
+    assert search_terms.tag_terms("511602001002", "c", "")[:5] == ["r51", "r5116", "r511602", "r511602001",
                                                              "r511602001002"]
 
 
@@ -277,5 +304,5 @@ def test_an_entry_without_a_required_field_is_rejected_naming_it(path):
 
 
 def test_postgres_terms_are_every_distinct_term_verbatim():
-    literal = search.tsvector_literal(search.FieldTerms("身份 psfz", "a身份", "bos t身份", "bos"))
+    literal = search_terms.tsvector_literal(search_terms.FieldTerms("身份 psfz", "a身份", "bos t身份", "bos"))
     assert literal == "'身份' 'psfz' 'a身份' 'bos' 't身份'"
