@@ -1,4 +1,12 @@
-"""The hall search index of published local items and its synonym table, on SQLite FTS5 or PostgreSQL GIN."""
+"""The hall search index of published local items and its synonym table, on SQLite FTS5 or PostgreSQL GIN.
+
+A search reads only its page: the ranked slices (name starts with, name contains, alias starts with,
+alias contains, guide text) are each read in rank order and stop at the page. `total` (CONTRACT §3) is
+then counted, but at most COUNT_CAP (guides.search) matches: a common word such as 户口 matches half the
+province, and counting every match was the whole cost of the query. So `total` is the exact number of
+matches when `total_exact` is true, and COUNT_CAP ("at least this many") when it is false. A page past
+the cap is still read exactly; a page that reaches the last match gives the exact total again.
+"""
 from __future__ import annotations
 
 import json
@@ -6,12 +14,13 @@ import json
 import peewee as pw
 
 from guides import search as analysis
+from guides import search_terms
 from guides import synonyms
 from items.errors import NotFound
 from items.records import BaseRecord, JSONText, database, utcnow
 
 FTS_TABLE = "search_fts"
-FTS_COLUMNS = "name, alias, body, body3, body4, tags"  # analysis.FieldTerms, in order
+FTS_COLUMNS = "name, alias, body, body3, body4, tags"  # search_terms.FieldTerms, in order
 RANK_SHIFT = 32  # rank = name length << 32 | id: ascending rank is "shorter names first", then oldest
 
 
@@ -82,6 +91,10 @@ def create_search_schema(db) -> None:
                 "AND table_name = 'search_doc' AND column_name = 'terms'").fetchone() is None
             db.execute_sql("ALTER TABLE search_doc ADD COLUMN IF NOT EXISTS terms tsvector")
             db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_terms ON search_doc USING gin (terms)")
+            # "name starts with" as LIKE 'form%' under any collation; the org filter ignores case
+            db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_name_prefix ON search_doc "
+                           "(name_norm text_pattern_ops)")
+            db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_org_upper ON search_doc (upper(org_credit_code))")
         else:
             columns = [r[1] for r in db.execute_sql(f"PRAGMA table_info({FTS_TABLE})").fetchall()]
             first = not columns
@@ -100,12 +113,12 @@ def create_search_schema(db) -> None:
             SynonymRecord.insert_many(rows).execute()
 
 
-def _terms(row: dict) -> analysis.FieldTerms:
-    tags = analysis.tag_terms(row["region_code"], row["org_credit_code"], row["service_objects"])
-    return analysis.field_terms(row["name"], row["aliases"], row["body"], tags)
+def _terms(row: dict) -> search_terms.FieldTerms:
+    tags = search_terms.tag_terms(row["region_code"], row["org_credit_code"], row["service_objects"])
+    return search_terms.field_terms(row["name"], row["aliases"], row["body"], tags)
 
 
-def _values(t: analysis.FieldTerms) -> tuple[str, ...]:
+def _values(t: search_terms.FieldTerms) -> tuple[str, ...]:
     return t.name, t.alias, t.body, t.body3, t.body4, t.tags
 
 
@@ -120,7 +133,7 @@ def _put_terms(db, row: dict) -> None:
     t = _terms(row)
     if _is_postgres(db):
         db.execute_sql("UPDATE search_doc SET terms = CAST(%s AS tsvector) WHERE id = %s",
-                       (analysis.tsvector_literal(t), row["id"]))
+                       (search_terms.tsvector_literal(t), row["id"]))
     else:
         db.execute_sql(f"INSERT INTO {FTS_TABLE}(rowid, {FTS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (row["rank"], *_values(t)))
@@ -217,115 +230,108 @@ def delete_synonym(term: str) -> None:
 def search(q, region=None, org=None, service_object=None, page=1, size=20) -> dict:
     """Search published local items: CONTRACT §3 `GET /hall/search`.
 
-    Returns {items: [{impl_code, name, org_name, highlight, badges}], total, page}, ranked name match >
-    alias match > guide-text match; within each, starting with the query first, then shorter names.
-    A single character searches names and aliases only. Raises Invalid query_required, query_too_long,
-    invalid_region, invalid_service_object, invalid_page, invalid_size.
+    Returns {items: [{impl_code, name, org_name, highlight, badges}], total, total_exact, page}, ranked
+    name match > alias match > guide-text match; within each, starting with the query first, then shorter
+    names. `total` is exact up to COUNT_CAP matches, else COUNT_CAP with total_exact false (module
+    docstring). A single character searches names and aliases only. Raises Invalid query_required,
+    query_too_long, invalid_region, invalid_service_object, invalid_page, invalid_size.
     """
     page, size = analysis.check_page(page, size)
-    tags = []
-    if region is not None:
-        tags.append(analysis.region_tag(region))
-    if org is not None:
-        tags.append(analysis.ORG_MARK + str(org).strip().lower())
+    prefix = analysis.region_prefix(region) if region is not None else None
+    org = str(org).strip() if org is not None else None
     if service_object is not None:
-        tags.append(analysis.OBJECT_MARK + analysis.check_service_object(service_object).replace("_", ""))
+        service_object = analysis.check_service_object(service_object)
     db = _db()
     query = analysis.analyze(q, synonym_table(analysis.normalize(q or "")))
     if query.code:
-        hits, total = _code_hits(db, query, tags, page, size)
+        hits, total, exact = _code_hits(db, query, prefix, org, service_object, page, size)
     elif _is_postgres(db):
-        hits, total = _postgres_hits(db, query, (region, org, service_object), page, size)
+        hits, total, exact = _ranked(_PostgresSlices(db, query, prefix, org, service_object), page, size)
     else:
-        hits, total = _sqlite_hits(db, query, tags, page, size)
-    return {"items": _page_items(db, hits, query), "total": total, "page": page}
+        hits, total, exact = _ranked(_Fts5Slices(db, query, prefix, org, service_object), page, size)
+    return {"items": _page_items(db, hits, query), "total": total, "total_exact": exact, "page": page}
 
 
-def _fts_count(db, expr: str) -> int:
-    return db.execute_sql(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (expr,)).fetchone()[0]
+class _Fts5Slices:
+    """The ranked slices of a query in FTS5: each read in rowid (= rank) order straight from the index."""
+
+    def __init__(self, db, query, prefix, org, service_object):
+        tags = [search_terms.REGION_MARK + prefix] if prefix is not None else []
+        if org is not None:
+            tags.append(search_terms.ORG_MARK + org.lower())
+        if service_object is not None:
+            tags.append(search_terms.OBJECT_MARK + service_object.replace("_", ""))
+        self.db, self.plan = db, search_terms.fts5_plan(query, tags)
+        self.any, self.slices = self.plan.any, self.plan.slices
+
+    def read(self, expr: str, limit: int, offset: int) -> list[int]:
+        return [rank for (rank,) in self.db.execute_sql(
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rowid LIMIT ? OFFSET ?",
+            (expr, limit, offset))]
+
+    def count(self, expr: str, cap: int) -> int:
+        return self.db.execute_sql(f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} "
+                                   "MATCH ? LIMIT ?)", (expr, cap)).fetchone()[0]
 
 
-def _sqlite_hits(db, query, tags, page, size) -> tuple[list[tuple[int, int]], int]:
-    """Return [(rank, tier)] of one page and the total, from FTS5 alone: each ranked slice is read in
-    rowid (= rank) order and stops at the page, so a query matching most items costs one count."""
-    plan = analysis.fts5_plan(query, tags)
-    total = _fts_count(db, plan.any)
+class _PostgresSlices:
+    """The ranked slices of a query in PostgreSQL: GIN terms (verified where candidates), read by rank.
+
+    ORDER BY rank LIMIT lets the planner walk the rank index when hits are dense, and sort the few
+    hits of a GIN bitmap when they are sparse; either way no query reads every hit of a common word.
+    """
+
+    def __init__(self, db, query, prefix, org, service_object):
+        plan = search_terms.postgres_plan(query)
+        self.db, self.any, self.slices = db, plan.any, plan.slices
+        self.filters = search_terms.postgres_filters(prefix, org, service_object)
+
+    def read(self, pred, limit: int, offset: int) -> list[int]:
+        sql = (f"SELECT d.rank FROM search_doc d WHERE {pred[0]} AND {self.filters[0]} "
+               "ORDER BY d.rank LIMIT %s OFFSET %s")
+        return [rank for (rank,) in self.db.execute_sql(sql, (*pred[1], *self.filters[1], limit, offset))]
+
+    def count(self, pred, cap: int) -> int:
+        sql = (f"SELECT count(*) FROM (SELECT 1 FROM search_doc d WHERE {pred[0]} AND {self.filters[0]} "
+               "LIMIT %s) s")
+        return self.db.execute_sql(sql, (*pred[1], *self.filters[1], cap)).fetchone()[0]
+
+
+def _ranked(slices, page: int, size: int) -> tuple[list[tuple[int, int]], int, bool]:
+    """Return [(rank, tier)] of one page, the total and whether it is exact.
+
+    Slices are read in order, each from its top once the page has started in an earlier one; a page that
+    lies beyond a slice skips it by a count bounded by the rows still to skip. When the page ends before
+    the last slice, `total` is a count bounded by COUNT_CAP (+1 tells "more").
+    """
     hits: list[tuple[int, int]] = []
     skip = (page - 1) * size
-    for tier, expr in plan.slices:
-        if len(hits) == size or skip >= total:
+    for tier, expr in slices.slices:
+        if len(hits) == size:
             break
-        got = db.execute_sql(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rowid "
-                             "LIMIT ? OFFSET ?", (expr, size - len(hits), skip)).fetchall()
-        hits += [(rank, tier) for (rank,) in got]
+        got = slices.read(expr, size - len(hits), skip)
+        hits += [(rank, tier) for rank in got]
         if got:
-            skip = 0  # the page starts in this slice; the next slice continues it from its top
+            skip = 0
         elif skip:
-            skip = max(0, skip - _fts_count(db, expr))  # the page lies beyond this slice: only deep pages count
-    return hits, total
+            skip -= slices.count(expr, skip)
+    else:
+        if len(hits) < size:  # every slice read to its end: the total is what came before and here
+            return hits, (page - 1) * size - skip + len(hits), True
+    found = slices.count(slices.any, analysis.COUNT_CAP + 1)
+    return hits, min(found, analysis.COUNT_CAP), found <= analysis.COUNT_CAP
 
 
-def _any(template: str, values) -> tuple[str, list]:
-    """Return `template` OR-ed once per value (a value is one parameter or a tuple of them)."""
-    values = [v if isinstance(v, tuple) else (v,) for v in values]
-    if not values:
-        return "1 = 0", []
-    return "(" + " OR ".join([template] * len(values)) + ")", [p for v in values for p in v]
-
-
-def _postgres_hits(db, query, filters, page, size) -> tuple[list[tuple[int, int]], int]:
-    """Return [(rank, tier)] of one page and the total: GIN candidates, verified by substring tests.
-
-    Bigrams of a longer query may all occur without the query; a NULL tier drops such candidates.
-    """
-    forms = query.forms
-    name_sql, name_p = _any("strpos(d.name_norm, ?) > 0", forms)
-    alias_sql, alias_p = _any("strpos(d.alias_norm, ?) > 0", forms)
-    body_sql, body_p = _any("strpos(d.body, ?) > 0", [f for f in forms if len(f) > 1])
-    name_first, name_first_p = _any("substr(d.name_norm, 1, ?) = ?", [(len(f), f) for f in forms])
-    alias_first, alias_first_p = _any("strpos(d.alias_norm, ?) > 0", ["\n" + f for f in forms])
-    if query.pinyin:
-        name_sql, alias_sql = f"({name_sql} OR d.terms @@ ?::tsquery)", f"({alias_sql} OR d.terms @@ ?::tsquery)"
-        name_p.append(analysis.tsquery_pinyin(query))
-        alias_p.append(analysis.tsquery_pinyin(query, analysis.ALIAS_MARK + analysis.PINYIN_MARK))
-        name_first = f"({name_first} OR d.terms @@ ?::tsquery)"
-        alias_first = f"({alias_first} OR d.terms @@ ?::tsquery)"
-        name_first_p.append(analysis.tsquery_pinyin(query, analysis.FIRST_MARK))
-        alias_first_p.append(analysis.tsquery_pinyin(query, analysis.ALIAS_MARK + analysis.FIRST_MARK))
-    where, where_p = ["d.terms @@ ?::tsquery"], [analysis.tsquery(query)]
-    region, org, service_object = filters
-    if region is not None:
-        prefix = analysis.region_prefix(region)
-        where.append("substr(d.region_code, 1, ?) = ?")
-        where_p += [len(prefix), prefix]
-    if org is not None:
-        where.append("upper(d.org_credit_code) = ?")
-        where_p.append(str(org).strip().upper())
-    if service_object is not None:
-        where.append("strpos(d.service_objects, ?) > 0")
-        where_p.append("," + service_object + ",")
-    scored = (f"WITH scored AS (SELECT d.rank, CASE WHEN {name_sql} THEN 0 WHEN {alias_sql} THEN 1 "
-              f"WHEN {body_sql} THEN 2 END AS tier, CASE WHEN {name_first} THEN 0 ELSE 1 END AS name_first, "
-              f"CASE WHEN {alias_first} THEN 0 ELSE 1 END AS alias_first "
-              f"FROM search_doc d WHERE {' AND '.join(where)}) ")
-    params = name_p + alias_p + body_p + name_first_p + alias_first_p + where_p
-    sql = (scored + "SELECT rank, tier, count(*) OVER () FROM scored WHERE tier IS NOT NULL ORDER BY tier, "
-           "CASE tier WHEN 0 THEN name_first WHEN 1 THEN alias_first ELSE 1 END, rank LIMIT ? OFFSET ?")
-    rows = db.execute_sql(_sql(db, sql), params + [size, (page - 1) * size]).fetchall()
-    if rows or page == 1:
-        return [(r[0], r[1]) for r in rows], rows[0][2] if rows else 0
-    count = scored + "SELECT count(*) FROM scored WHERE tier IS NOT NULL"
-    return [], db.execute_sql(_sql(db, count), params).fetchone()[0]
-
-
-def _code_hits(db, query, tags, page, size) -> tuple[list[tuple[int, int]], int]:
+def _code_hits(db, query, prefix, org, service_object, page, size) -> tuple[list[tuple[int, int]], int, bool]:
     """An implementation or basic code: its items, name tier, shorter names first; filters still apply."""
     rows = db.execute_sql(_sql(db, "SELECT rank, region_code, org_credit_code, service_objects FROM search_doc "
                                    "WHERE impl_code = ? OR basic_code = ? ORDER BY rank"),
                           (query.code, query.code)).fetchall()
-    ranks = [r[0] for r in rows if set(tags) <= set(analysis.tag_terms(r[1], r[2], r[3]))]
+    ranks = [r[0] for r in rows
+             if (prefix is None or r[1].startswith(prefix)) and (org is None or r[2].upper() == org.upper())
+             and (service_object is None or f",{service_object}," in r[3])]
     start = (page - 1) * size
-    return [(rank, analysis.TIER_NAME) for rank in ranks[start:start + size]], len(ranks)
+    return [(rank, search_terms.TIER_NAME) for rank in ranks[start:start + size]], len(ranks), True
 
 
 def _page_items(db, hits: list[tuple[int, int]], query) -> list[dict]:

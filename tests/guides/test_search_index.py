@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guides import search as analysis
+from guides import search_terms
 from guides import search_index
 from guides.synonyms import DEFAULT_SYNONYMS
 from items.errors import Invalid, NotFound
@@ -58,7 +59,7 @@ def guangan_rows(external):
     return rows
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def guangan_db(request, tmp_path_factory, guangan_rows, open_search_database):
     """Every Guang'an item published, the department as org name; yields (db, [(impl_code, name)])."""
     with open_search_database(request.param, tmp_path_factory.mktemp("guangan"), request) as db:
@@ -137,7 +138,7 @@ def test_pinyin_initials_of_real_names_find_them(guangan):
         if len(han) < 4:
             continue
         start = rng.randint(0, len(han) - 3)
-        _, initials = analysis.pinyin_strings("".join(han[start:start + 3]))
+        _, initials = search_terms.pinyin_strings("".join(han[start:start + 3]))
         hits, _ = everything(initials)
         assert impl in {h["impl_code"] for h in hits}, (name, initials)
 
@@ -305,7 +306,23 @@ def test_pages_run_on_across_ranked_slices(search_db):
     for size in (1, 2, 4):
         paged = [h["impl_code"] for p in range(1, 8) for h in search_index.search("登记证明", page=p, size=size)["items"]]
         assert paged == ranked, size
-    assert search_index.search("登记证明", page=9, size=1) == {"items": [], "total": 6, "page": 9}
+    assert search_index.search("登记证明", page=9, size=1) == {"items": [], "total": 6, "total_exact": True, "page": 9}
+
+
+def test_a_total_past_the_count_cap_is_the_cap_marked_inexact_and_pages_stay_exact(search_db, monkeypatch):
+    monkeypatch.setattr(analysis, "COUNT_CAP", 3)
+    impls = [publish(n, "证明" + "甲" * n, conditions=["须持证明原件"] if n % 2 else ()) for n in range(1, 8)]
+    publish(8, "某某事项", conditions=["须持证明原件"])
+    first = search_index.search("证明", page=1, size=2)
+    assert (first["total"], first["total_exact"]) == (3, False)
+    pages = [search_index.search("证明", page=p, size=2) for p in range(1, 6)]
+    assert [h["impl_code"] for p in pages for h in p["items"]][:7] == impls
+    assert [len(p["items"]) for p in pages] == [2, 2, 2, 2, 0]
+    assert [(p["total"], p["total_exact"]) for p in pages] == [(3, False)] * 4 + [(8, True)]
+    assert (search_index.search("证明", size=100)["total"], search_index.search("证明", size=100)["total_exact"]) \
+        == (8, True)
+    monkeypatch.setattr(analysis, "COUNT_CAP", 8)
+    assert search_index.search("证明", size=2)["total_exact"] is True
 
 
 def test_an_index_written_by_earlier_term_rules_is_rebuilt(search_db):
