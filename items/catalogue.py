@@ -52,6 +52,11 @@ def carry_ids(previous: dict | None, document: dict) -> dict:
     return out
 
 
+def _catalogue_view(document: dict) -> dict:
+    """The catalogue-block fields of `document`, not copied: model.normalize builds the copy."""
+    return {k: document[k] for k in model.CATALOGUE_FIELDS if k in document}
+
+
 def creation_patch(document: dict) -> list[dict]:
     """The RFC 6902 patch from nothing ({}) to `document`: one add per field."""
     return [{"op": "add", "path": "/" + key.replace("~", "~0").replace("/", "~1"), "value": value}
@@ -91,7 +96,7 @@ class CatalogueService:
 
     @staticmethod
     def _prepare(document: dict, previous: dict | None) -> dict:
-        return model.assign_ids(carry_ids(previous, model.normalize(model.catalogue_part(document))))
+        return model.assign_ids(carry_ids(previous, model.normalize(_catalogue_view(document))))
 
     @staticmethod
     def _write(batch: list[tuple[dict, dict | None, int]], actor: Actor, message: str) -> list[dict]:
@@ -125,7 +130,7 @@ class CatalogueService:
             errors = [dict(e) for e in row.errors]
             document = None
             if row.document is not None:
-                document = model.assign_ids(model.normalize(model.catalogue_part(row.document)))
+                document = model.assign_ids(model.normalize(_catalogue_view(row.document)))
                 findings = rules.validate(document, "catalogue")
                 errors += [{"field": f.path, "rule": f.rule, "message": f.message} for f in rules.errors_of(findings)]
                 warnings = [dict(w) for w in getattr(row, "warnings", [])]

@@ -1,7 +1,6 @@
 """The item document of CONTRACT.md §2: its shape, enumerations, field groups, ids, defaults and claim copy."""
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from typing import Any, Literal, NotRequired, TypedDict
@@ -159,17 +158,19 @@ def _has_id(entry: dict) -> bool:
 
 
 def assign_ids(doc: dict) -> dict:
-    """Return a copy of `doc` in which every list entry lacking an `id` has one unique in its list.
+    """Return `doc` (a shallow copy) in which every list entry lacking an `id` has one unique in its list.
 
     A new id is the list's prefix plus 8 hex digits of a hash of what names the entry (a material's
     name, a condition's text, …), so importing the same content twice yields the same ids; a clash
     gets "-2", "-3", … . Existing ids are kept as they are. Entries that are not objects are left alone.
     """
-    out = copy.deepcopy(doc)
+    out = dict(doc)
     for field, prefix in LIST_FIELDS.items():
         entries = out.get(field)
-        if not isinstance(entries, list):
-            continue
+        if not isinstance(entries, list) or all(not isinstance(e, dict) or _has_id(e) for e in entries):
+            continue  # the common case (ids present) copies nothing more
+        entries = [dict(e) if isinstance(e, dict) else e for e in entries]
+        out[field] = entries
         taken = {str(e["id"]) for e in entries if isinstance(e, dict) and _has_id(e)}
         for entry in entries:
             if not isinstance(entry, dict) or _has_id(entry):
@@ -222,7 +223,7 @@ def normalize(doc: dict, kind: Kind | None = None) -> dict:
     `promised_limit`/`scope`/`result` null, `commitment` false, empty location, hours and phones, and
     empty `channels`/`aliases`. A `levels` string such as "2,3,4" becomes a list. Pure and idempotent.
     """
-    out = _trim(copy.deepcopy(doc))
+    out = _trim(doc)  # _trim builds new dicts and lists, so `doc` is never changed
     if not isinstance(out, dict):
         return out
     local = is_local(out) if kind is None else kind == "local"
@@ -244,7 +245,8 @@ def normalize(doc: dict, kind: Kind | None = None) -> dict:
             _limit_defaults(step.get("limit"))
     for material in out["materials"] if isinstance(out["materials"], list) else ():
         if isinstance(material, dict):
-            material.setdefault("e_license", None)
+            if material.get("e_license") in (None, ""):  # a file's empty cell and JSON's null mean the same
+                material["e_license"] = None
             material.setdefault("note", "")
     if local:
         for field, default in _LOCAL_SCALAR_DEFAULTS.items():
@@ -282,9 +284,18 @@ def to_days(limit: Any) -> float | None:
 
 # --- catalogue and claim ---------------------------------------------------------------------------
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts, lists, scalars): several times cheaper than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    return value
+
+
 def catalogue_part(doc: dict) -> dict:
     """Return a deep copy of the first-block (catalogue) fields present in `doc`."""
-    return {k: copy.deepcopy(doc[k]) for k in CATALOGUE_FIELDS if k in doc}
+    return {k: json_copy(doc[k]) for k in CATALOGUE_FIELDS if k in doc}
 
 
 def local_defaults(catalogue_doc: dict, org: dict, level: str, region_code: str) -> dict:
@@ -298,10 +309,10 @@ def local_defaults(catalogue_doc: dict, org: dict, level: str, region_code: str)
     # Copied as stored, not normalized, so that the catalogue→local diff starts empty.
     source = catalogue_doc
     impl_code = make_impl_code(org.get("credit_code", ""), level, source.get("basic_code", ""))
-    doc: dict[str, Any] = {k: copy.deepcopy(source[k]) for k in FOUR_SAME if k in source}
+    doc: dict[str, Any] = {k: json_copy(source[k]) for k in FOUR_SAME if k in source}
     doc["state"] = source.get("state") or "in_use"
     for field in STANDARD_ELEMENTS:
-        value = copy.deepcopy(source.get(field))
+        value = json_copy(source.get(field))
         doc[field] = [] if value is None and field in _LIST_DEFAULTS else value
     legal = source.get("legal_limit")
     instant = to_days(legal) == 0
@@ -310,7 +321,7 @@ def local_defaults(catalogue_doc: dict, org: dict, level: str, region_code: str)
         "level": level,
         "org": {"credit_code": org.get("credit_code", ""), "name": org.get("name", "")},
         "region_code": region_code,
-        "promised_limit": copy.deepcopy(legal),
+        "promised_limit": json_copy(legal),
         "handling_type": "instant" if instant else "promised",  # promised 0 ⇔ instant: DOMAIN.md §3
         "visits": 1,
         "online_depth": 2,

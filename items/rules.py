@@ -59,7 +59,15 @@ class Finding:
 
 def pointer(*parts: str | int) -> str:
     """Return the RFC 6901 JSON pointer for the given keys and indexes ("" for the whole document)."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    if not parts:
+        return ""
+    tokens = []
+    for part in parts:
+        token = part if isinstance(part, str) else str(part)
+        if "~" in token or "/" in token:  # rare: escape only when needed, this runs per field checked
+            token = token.replace("~", "~0").replace("/", "~1")
+        tokens.append(token)
+    return "/" + "/".join(tokens)
 
 
 def _is_int(v: Any) -> bool:
