@@ -6,10 +6,13 @@ import re
 import tornado.web
 
 METHODS = ("get", "post", "put", "patch", "delete")
-PARAM_NAMES = {
-    "catalogue/items": "basic_code", "items": "impl_code", "hall/items": "impl_code",
-    "hall/applications": "case_no", "cases": "case_no", "catalogue/template": "format",
-}
+# a path parameter is named after the segment before it (…/items/{impl_code})
+PARAM_NAMES = {"items": "impl_code", "applications": "case_no", "cases": "case_no", "versions": "version",
+               "rectifications": "rectification_id", "synonyms": "term"}
+CATALOGUE_PARAM = "basic_code"
+# Handlers that need no bearer token: sign-in, public information and WeChat's own callback.
+PUBLIC_HANDLERS = {"LoginHandler", "HealthHandler", "OpenApiHandler", "HallLoginHandler", "HallSearchHandler",
+                   "HallGuideHandler", "WeChatCallbackHandler", "CatalogueTemplateHandler"}
 ERROR_SCHEMA = {
     "type": "object", "required": ["error"],
     "properties": {"error": {"type": "object", "required": ["code", "message", "details"], "properties": {
@@ -23,25 +26,55 @@ ERROR_STATUSES = {"400": "malformed request", "401": "not signed in", "403": "no
                   "428": "If-Match missing", "429": "rate-limited", "503": "a dependency is down"}
 
 
-def _path_of(pattern: str) -> tuple[str, list[str]]:
-    """Turn a Tornado route regex into an OpenAPI path with named parameters."""
+def _group_end(path: str, start: int) -> int:
+    depth = 0
+    for end in range(start, len(path)):
+        depth += {"(": 1, ")": -1}.get(path[end], 0)
+        if depth == 0:
+            return end
+    raise ValueError(f"unbalanced route {path!r}")
+
+
+def _paths_of(pattern: str) -> list[tuple[str, list[str]]]:
+    """Turn a Tornado route regex into OpenAPI paths: a group of literal alternatives (submit|approve)
+    becomes one path per alternative; any other group becomes a named path parameter."""
     path = pattern.rstrip("$").replace("\\.", ".")
-    params = []
-    while "(" in path:
-        start = path.index("(")
-        depth, end = 0, start
-        for end in range(start, len(path)):
-            depth += {"(": 1, ")": -1}.get(path[end], 0)
-            if depth == 0:
-                break
-        prefix = path[:start].replace("/api/v1/", "").strip("/")
-        prefix = re.sub(r"\{[^}]+\}/?", "", prefix).strip("/")
-        name = PARAM_NAMES.get(prefix, "id")
-        if name in params:
-            name = f"{name}{len(params)}"
-        params.append(name)
-        path = path[:start] + "{" + name + "}" + path[end + 1:]
-    return path, params
+    start = path.find("(")
+    if start < 0:
+        return [(path, [])]
+    end = _group_end(path, start)
+    group = path[start + 1:end]
+    if re.fullmatch(r"[a-z_-]+(\|[a-z_-]+)*", group):
+        return [out for alternative in group.split("|")
+                for out in _paths_of(path[:start] + alternative + path[end + 1:])]
+    segments = [seg for seg in path[:start].split("/") if seg and not seg.startswith("{")]
+    name = PARAM_NAMES.get(segments[-1] if segments else "", "id")
+    rest = _paths_of(path[end + 1:]) if "(" in path[end + 1:] else [(path[end + 1:], [])]
+    return [(path[:start] + "{" + name + "}" + tail, [name] + params) for tail, params in rest]
+
+
+def _describe(entry: dict, handler, path: str, params: list[str]) -> None:
+    for method in METHODS:
+        fn = getattr(handler, method, None)
+        if fn is None or fn is getattr(tornado.web.RequestHandler, method, None):
+            continue
+        doc = (fn.__doc__ or handler.__doc__ or "").strip()
+        op = {"operationId": method + re.sub(r"[^A-Za-z0-9]+", "_", path.replace("/api/v1", "")).rstrip("_"), "summary": doc.split("\n")[0] if doc else path,
+              "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                             for p in params],
+              "responses": {"200": {"description": "success", "content": {"application/json": {
+                  "schema": {"type": "object"}}}},
+                  **{code: {"description": text, "content": {"application/json": {
+                      "schema": {"$ref": "#/components/schemas/Error"}}}}
+                     for code, text in ERROR_STATUSES.items()}}}
+        if "\n" in doc:
+            op["description"] = doc
+        if method in ("post", "put", "patch"):
+            ctype = "application/json-patch+json" if method == "patch" else "application/json"
+            op["requestBody"] = {"content": {ctype: {"schema": {"type": "object" if method != "patch" else "array"}}}}
+        if handler.__name__ not in PUBLIC_HANDLERS:
+            op["security"] = [{"bearer": []}]
+        entry[method] = op
 
 
 def document(app: tornado.web.Application) -> dict:
@@ -53,30 +86,11 @@ def document(app: tornado.web.Application) -> dict:
             continue
         if not pattern.startswith("/api/"):
             continue
-        path, params = _path_of(rule.matcher.regex.pattern)
-        entry = paths.setdefault(path, {})
-        for method in METHODS:
-            fn = getattr(handler, method, None)
-            if fn is None or fn is getattr(tornado.web.RequestHandler, method, None):
-                continue
-            doc = (fn.__doc__ or handler.__doc__ or "").strip()
-            op = {"operationId": f"{handler.__name__}.{method}", "summary": doc.split("\n")[0] if doc else path,
-                  "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                                 for p in params],
-                  "responses": {"200": {"description": "success", "content": {"application/json": {
-                      "schema": {"type": "object"}}}},
-                      **{code: {"description": text, "content": {"application/json": {
-                          "schema": {"$ref": "#/components/schemas/Error"}}}}
-                         for code, text in ERROR_STATUSES.items()}}}
-            if "\n" in doc:
-                op["description"] = doc
-            if method in ("post", "put", "patch"):
-                ctype = "application/json-patch+json" if method == "patch" else "application/json"
-                op["requestBody"] = {"content": {ctype: {"schema": {"type": "object" if method != "patch" else "array"}}}}
-            if handler.__name__ not in ("LoginHandler", "HealthHandler", "OpenApiHandler", "HallLoginHandler",
-                                        "WeChatCallbackHandler", "CatalogueTemplateHandler"):
-                op["security"] = [{"bearer": []}]
-            entry[method] = op
+        for path, params in _paths_of(rule.matcher.regex.pattern):
+            if path.startswith("/api/v1/catalogue/items/{"):
+                path = path.replace("{impl_code}", "{basic_code}")
+                params = [CATALOGUE_PARAM if p == "impl_code" else p for p in params]
+            _describe(paths.setdefault(path, {}), handler, path, params)
     return {
         "openapi": "3.0.3",
         "info": {"title": "govhall", "version": "1.0",

@@ -6,6 +6,7 @@ from server.base import BaseHandler
 
 class LoginHandler(BaseHandler):
     async def post(self) -> None:
+        """Sign in `{username, password}` → {token, expires_in, user}; 401 bad_credentials, 429 after 10 failures."""
         body = self.json_object(required=("username", "password"))
         result = await self.run(self.ctx.accounts.login, str(body["username"]), str(body["password"]))
         self.send(result)
@@ -13,6 +14,7 @@ class LoginHandler(BaseHandler):
 
 class LogoutHandler(BaseHandler):
     async def post(self) -> None:
+        """Revoke the token sent with this request."""
         await self.authenticate()
         await self.run(self.ctx.accounts.revoke, self.bearer_token())
         self.send({"revoked": True})
@@ -20,6 +22,7 @@ class LogoutHandler(BaseHandler):
 
 class MeHandler(BaseHandler):
     async def get(self) -> None:
+        """The signed-in staff member: username, role, org, region."""
         actor = await self.authenticate()
         self.send({"user": actor.as_dict()})
 

@@ -10,6 +10,7 @@ IMPORT_TYPES = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
 
 class CatalogueListHandler(BaseHandler):
     async def get(self) -> None:
+        """Catalogue items `?q=&item_type=&state=&level=&page=&size=` → {items, total, page, size}."""
         await self.authenticate()
         page, size = self.page_args()
         result = await self.run(self.ctx.catalogue.list, self.get_query_argument("q", None),
@@ -20,12 +21,14 @@ class CatalogueListHandler(BaseHandler):
 
 class CatalogueItemHandler(BaseHandler):
     async def get(self, basic_code: str) -> None:
+        """One catalogue item, the latest version or `?version=N`, with ETag."""
         await self.authenticate()
         result = await self.run(self.ctx.catalogue.get, basic_code, self.int_arg("version"))
         self.set_header("ETag", f'"{result["version"]}"')
         self.send(result)
 
     async def put(self, basic_code: str) -> None:
+        """Create or revise (province_admin): a changed document makes version N+1 → {basic_code, version, patch}."""
         actor = await self.authenticate("province_admin")
         body = self.json_body()
         message = self.get_query_argument("message", "")
@@ -37,12 +40,14 @@ class CatalogueItemHandler(BaseHandler):
 
 class CatalogueVersionsHandler(BaseHandler):
     async def get(self, basic_code: str) -> None:
+        """Every version: number, author, time, message and the RFC 6902 patch from the previous one."""
         await self.authenticate()
         self.send(await self.run(self.ctx.catalogue.versions, basic_code))
 
 
 class CatalogueDiffHandler(BaseHandler):
     async def get(self, basic_code: str) -> None:
+        """The RFC 6902 patch between two versions `?from=N&to=M`."""
         await self.authenticate()
         from_v, to_v = self.int_arg("from"), self.int_arg("to")
         if from_v is None or to_v is None:
@@ -52,6 +57,7 @@ class CatalogueDiffHandler(BaseHandler):
 
 class CatalogueImportHandler(BaseHandler):
     async def post(self) -> None:
+        """Import a .json, .csv or .xlsx file (province_admin); bad rows → 422 listing each row, nothing written; `?dry_run=1`."""
         actor = await self.authenticate("province_admin")
         data, filename = self._upload()
         dry_run = self.get_query_argument("dry_run", "0") in ("1", "true", "yes")
@@ -83,6 +89,7 @@ class CatalogueImportHandler(BaseHandler):
 
 class CatalogueTemplateHandler(BaseHandler):
     async def get(self, fmt: str) -> None:
+        """A downloadable import template with the documented columns and one example row."""
         data = importer.write_template(fmt)
         self.set_header("Content-Type", "text/csv; charset=utf-8" if fmt == "csv" else
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -35,6 +35,7 @@ class EditingHandler(BaseHandler):
 
 class ItemListHandler(BaseHandler):
     async def post(self) -> None:
+        """Claim a catalogue item for a department `{basic_code, org_credit_code, level, region_code}` → 201 {impl_code}."""
         actor = await self.authenticate("editor", "province_admin")
         body = self.json_object(required=("basic_code", "org_credit_code", "level"))
         result = await self.run(self.ctx.items.claim, str(body["basic_code"]), str(body["org_credit_code"]),
@@ -43,6 +44,7 @@ class ItemListHandler(BaseHandler):
         self.send(result, 201)
 
     async def get(self) -> None:
+        """Local items the caller may see `?org=&region=&status=&basic_code=&outdated=1&page=&size=`."""
         actor = await self.authenticate()
         page, size = self.page_args()
         result = await self.run(self.ctx.items.list, actor, org=self.get_query_argument("org", None),
@@ -67,6 +69,7 @@ class BulkClaimHandler(BaseHandler):
 
 class CoverageHandler(BaseHandler):
     async def get(self) -> None:
+        """Claim coverage `?region=&level=`: catalogue items that apply there and are not claimed, and the 认领率."""
         actor = await self.authenticate()
         region = self.get_query_argument("region", None) or actor.region or ""
         level = self.get_query_argument("level", "")
@@ -75,12 +78,14 @@ class CoverageHandler(BaseHandler):
 
 class ItemHandler(EditingHandler):
     async def get(self, impl_code: str) -> None:
+        """The item `{impl_code, version, status, based_on_catalogue_version, document}` (or `?version=N`), with ETag."""
         actor = await self.authenticate()
         result = await self.run(self.ctx.items.get, impl_code, actor, self.int_arg("version"))
         self.set_header("ETag", f'"{result["version"]}"')
         self.send(result)
 
     async def patch(self, impl_code: str) -> None:
+        """Apply an RFC 6902 patch (application/json-patch+json, If-Match required) → the new draft version."""
         actor = await self.authenticate("editor", "province_admin")
         ops = self.json_body(content_types=(JSON_PATCH,))
         result = await self.run(self.ctx.items.revise, impl_code, ops, self.if_match(), actor, self.remote_ip,
@@ -88,6 +93,7 @@ class ItemHandler(EditingHandler):
         self.send_version(result)
 
     async def put(self, impl_code: str) -> None:
+        """Replace the whole document (If-Match required) → the new draft version."""
         actor = await self.authenticate("editor", "province_admin")
         document = self.json_body()
         result = await self.run(self.ctx.items.replace, impl_code, document, self.if_match(), actor,
@@ -97,6 +103,7 @@ class ItemHandler(EditingHandler):
 
 class ItemRestoreHandler(EditingHandler):
     async def post(self, impl_code: str) -> None:
+        """Restore `{version}` as a new draft (If-Match required)."""
         actor = await self.authenticate("editor", "province_admin")
         body = self.json_object(required=("version",))
         version = body["version"]
@@ -109,18 +116,21 @@ class ItemRestoreHandler(EditingHandler):
 
 class ItemVersionsHandler(BaseHandler):
     async def get(self, impl_code: str) -> None:
+        """History: every version with author, time, message, patch and a readable change summary."""
         actor = await self.authenticate()
         self.send(await self.run(self.ctx.items.versions, impl_code, actor))
 
 
 class ItemVersionSummaryHandler(BaseHandler):
     async def get(self, impl_code: str, version: str) -> None:
+        """The readable change summary of one version (which element changed, old → new)."""
         actor = await self.authenticate()
         self.send(await self.run(self.ctx.items.version_summary, impl_code, int(version), actor))
 
 
 class ItemDiffHandler(BaseHandler):
     async def get(self, impl_code: str) -> None:
+        """The RFC 6902 patch between two versions `?from=N&to=M`."""
         actor = await self.authenticate()
         from_v, to_v = self.int_arg("from"), self.int_arg("to")
         self.send(await self.run(self.ctx.items.diff, impl_code, actor, from_v, to_v))

@@ -7,12 +7,14 @@ from server.base import BaseHandler
 
 class HealthHandler(BaseHandler):
     async def get(self) -> None:
+        """Whether the database and Redis answer (503 when one does not)."""
         status = await self.run(self.ctx.health)
         self.send(status, 200 if status["ok"] else 503)
 
 
 class OpenApiHandler(BaseHandler):
     async def get(self) -> None:
+        """This OpenAPI 3 description, built from the routes."""
         self.send(openapi.document(self.application))
 
 

@@ -12,6 +12,7 @@ class TransitionHandler(BaseHandler):
     withdraw also takes it as {reason})."""
 
     async def post(self, impl_code: str, action: str) -> None:
+        """A workflow step: submit, recall, approve, reject `{comment}`, publish, withdraw `{comment}`."""
         actor = await self.authenticate()
         body = self.json_object() if self.request.body.strip() else {}
         comment = body.get("comment") or body.get("reason") or ""
@@ -23,12 +24,14 @@ class TransitionHandler(BaseHandler):
 
 class EventsHandler(BaseHandler):
     async def get(self, impl_code: str) -> None:
+        """The transition log: who moved the item between states, when, with what comment."""
         actor = await self.authenticate()
         self.send(await self.run(self.ctx.workflow.events, impl_code, actor))
 
 
 class LintHandler(BaseHandler):
     async def get(self, impl_code: str) -> None:
+        """Guide checks (层层加码, limits, missing phone, place, hours, material sources) for the latest version."""
         actor = await self.authenticate()
         self.send(await self.run(self.ctx.workflow.lint, impl_code, actor, self.int_arg("version")))
 
