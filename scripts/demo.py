@@ -3,7 +3,8 @@
 `load(ctx)` builds 河南省 › 平顶山市 with its ten county-level regions, the departments of the city and of
 three counties (valid GB 32100 credit codes), a catalogue of about three hundred items of every item
 type, and the local items each department claims, fills in and publishes through the editorial
-workflow. It is idempotent: a second run finds everything in place and writes nothing.
+workflow, then about 150 cases of 40 citizens with their ratings (scripts/demo_hall.py). It is
+idempotent: a second run finds everything in place and writes nothing.
 
 Demo staff accounts (demonstration passwords, not for production):
 
@@ -29,6 +30,7 @@ from typing import Callable
 from items import codes, model, store
 from items.errors import Invalid, Unavailable
 from items.scope import Actor
+from scripts import demo_hall
 from scripts import demo_vocabulary as vocab
 
 logger = logging.getLogger(__name__)
@@ -445,7 +447,8 @@ def _status_counts() -> dict:
 
 
 def load_hall(ctx) -> dict:
-    """Cases and ratings of the branch hall; nothing until the context has a hall service (ctx.hall)."""
+    """Cases and ratings of the branch hall (scripts/demo_hall.py) → their summary; nothing until the
+    context has a hall service (ctx.hall). Raises what the hall's services raise for a refused move."""
     if getattr(ctx, "hall", None) is None:
         return {"loaded": False, "reason": "ctx.hall is absent: no cases or ratings yet"}
-    return {"loaded": False, "reason": "demonstration cases and ratings are not generated yet"}
+    return demo_hall.load(ctx, departments())
