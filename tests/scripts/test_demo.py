@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from items import codes, model, records, rules, store
 from items.errors import Unavailable
 from items.scope import Actor
-from scripts import demo, demo_hall
+from scripts import demo, demo_hall, demo_plan
 from wechat import progress
 from wechat import records as hall_records
 from wechat import store as hall_store
@@ -248,7 +248,7 @@ def test_window_accounts_of_the_demo_have_running_cases_to_work_on(loaded):
         staff = store.get_user(user)
         actor = Actor(username=user, role="window_staff", org=staff.org, region=staff.region, user_id=staff.id)
         assert loaded.ctx.hall.casework.list(actor)["total"] > 0, user
-    running = sum(loaded.first["hall"]["by_state"].get(s, 0) for s in demo_hall.RUNNING | {"submitted"})
+    running = sum(loaded.first["hall"]["by_state"].get(s, 0) for s in demo_plan.RUNNING | {"submitted"})
     assert running >= 15
 
 
@@ -269,10 +269,10 @@ CALENDAR = WorkCalendar()
        fate=st.sampled_from(("delivered", "corrected", "refused", "late")), value=st.integers(1, 10),
        steps=st.lists(st.sampled_from(("审查", "决定", "公示")), min_size=1, max_size=3))
 def test_planned_cases_keep_time_in_order_and_finish_late_only_when_planned(start, seed, fate, value, steps):
-    offer = demo_hall.Offer("x" * 31, "o" * 18, "410400", "scjg", {"value": value, "unit": "workday"}, float(value),
+    offer = demo_plan.Offer("x" * 31, "o" * 18, "410400", "scjg", {"value": value, "unit": "workday"}, float(value),
                             ("m2",), tuple(steps))
-    assume(demo_hall.fits(fate, offer))
-    moves = demo_hall.plan(fate, offer, CALENDAR.next_workday(start), CALENDAR, seed)
+    assume(demo_plan.fits(fate, offer))
+    moves = demo_plan.plan(fate, offer, CALENDAR.next_workday(start), CALENDAR, seed)
     times = [m.at for m in moves]
     assert times == sorted(times)
     accepted = progress.china_day(next(m.at for m in moves if m.action == "accept"))
