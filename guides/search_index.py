@@ -22,6 +22,7 @@ from items.records import BaseRecord, JSONText, database, utcnow
 FTS_TABLE = "search_fts"
 FTS_COLUMNS = "name, alias, body, body3, body4, tags"  # search_terms.FieldTerms, in order
 RANK_SHIFT = 32  # rank = name length << 32 | id: ascending rank is "shorter names first", then oldest
+TERM_STATISTICS = 250  # PostgreSQL keeps ~10 × this many most common terms of search_doc.terms
 
 
 class SearchDocRecord(BaseRecord):
@@ -95,6 +96,18 @@ def create_search_schema(db) -> None:
             db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_name_prefix ON search_doc "
                            "(name_norm text_pattern_ops)")
             db.execute_sql("CREATE INDEX IF NOT EXISTS search_doc_org_upper ON search_doc (upper(org_credit_code))")
+            # The planner guesses a term it has no statistics for at half the rarest one it has; with the
+            # default 1,000 terms that is ~0.5% of a province, and ORDER BY rank LIMIT then walks the
+            # rank index through every row for an alias term that occurs nowhere (400 ms at 100,000 items).
+            stats, options = db.execute_sql(
+                "SELECT a.attstattarget, c.reloptions FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                "WHERE a.attrelid = 'search_doc'::regclass AND a.attname = 'terms'").fetchone()
+            if stats != TERM_STATISTICS:  # ALTER TABLE locks the table: only when it changes anything
+                db.execute_sql(f"ALTER TABLE search_doc ALTER COLUMN terms SET STATISTICS {TERM_STATISTICS}")
+            # A row keeps its terms inline and uncompressed: a filter on terms otherwise decompresses them
+            # on every row it looks at, which made a rank walk or a capped count twice as slow.
+            if "toast_tuple_target=8160" not in (options or []):
+                db.execute_sql("ALTER TABLE search_doc SET (toast_tuple_target = 8160)")
         else:
             columns = [r[1] for r in db.execute_sql(f"PRAGMA table_info({FTS_TABLE})").fetchall()]
             first = not columns
@@ -261,40 +274,73 @@ class _Fts5Slices:
             tags.append(search_terms.ORG_MARK + org.lower())
         if service_object is not None:
             tags.append(search_terms.OBJECT_MARK + service_object.replace("_", ""))
-        self.db, self.plan = db, search_terms.fts5_plan(query, tags)
-        self.any, self.slices = self.plan.any, self.plan.slices
+        plan = search_terms.fts5_plan(query, tags)
+        self.db, self.any = db, plan.any
+        self.tiers, self.exprs = [tier for tier, _ in plan.slices], [expr for _, expr in plan.slices]
 
-    def read(self, expr: str, limit: int, offset: int) -> list[int]:
+    def read(self, i: int, limit: int, offset: int) -> list[int]:
         return [rank for (rank,) in self.db.execute_sql(
             f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rowid LIMIT ? OFFSET ?",
-            (expr, limit, offset))]
+            (self.exprs[i], limit, offset))]
 
-    def count(self, expr: str, cap: int) -> int:
+    def count(self, i: int | None, cap: int) -> int:
+        expr = self.any if i is None else self.exprs[i]
         return self.db.execute_sql(f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} "
                                    "MATCH ? LIMIT ?)", (expr, cap)).fetchone()[0]
 
 
 class _PostgresSlices:
-    """The ranked slices of a query in PostgreSQL: GIN terms (verified where candidates), read by rank.
+    """The ranked slices of a query in PostgreSQL: GIN terms, verified where they are only candidates.
 
-    ORDER BY rank LIMIT lets the planner walk the rank index when hits are dense, and sort the few
-    hits of a GIN bitmap when they are sparse; either way no query reads every hit of a common word.
+    GIN has no order, so the plan is chosen here rather than left to ORDER BY rank LIMIT: the planner
+    assumes hits spread evenly over the rank index, but rank is name length, and a name word found only
+    in long names made it walk 70,000 rows. So the capped count runs first. Up to COUNT_CAP hits, a
+    slice is read from its GIN bitmap and sorted (rank + 0 keeps the rank index out). Past it, one walk
+    of the WALK_ROWS lowest ranks finds every slice's first hits; a slice it does not fill is read
+    from its bitmap. With a region or org filter the filtered rows are few: bitmaps only.
     """
+    WALK_ROWS = 2000
 
     def __init__(self, db, query, prefix, org, service_object):
         plan = search_terms.postgres_plan(query)
-        self.db, self.any, self.slices = db, plan.any, plan.slices
+        self.db, self.any = db, plan.any
+        self.tiers, self.preds = [tier for tier, _ in plan.slices], [pred for _, pred in plan.slices]
         self.filters = search_terms.postgres_filters(prefix, org, service_object)
+        self.may_walk = prefix is None and org is None
+        self.found = self._count(self.any, analysis.COUNT_CAP + 1)
+        self.walked: list[list[int]] | None = None
 
-    def read(self, pred, limit: int, offset: int) -> list[int]:
-        sql = (f"SELECT d.rank FROM search_doc d WHERE {pred[0]} AND {self.filters[0]} "
-               "ORDER BY d.rank LIMIT %s OFFSET %s")
-        return [rank for (rank,) in self.db.execute_sql(sql, (*pred[1], *self.filters[1], limit, offset))]
-
-    def count(self, pred, cap: int) -> int:
+    def _count(self, pred, cap: int) -> int:
         sql = (f"SELECT count(*) FROM (SELECT 1 FROM search_doc d WHERE {pred[0]} AND {self.filters[0]} "
                "LIMIT %s) s")
         return self.db.execute_sql(sql, (*pred[1], *self.filters[1], cap)).fetchone()[0]
+
+    def count(self, i: int | None, cap: int) -> int:
+        if i is None and cap == analysis.COUNT_CAP + 1:
+            return self.found
+        return self._count(self.any if i is None else self.preds[i], cap)
+
+    def _walk(self) -> list[list[int]]:
+        which = " ".join(f"WHEN {sql} THEN {i}" for i, (sql, _) in enumerate(self.preds))
+        sql = (f"SELECT d.rank, CASE {which} END FROM (SELECT * FROM search_doc ORDER BY rank LIMIT %s) d "
+               f"WHERE {self.any[0]} AND {self.filters[0]} ORDER BY d.rank")
+        params = (*(v for _, ps in self.preds for v in ps), self.WALK_ROWS, *self.any[1], *self.filters[1])
+        out: list[list[int]] = [[] for _ in self.preds]
+        for rank, i in self.db.execute_sql(sql, params):
+            if i is not None:  # the slices cover every hit; a NULL would be a plan out of step with them
+                out[i].append(rank)
+        return out
+
+    def read(self, i: int, limit: int, offset: int) -> list[int]:
+        if self.found > analysis.COUNT_CAP and self.may_walk:
+            if self.walked is None:
+                self.walked = self._walk()
+            if len(self.walked[i]) >= offset + limit:
+                return self.walked[i][offset:offset + limit]
+        pred = self.preds[i]
+        sql = (f"SELECT d.rank FROM search_doc d WHERE {pred[0]} AND {self.filters[0]} "
+               "ORDER BY d.rank + 0 LIMIT %s OFFSET %s")
+        return [rank for (rank,) in self.db.execute_sql(sql, (*pred[1], *self.filters[1], limit, offset))]
 
 
 def _ranked(slices, page: int, size: int) -> tuple[list[tuple[int, int]], int, bool]:
@@ -306,19 +352,19 @@ def _ranked(slices, page: int, size: int) -> tuple[list[tuple[int, int]], int, b
     """
     hits: list[tuple[int, int]] = []
     skip = (page - 1) * size
-    for tier, expr in slices.slices:
+    for i, tier in enumerate(slices.tiers):
         if len(hits) == size:
             break
-        got = slices.read(expr, size - len(hits), skip)
+        got = slices.read(i, size - len(hits), skip)
         hits += [(rank, tier) for rank in got]
         if got:
             skip = 0
         elif skip:
-            skip -= slices.count(expr, skip)
+            skip -= slices.count(i, skip)
     else:
         if len(hits) < size:  # every slice read to its end: the total is what came before and here
             return hits, (page - 1) * size - skip + len(hits), True
-    found = slices.count(slices.any, analysis.COUNT_CAP + 1)
+    found = slices.count(None, analysis.COUNT_CAP + 1)
     return hits, min(found, analysis.COUNT_CAP), found <= analysis.COUNT_CAP
 
 

@@ -276,18 +276,26 @@ def _and_not(part: Predicate, *excluded: Predicate) -> Predicate:
     return f"({part[0]} AND NOT {out[0]})", part[1] + out[1]
 
 
-def _tsquery(groups: Sequence[Sequence[str]], prefix: str | None = None) -> str:
-    out = ["(" + " & ".join(f"'{t}'" for t in dict.fromkeys(g)) + ")" for g in groups]
-    return " | ".join(out + ([f"'{prefix}':*"] if prefix else []))
+Arm = tuple[str, str | None, str | None]  # (tsquery, column, needle): the terms, and the needle in column
 
 
-def _field(arms: Sequence[tuple[list[str], str, str | None]], prefix: str | None = None) -> Predicate | None:
-    """OR of arms (terms, column, needle): terms all present, and `needle` in `column` unless None."""
-    exact = [terms for terms, _, needle in arms if needle is None]
-    parts = [("d.terms @@ %s::tsquery", (_tsquery(exact, prefix),))] if exact or prefix else []
-    parts += [(f"(d.terms @@ %s::tsquery AND strpos(d.{column}, %s) > 0)", (_tsquery([terms]), needle))
-              for terms, column, needle in arms if needle is not None]
-    return _or(*parts) if parts else None
+def _arm(terms: Sequence[str], column: str | None = None, needle: str | None = None) -> Arm:
+    return "(" + " & ".join(f"'{t}'" for t in dict.fromkeys(terms)) + ")", column, needle
+
+
+def _match(arms: Sequence[Arm]) -> Predicate | None:
+    """Return the predicate "any arm holds": the exact arms as one tsquery, each candidate arm verified.
+
+    Not "(all terms) AND (arms)": the planner then ran one GIN scan per arm, each with the whole tsquery
+    again, or one GIN scan of every dense term at once (35–50 ms for 营业执照's count, against 15 ms).
+    """
+    if not arms:
+        return None
+    exact = [tsq for tsq, _, needle in arms if needle is None]
+    parts = [("d.terms @@ %s::tsquery", (" | ".join(exact),))] if exact else []
+    parts += [(f"(d.terms @@ %s::tsquery AND strpos(d.{column}, %s) > 0)", (tsq, needle))
+              for tsq, column, needle in arms if needle is not None]
+    return parts[0] if len(parts) == 1 else _or(*parts)
 
 
 def _like_prefix(text: str) -> str:
@@ -312,23 +320,26 @@ def postgres_plan(query: Query) -> PostgresPlan:
     def grams(form: str, mark: str = "") -> list[str]:
         return [mark + t for t in ([term(form)] if len(form) == 1 else bigram_terms(form))]
 
-    name = _field([(grams(f), "name_norm", f if len(f) > 2 else None) for f in minimal],
-                  PINYIN_MARK + letters if letters else None)
-    alias = _field([(grams(f, ALIAS_MARK), "alias_norm", f if len(f) > 2 else None) for f in minimal],
-                   ALIAS_MARK + PINYIN_MARK + letters if letters else None)
-    name_first = _or(*[("d.name_norm LIKE %s", (_like_prefix(f),)) for f in query.forms],
-                     _field([], FIRST_MARK + letters) if letters else None)
-    # a leading newline per alias in alias_norm: "\nform" is "an alias starts with form"
-    alias_first = _field([(grams(f, ALIAS_MARK), "alias_norm", "\n" + f) for f in query.forms],
-                         ALIAS_MARK + FIRST_MARK + letters if letters else None)
-    slices = [(TIER_NAME, name_first), (TIER_NAME, _and_not(name, name_first)),
-              (TIER_ALIAS, _and_not(alias_first, name)), (TIER_ALIAS, _and_not(alias, name, alias_first))]
+    def spelled(mark: str) -> list[Arm]:
+        return [(f"'{mark}{letters}':*", None, None)] if letters else []
+
+    name = [_arm(grams(f), "name_norm", f if len(f) > 2 else None) for f in minimal] + spelled(PINYIN_MARK)
+    alias = ([_arm(grams(f, ALIAS_MARK), "alias_norm", f if len(f) > 2 else None) for f in minimal]
+             + spelled(ALIAS_MARK + PINYIN_MARK))
     # guide text: 2- and 3-grams are terms; a longer form is a candidate of its 3-grams
-    text = _field([([TEXT_MARK + t for t in (ngram_sequence(f, 3) if len(f) > 3 else [term(f)])], "body",
-                    f if len(f) > 3 else None) for f in minimal if len(f) > 1])
-    if text is not None:
-        slices.append((TIER_TEXT, _and_not(text, name, alias)))
-    return PostgresPlan(_or(name, alias, text), tuple(slices))
+    text = [_arm([TEXT_MARK + t for t in (ngram_sequence(f, 3) if len(f) > 3 else [term(f)])], "body",
+                 f if len(f) > 3 else None) for f in minimal if len(f) > 1]
+    name_first = _or(*[("d.name_norm LIKE %s", (_like_prefix(f),)) for f in query.forms],
+                     _match(spelled(FIRST_MARK)))
+    # a leading newline per alias in alias_norm: "\nform" is "an alias starts with form"
+    alias_first = _match([_arm(grams(f, ALIAS_MARK), "alias_norm", "\n" + f) for f in query.forms]
+                         + spelled(ALIAS_MARK + FIRST_MARK))
+    in_name, in_alias = _match(name), _match(alias)
+    slices = [(TIER_NAME, name_first), (TIER_NAME, _and_not(in_name, name_first)),
+              (TIER_ALIAS, _and_not(alias_first, in_name)), (TIER_ALIAS, _and_not(in_alias, in_name, alias_first))]
+    if text:
+        slices.append((TIER_TEXT, _and_not(_match(text), in_name, in_alias)))
+    return PostgresPlan(_match(name + alias + text), tuple(slices))
 
 
 def postgres_filters(region_prefix: str | None, org: str | None, service_object: str | None) -> Predicate:

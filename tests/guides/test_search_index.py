@@ -321,6 +321,9 @@ def test_a_total_past_the_count_cap_is_the_cap_marked_inexact_and_pages_stay_exa
     assert [(p["total"], p["total_exact"]) for p in pages] == [(3, False)] * 4 + [(8, True)]
     assert (search_index.search("证明", size=100)["total"], search_index.search("证明", size=100)["total_exact"]) \
         == (8, True)
+    # PostgreSQL past the cap walks the lowest ranks first; a walk too short for a slice falls back to its bitmap
+    monkeypatch.setattr(search_index._PostgresSlices, "WALK_ROWS", 3)
+    assert [search_index.search("证明", page=p, size=2) for p in range(1, 6)] == pages
     monkeypatch.setattr(analysis, "COUNT_CAP", 8)
     assert search_index.search("证明", size=2)["total_exact"] is True
 
@@ -389,3 +392,38 @@ def test_any_substring_of_any_indexed_name_finds_it(search_db, names, data):
     finally:
         for impl in impls:
             search_index.remove_item(impl)
+
+
+# ---- the benchmark's bulk build ---------------------------------------------------------------------
+
+def index_snapshot(db) -> tuple[list, list]:
+    """Every stored column but the time of indexing, and every index term with its place."""
+    columns = [f.column_name for f in search_index.SearchDocRecord._meta.sorted_fields if f.name != "indexed_at"]
+    rows = db.execute_sql(f"SELECT {', '.join(columns)} FROM search_doc ORDER BY id").fetchall()
+    if isinstance(db, peewee.SqliteDatabase):
+        db.execute_sql("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, search_fts, instance)")
+        terms = db.execute_sql("SELECT term, doc, col, offset FROM temp.fts_terms ORDER BY 1, 2, 3, 4").fetchall()
+    else:
+        terms = db.execute_sql("SELECT id, terms::text FROM search_doc ORDER BY id").fetchall()
+    return rows, terms
+
+
+def test_the_benchmark_bulk_build_writes_the_rows_and_terms_index_item_writes(
+        search_db, tmp_path, request, open_search_database, guangan_rows):
+    from scripts.bench import bench_search
+
+    docs = list(bench_search.documents(guangan_rows, 400, random.Random(3)))
+    for impl, doc in docs:
+        search_index.index_item(impl, doc, 1)
+    expected = index_snapshot(search_db)
+    kind = "sqlite" if isinstance(search_db, peewee.SqliteDatabase) else "postgresql"
+    with open_search_database(kind, tmp_path / "bulk", request) as bulk_db:
+        assert bench_search.bulk_build(docs) == 400
+        got = index_snapshot(bulk_db)
+        impl = search_index.SearchDocRecord.get(id=400).impl_code
+        search_index.index_item(impl, docs[-1][1], 2)  # the id sequence follows the bulk ids
+        search_index.index_item(make_code(9) + "4" + "9" * 12, item_doc("新事项"), 1)
+        assert search_index.SearchDocRecord.select(peewee.fn.max(search_index.SearchDocRecord.id)).scalar() == 401
+    database.initialize(search_db)
+    assert len(expected[0]) == 400 and len(expected[1]) >= 400
+    assert got == expected
