@@ -176,28 +176,29 @@ def rebase_batch(basic_code: str, below_version: int | None, region_prefix: str 
     query = (L.select(L.impl_code, L.latest_version, L.based_on_catalogue_version, L.status, L.org,
                       L.region_code, V.document)
              .join(V, on=((V.impl_code == L.impl_code) & (V.version == L.latest_version)))
-             .where((L.basic_code == basic_code) & (L.impl_code > after)))
-    if below_version is not None:
-        query = query.where(L.based_on_catalogue_version < below_version)
-    if region_prefix:
-        query = query.where(L.region_code.startswith(region_prefix))
-    if org:
-        query = query.where(L.org == org)
+             .where(L.impl_code > after))
+    query = _of_catalogue_item(query, basic_code, below_version, region_prefix, org)
     return list(query.order_by(L.impl_code).limit(limit).tuples())
 
 
 def count_local_of(basic_code: str, below_version: int | None, region_prefix: str | None = None,
                    org: str | None = None) -> int:
     """How many local items `rebase_batch` would walk through."""
+    return _of_catalogue_item(LocalItemRecord.select(), basic_code, below_version, region_prefix, org).count()
+
+
+def _of_catalogue_item(query, basic_code: str, below_version: int | None, region_prefix: str | None,
+                       org: str | None):
+    """Narrow a local-item query to one catalogue item's claims (older than `below_version`, in a region, of an org)."""
     L = LocalItemRecord
-    query = L.select().where(L.basic_code == basic_code)
+    query = query.where(L.basic_code == basic_code)
     if below_version is not None:
         query = query.where(L.based_on_catalogue_version < below_version)
     if region_prefix:
         query = query.where(L.region_code.startswith(region_prefix))
     if org:
         query = query.where(L.org == org)
-    return query.count()
+    return query
 
 
 def lock_local_versions(impl_codes: list[str]) -> dict[str, tuple[int, str]]:

@@ -7,6 +7,8 @@ import copy
 import jsonpatch
 import pytest
 
+from samples import building_permit
+
 from items import store
 from items.codes import make_credit_code
 from items.scope import Actor
@@ -14,18 +16,7 @@ from items.scope import Actor
 ORG_A = make_credit_code("11410402MB1234567")  # 卫东区住房和城乡建设局
 ORG_B = make_credit_code("11410402MB7654321")  # 卫东区市场监督管理局
 PATCH_TYPE = "application/json-patch+json"
-ITEM = {
-    "basic_code": "000104002000", "name": "建筑工程施工许可证核发", "item_type": "01",
-    "basis": [{"id": "b1", "kind": "法律", "title": "中华人民共和国建筑法", "article": "第七条", "text": "建筑工程开工前……"}],
-    "levels": ["3", "4"], "state": "in_use",
-    "legal_limit": {"value": 15, "unit": "workday", "note": ""},
-    "service_objects": ["enterprise"],
-    "conditions": [{"id": "c1", "text": "已经办理该建筑工程用地批准手续"}],
-    "materials": [{"id": "m1", "name": "建筑工程施工许可证申请表", "necessity": "required", "source": "applicant",
-                   "form": "both", "originals": 1, "copies": 0, "e_license": "", "note": ""}],
-    "process": [{"id": "p1", "name": "受理", "limit": {"value": 1, "unit": "workday"}, "note": ""}],
-    "fees": [], "faq": [],
-}
+ITEM = building_permit()
 
 
 def catalogue_item(basic_code: str, name: str, levels=("3", "4"), state="in_use") -> dict:
