@@ -31,6 +31,7 @@ from items import codes, model, store
 from items.errors import Invalid, Unavailable
 from items.scope import Actor
 from scripts import demo_hall
+from scripts import demo_paperwork as paperwork
 from scripts import demo_vocabulary as vocab
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def _materials(domain: vocab.Domain, item_type: str, name: str, objects: list[st
         return []
     if item_type == "02":
         return [dict(_material("陈述申辩材料", "applicant", "", "optional", "当事人要求陈述申辩时提交"), id="m1")]
-    out = [_material(*vocab.IDENTITY_MATERIALS[objects[0]])]
+    out = [_material(*paperwork.IDENTITY_MATERIALS[objects[0]])]
     out.append(_material(name.split("（")[0] + FORM_NAMES.get(item_type, "申请表"), "applicant", ""))
     picks = domain.materials[_num(name) % len(domain.materials):][:1 + _num("more:" + name) % 2]
     for i, (m_name, source, licence) in enumerate(picks):
@@ -169,11 +170,11 @@ def catalogue_specs() -> list[Spec]:
                 basis.append({"id": "b2", "kind": local_law[0], "title": local_law[1], "article": local_law[2][0],
                               "text": f"《{local_law[1]}》{local_law[2][0]}"})
             source = "41" if kind == "地方性法规" else "00"  # a province's own item carries its prefix
-            fee = vocab.FEES.get(fee_key)
+            fee = paperwork.FEES.get(fee_key)
             parts = [v for v in variants.split(",") if v] or [""]
             for sub, variant in enumerate(parts, 1 if variants else 0):
                 full = f"{name}（{variant}）" if variant else name
-                who = [vocab.OBJECT_LETTERS[c] for c in objects]
+                who = [paperwork.OBJECT_LETTERS[c] for c in objects]
                 legal = _legal_limit(limit, item_type)
                 doc = {
                     "basic_code": f"{source}{item_type}{domain.digits}{seq:03d}{sub:03d}", "name": full,
@@ -304,7 +305,7 @@ def load(ctx, progress: Progress | None = None) -> dict:
         "local_items": local,
         "hall": hall,
         "accounts": {"created": staff["created"], "existing": staff["existing"],
-                     "passwords": dict(vocab.STAFF_PASSWORDS),
+                     "passwords": dict(paperwork.STAFF_PASSWORDS),
                      "usernames": ["admin", "editor-<region>-<dept>", "window-<region>-scjg",
                                    "reviewer-<region>", "reform-410000", "reform-410400"]},
     }
@@ -343,7 +344,7 @@ def _load_staff(ctx, depts: list[Department]) -> dict:
     for username, role, org, region in _staff_plan(depts):
         user = store.get_user(username)
         if user is None:
-            actors[username] = ctx.accounts.create_user(username, vocab.STAFF_PASSWORDS[role], role, org, region)
+            actors[username] = ctx.accounts.create_user(username, paperwork.STAFF_PASSWORDS[role], role, org, region)
             created += 1
         else:
             actors[username] = Actor(username=user.username, role=user.role, org=user.org, region=user.region,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from items import codes, model
 from items import store as item_store
+from scripts import demo_paperwork as paperwork
 from scripts import demo_vocabulary as vocab
 from scripts.demo_plan import Move, Offer, bad_ratings, choose_offer, fates, num, schedule
 from wechat import store as hall_store
@@ -78,8 +79,8 @@ def citizens() -> list[Citizen]:
         rng = random.Random(num(f"citizen:{n}"))
         region = places[n % len(places)]
         born = dt.date(1955, 1, 1) + dt.timedelta(days=rng.randrange(48 * 365))
-        name = vocab.SURNAMES[n % len(vocab.SURNAMES)] + vocab.GIVEN_NAMES[(n * 7) % len(vocab.GIVEN_NAMES)]
-        address = f"{vocab.CITY[1]}{regions.get(region, '')}{rng.choice(vocab.STREETS)}{rng.randint(1, 300)}号"
+        name = paperwork.SURNAMES[n % len(paperwork.SURNAMES)] + paperwork.GIVEN_NAMES[(n * 7) % len(paperwork.GIVEN_NAMES)]
+        address = f"{vocab.CITY[1]}{regions.get(region, '')}{rng.choice(paperwork.STREETS)}{rng.randint(1, 300)}号"
         out.append(Citizen(n, name, codes.make_id_number(f"{region}{born:%Y%m%d}00{n % 10}"),
                            f"1380000{n:04d}", address))
     return out

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 
 from items.scope import Actor
-from scripts import demo_vocabulary as vocab
+from scripts import demo_paperwork as paperwork
 
 WINDOW_DAYS = 91  # cases are spread over the last three months
 CHINA = dt.timedelta(hours=8)  # the hall's clock is naive UTC; office hours are China time
@@ -137,14 +137,14 @@ def plan(fate: str, offer: Offer, start: dt.date, calendar, seed: int, bad: str 
     if fate == "submitted":
         return moves
     if fate == "rejected":
-        return moves + [Move(line.later(rng.choice((0, 1))), "act", "reject", rng.choice(vocab.REJECT_OPINIONS))]
+        return moves + [Move(line.later(rng.choice((0, 1))), "act", "reject", rng.choice(paperwork.REJECT_OPINIONS))]
     moves.append(Move(line.later(rng.choice((0, 0, 1))), "act", "accept"))
     accepted = line.day
     if fate == "accepted":
         return moves
     paused = []
     if fate == "corrected":
-        moves.append(Move(line.later(1), "act", "request_correction", rng.choice(vocab.CORRECTION_OPINIONS)))
+        moves.append(Move(line.later(1), "act", "request_correction", rng.choice(paperwork.CORRECTION_OPINIONS)))
         left = line.day
         moves.append(Move(line.later(rng.randint(1, 3)), "act", "resume", "已补正，恢复办理"))
         paused.append((left, line.day))
@@ -152,9 +152,9 @@ def plan(fate: str, offer: Offer, start: dt.date, calendar, seed: int, bad: str 
         for name in offer.steps[:rng.randint(1, len(offer.steps))]:
             moves.append(_step(line.later(1), name, rng))
         if fate == "correction_requested":
-            moves.append(Move(line.later(1), "act", "request_correction", rng.choice(vocab.CORRECTION_OPINIONS)))
+            moves.append(Move(line.later(1), "act", "request_correction", rng.choice(paperwork.CORRECTION_OPINIONS)))
         elif fate == "suspended":
-            moves.append(Move(line.later(1), "act", "suspend", rng.choice(vocab.SUSPEND_OPINIONS)))
+            moves.append(Move(line.later(1), "act", "suspend", rng.choice(paperwork.SUSPEND_OPINIONS)))
         return moves
     due = calendar.due_date(accepted, offer.limit, paused) if offer.limit else None
     if fate == "late":
@@ -168,24 +168,24 @@ def plan(fate: str, offer: Offer, start: dt.date, calendar, seed: int, bad: str 
         moves.append(_step(line.later(rng.randint(0, remaining // (len(offer.steps) - index + 1))), name, rng))
     refused = fate == "refused"
     moves.append(Move(line.later(max(0, calendar.workdays_between(line.day, finish))), "act", "finish",
-                      rng.choice(vocab.REFUSE_OPINIONS if refused else vocab.FINISH_OPINIONS),
+                      rng.choice(paperwork.REFUSE_OPINIONS if refused else paperwork.FINISH_OPINIONS),
                       result="refused" if refused else "approved"))
     if fate == "finished":
         return moves
-    moves.append(Move(line.later(rng.choice((0, 0, 1, 2))), "act", "deliver", rng.choice(vocab.DELIVER_OPINIONS)))
+    moves.append(Move(line.later(rng.choice((0, 0, 1, 2))), "act", "deliver", rng.choice(paperwork.DELIVER_OPINIONS)))
     level = bad or (_pick(rng, GOOD_LEVELS) if rng.random() < RATED_SHARE else None)
     if level:
         moves.append(Move(line.citizen(rng.choice((0, 0, 1, 2, 3))), "rate", opinion=rng.choice(
-            vocab.RATING_COMMENTS[level]), level=level))
+            paperwork.RATING_COMMENTS[level]), level=level))
     if bad and answered:
         moves.append(Move(line.later(rng.randint(1, 3)), "answer",
-                          opinion=vocab.RECTIFICATION_ANSWERS[0 if fate == "late" else 1]))
-        moves.append(Move(line.citizen(1), "rate", opinion=vocab.FOLLOW_UP_COMMENTS[0], level="satisfied"))
+                          opinion=paperwork.RECTIFICATION_ANSWERS[0 if fate == "late" else 1]))
+        moves.append(Move(line.citizen(1), "rate", opinion=paperwork.FOLLOW_UP_COMMENTS[0], level="satisfied"))
     return moves
 
 
 def _step(at: dt.datetime, name: str, rng: random.Random) -> Move:
-    return Move(at, "act", "step", step={"name": name, "action": "pass", "opinion": rng.choice(vocab.STEP_OPINIONS)})
+    return Move(at, "act", "step", step={"name": name, "action": "pass", "opinion": rng.choice(paperwork.STEP_OPINIONS)})
 
 
 def _pick(rng: random.Random, weighted) -> str:
