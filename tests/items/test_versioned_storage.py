@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 
 import jsonpatch
 import openpyxl
@@ -55,7 +56,7 @@ def apply_edit(doc: dict, kind: str, value, n: int) -> dict:
     elif kind == "location":
         doc["location"] = value
     elif kind == "add_material":
-        doc["materials"].append({"id": f"m-local-{n}", "name": value, "necessity": "optional", "source": "applicant",
+        doc["materials"].append({"id": f"m-local-{uuid.uuid4().hex[:8]}", "name": value, "necessity": "optional", "source": "applicant",
                                  "form": "paper", "originals": 1, "copies": 0, "e_license": None,
                                  "note": "本地补充"})
     elif kind == "drop_material" and len(doc["materials"]) > 1:
