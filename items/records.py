@@ -72,15 +72,20 @@ class CatalogueItemRecord(BaseRecord):
     updated_at = pw.DateTimeField(default=utcnow)
 
 
-class CatalogueVersionRecord(BaseRecord):
-    """One version of a catalogue item: the full document and the RFC 6902 patch from the previous one."""
-    basic_code = pw.CharField(max_length=12)
+class VersionColumns(BaseRecord):
+    """What every stored version holds: number, author, time, message, the full document and the
+    RFC 6902 patch from the previous version. Not a table: the catalogue and local items extend it."""
     version = pw.IntegerField()
     author = pw.CharField(max_length=64)
     created_at = pw.DateTimeField(default=utcnow)
     message = pw.TextField(default="")
     document = JSONText()
     patch = JSONText()
+
+
+class CatalogueVersionRecord(VersionColumns):
+    """One version of a catalogue item."""
+    basic_code = pw.CharField(max_length=12)
 
     class Meta:
         indexes = ((("basic_code", "version"), True),)
@@ -106,16 +111,10 @@ class LocalItemRecord(BaseRecord):
         indexes = ((("basic_code", "based_on_catalogue_version"), False),)
 
 
-class LocalVersionRecord(BaseRecord):
+class LocalVersionRecord(VersionColumns):
     """One version of a local item; `based_on_catalogue_version` is the catalogue version it follows."""
     impl_code = pw.CharField(max_length=31)
-    version = pw.IntegerField()
-    author = pw.CharField(max_length=64)
-    created_at = pw.DateTimeField(default=utcnow)
-    message = pw.TextField(default="")
     based_on_catalogue_version = pw.IntegerField()
-    document = JSONText()
-    patch = JSONText()
 
     class Meta:
         indexes = ((("impl_code", "version"), True),)
