@@ -20,7 +20,6 @@ ybj 医保, swj 税务, jyj 教育, sthj 生态环境, gjj 公积金, wlj 文旅
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import random
@@ -31,6 +30,7 @@ from items import codes, model, store
 from items.errors import Invalid, Unavailable
 from items.scope import Actor
 from scripts import demo_hall
+from scripts.demo_plan import num
 from scripts import demo_paperwork as paperwork
 from scripts import demo_vocabulary as vocab
 
@@ -43,11 +43,6 @@ NEXT_ACTION = {"draft": "submit", "withdrawn": "submit", "submitted": "approve",
 ENFORCEMENT = ("02", "03", "06")  # items the government starts: no application, no online handling
 WINDOW_DEPARTMENT = "scjg"  # the demo's window staff serve at the market-regulation windows
 IN_PERSON = ("身份证", "护照", "通行证", "婚", "驾驶证核发", "出生登记")  # fingerprints, photos, vows
-
-
-def _num(text: str) -> int:
-    """A stable number for `text` (hash() is salted per process; the demo must not be)."""
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
 @dataclass(frozen=True)
@@ -63,11 +58,11 @@ class Department:
     @property
     def credit_code(self) -> str:
         # 1 机构编制 + 1 机关, the region, and a 9-character organisation code: GB 32100 layout
-        return codes.make_credit_code(f"11{self.region_code}MB{_num(self.name) % 10_000_000:07d}")
+        return codes.make_credit_code(f"11{self.region_code}MB{num(self.name) % 10_000_000:07d}")
 
     @property
     def phone(self) -> str:
-        return f"{vocab.AREA_CODE}-{2_000_000 + _num('phone:' + self.name) % 8_000_000}"
+        return f"{vocab.AREA_CODE}-{2_000_000 + num('phone:' + self.name) % 8_000_000}"
 
 
 @dataclass(frozen=True)
@@ -112,9 +107,9 @@ def _materials(domain: vocab.Domain, item_type: str, name: str, objects: list[st
         return [dict(_material("陈述申辩材料", "applicant", "", "optional", "当事人要求陈述申辩时提交"), id="m1")]
     out = [_material(*paperwork.IDENTITY_MATERIALS[objects[0]])]
     out.append(_material(name.split("（")[0] + FORM_NAMES.get(item_type, "申请表"), "applicant", ""))
-    picks = domain.materials[_num(name) % len(domain.materials):][:1 + _num("more:" + name) % 2]
+    picks = domain.materials[num(name) % len(domain.materials):][:1 + num("more:" + name) % 2]
     for i, (m_name, source, licence) in enumerate(picks):
-        deferrable = item_type == "01" and i == len(picks) - 1 and _num("defer:" + name) % 4 == 0
+        deferrable = item_type == "01" and i == len(picks) - 1 and num("defer:" + name) % 4 == 0
         out.append(_material(m_name, source, licence, "deferrable" if deferrable else "required",
                              "可容缺受理，承诺期限内补齐" if deferrable else ""))
     if objects[0] == "person":
@@ -166,7 +161,7 @@ def catalogue_specs() -> list[Spec]:
             kind, title, _ = domain.laws[int(law_index)]
             basis = [{"id": "b1", "kind": kind, "title": title, "article": article, "text": f"《{title}》{article}"}]
             local_law = next((law for law in domain.laws if law[0] == "地方性法规" and law[1] != title), None)
-            if local_law and _num("local:" + name) % 3 == 0:
+            if local_law and num("local:" + name) % 3 == 0:
                 basis.append({"id": "b2", "kind": local_law[0], "title": local_law[1], "article": local_law[2][0],
                               "text": f"《{local_law[1]}》{local_law[2][0]}"})
             source = "41" if kind == "地方性法规" else "00"  # a province's own item carries its prefix
@@ -181,7 +176,7 @@ def catalogue_specs() -> list[Spec]:
                     "item_type": item_type, "basis": basis, "levels": levels.split(","), "state": "in_use",
                     "legal_limit": legal, "service_objects": who,
                     "conditions": [{"id": f"c{i}", "text": t} for i, t in enumerate(
-                        (TYPE_CONDITIONS[item_type],) + ((domain.conditions[_num(full) % 2],)
+                        (TYPE_CONDITIONS[item_type],) + ((domain.conditions[num(full) % 2],)
                                                          if item_type not in ENFORCEMENT else ()), 1)],
                     "materials": _materials(domain, item_type, full, who),
                     "process": _process(item_type, legal),
@@ -228,7 +223,7 @@ def local_document(current: dict, spec: Spec, dept: Department) -> dict:
     """The local elements `dept` fills in for `spec`, varied but valid (items/rules.py), on top of
     `current` (the claimed document). Deterministic per implementation code."""
     doc = copy.deepcopy(current)
-    rng = random.Random(_num(doc["impl_code"]))
+    rng = random.Random(num(doc["impl_code"]))
     item_type, name = doc["item_type"], doc["name"]
     promised = _promised(rng, item_type, doc.get("legal_limit"))
     instant = promised is not None and model.to_days(promised) == 0
@@ -243,7 +238,7 @@ def local_document(current: dict, spec: Spec, dept: Department) -> dict:
         if (visits == 0 and depth < 4) or rng.random() < 0.3:
             channels.append("express")  # no visit and not fully online: results go out by post, DOMAIN.md §3
         scope = _pick(rng, SCOPES)
-    window = 1 + _num("window:" + dept.name) % 30
+    window = 1 + num("window:" + dept.name) % 30
     doc.update({
         "promised_limit": promised,
         "handling_type": "instant" if instant else "promised",  # promised 0 ⇔ 即办件: DOMAIN.md §3
@@ -261,7 +256,7 @@ def local_document(current: dict, spec: Spec, dept: Department) -> dict:
 
 def publish_target(impl_code: str) -> str:
     """Where the demonstration leaves an item: most published, some awaiting review, a few drafts."""
-    share = _num("publish:" + impl_code) % 100
+    share = num("publish:" + impl_code) % 100
     return "published" if share < 85 else "submitted" if share < 93 else "draft"
 
 
