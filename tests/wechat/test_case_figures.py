@@ -14,16 +14,9 @@ def hall(running_app):
     return h
 
 
-def finish(hall, citizen) -> str:
-    case_no = hall.new_case(citizen)
-    assert hall.act(case_no, "accept").status == 200
-    assert hall.act(case_no, "finish", result="approved").status == 200
-    return case_no
-
-
 def test_case_figures_count_on_time_cases_ratings_and_answered_rectifications(hall):
     alice, bob = hall.citizen("openid-alice"), hall.citizen("openid-bob")
-    on_time = finish(hall, alice)
+    on_time = hall.finished_case(alice)
     late = hall.new_case(bob)
     assert hall.act(late, "accept").status == 200
     hall.at(2026, 12, 30)  # long after its promised date

@@ -15,13 +15,6 @@ def hall(running_app):
     return h
 
 
-def finished_case(hall, citizen) -> str:
-    case_no = hall.new_case(citizen)
-    assert hall.act(case_no, "accept").status == 200
-    assert hall.act(case_no, "finish", result="approved").status == 200
-    return case_no
-
-
 def rate(citizen, case_no: str, level: str, comment: str = ""):
     return citizen.post(f"/api/v1/hall/applications/{case_no}/rating", {"level": level, "comment": comment})
 
@@ -37,7 +30,7 @@ def test_a_case_that_is_not_finished_cannot_be_rated(hall):
 
 def test_first_rating_then_one_follow_up_then_409(hall):
     citizen = hall.citizen()
-    case_no = finished_case(hall, citizen)
+    case_no = hall.finished_case(citizen)
     first = rate(citizen, case_no, "very_satisfied", "办事很快")
     assert first.status == 201, first.body
     assert first.json == {"case_no": case_no, "kind": "first", "level": "very_satisfied", "label": "非常满意",
@@ -54,14 +47,14 @@ def test_first_rating_then_one_follow_up_then_409(hall):
 
 def test_a_delivered_case_can_be_rated(hall):
     citizen = hall.citizen()
-    case_no = finished_case(hall, citizen)
+    case_no = hall.finished_case(citizen)
     assert hall.act(case_no, "deliver").status == 200
     assert rate(citizen, case_no, "satisfied").status == 201
 
 
 def test_bad_rating_opens_a_rectification_due_in_working_days(hall):
     citizen = hall.citizen()
-    case_no = finished_case(hall, citizen)
+    case_no = hall.finished_case(citizen)
     hall.at(2026, 9, 30)
     resp = rate(citizen, case_no, "very_dissatisfied", "窗口人员态度差")
     assert resp.status == 201, resp.body
@@ -76,7 +69,7 @@ def test_bad_rating_opens_a_rectification_due_in_working_days(hall):
 
 def test_rectification_days_are_configurable(hall):
     citizen = hall.citizen()
-    case_no = finished_case(hall, citizen)
+    case_no = hall.finished_case(citizen)
     hall.ctx.hall.ratings.rectification_workdays = 15
     resp = rate(citizen, case_no, "dissatisfied")
     # 15 working days after Mon 28 Sep: 29, 30 Sep, 8–10, 12–16, 19–23 Oct
@@ -85,7 +78,7 @@ def test_rectification_days_are_configurable(hall):
 
 def test_the_department_answers_a_rectification_once(hall):
     citizen = hall.citizen()
-    case_no = finished_case(hall, citizen)
+    case_no = hall.finished_case(citizen)
     task = rate(citizen, case_no, "dissatisfied").json["rectification"]
     path = f"/api/v1/rectifications/{task['id']}/answer"
     resp = hall.staff_b.post(path, {"answer": "已整改"})
@@ -100,7 +93,7 @@ def test_the_department_answers_a_rectification_once(hall):
 
 def test_a_good_rating_opens_no_rectification(hall):
     citizen = hall.citizen()
-    case_no = finished_case(hall, citizen)
+    case_no = hall.finished_case(citizen)
     assert rate(citizen, case_no, "basic").json["rectification"] is None
     with hall.ctx.db.connection_context():
         assert store.rectifications_of(store.get_case(case_no).id) == []
@@ -109,7 +102,7 @@ def test_a_good_rating_opens_no_rectification(hall):
 @pytest.mark.parametrize("level", ["5", "good", "非常满意", ""])
 def test_levels_are_names_not_codes_or_labels(hall, level):
     citizen = hall.citizen()
-    case_no = finished_case(hall, citizen)
+    case_no = hall.finished_case(citizen)
     resp = rate(citizen, case_no, level)
     assert resp.status == 422
     assert resp.error_code() in ("rating_level_invalid", "missing_fields")
@@ -117,14 +110,14 @@ def test_levels_are_names_not_codes_or_labels(hall, level):
 
 def test_comment_longer_than_500_characters_is_422(hall):
     citizen = hall.citizen()
-    case_no = finished_case(hall, citizen)
+    case_no = hall.finished_case(citizen)
     resp = rate(citizen, case_no, "satisfied", "好" * 501)
     assert resp.status == 422 and resp.error_code() == "comment_too_long"
 
 
 def test_only_the_applicant_rates_their_case(hall):
     alice, bob = hall.citizen("openid-alice"), hall.citizen("openid-bob")
-    case_no = finished_case(hall, alice)
+    case_no = hall.finished_case(alice)
     resp = rate(bob, case_no, "very_dissatisfied")
     assert resp.status == 404 and resp.error_code() == "case_not_found"
     resp = hall.app.api().post(f"/api/v1/hall/applications/{case_no}/rating", {"level": "satisfied"})
