@@ -314,6 +314,8 @@ def _require_claimer(actor: Actor, org_credit_code: str) -> None:
 def _check_locked(previous: dict, document: dict) -> None:
     """Raise Invalid unless the four-same fields (四级四同), the catalogue-owned legal limit and state,
     and the claim's code, level, region and org stay as they are (CONTRACT.md §2)."""
+    if not isinstance(document, dict):  # a patch of path "" or a PUT can offer any JSON value
+        raise invalid("", "type", "an item document must be a JSON object")
     errors = []
     for field in model.FOUR_SAME:
         if document.get(field) != previous.get(field):

@@ -26,6 +26,35 @@ BASIS_KINDS = ("法律", "行政法规", "国务院决定", "地方性法规", "
 ITEM_TYPE_CODES = tuple(ITEM_TYPES)
 LEVEL_CODES = tuple(LEVELS)
 
+# --- maxima (docs/api.md "Input limits"); the one validator (items/rules.py) enforces them -----------
+# Characters per text field, keyed by the field's JSON pointer without list indices. A place or a name
+# fits a line; a note, a condition or a legal text is a paragraph or a page.
+TEXT_MAX = {
+    "/basic_code": 12, "/name": 200, "/item_type": 2, "/state": 20, "/levels": 1,
+    "/basis/id": 64, "/basis/kind": 20, "/basis/title": 200, "/basis/article": 100, "/basis/text": 10000,
+    "/legal_limit/unit": 20, "/legal_limit/note": 500, "/promised_limit/unit": 20, "/promised_limit/note": 500,
+    "/service_objects": 20, "/conditions/id": 64, "/conditions/text": 2000,
+    "/materials/id": 64, "/materials/name": 200, "/materials/necessity": 20, "/materials/source": 20,
+    "/materials/form": 20, "/materials/e_license": 200, "/materials/note": 1000,
+    "/process/id": 64, "/process/name": 100, "/process/limit/unit": 20, "/process/limit/note": 500,
+    "/process/note": 1000, "/fees/id": 64, "/fees/name": 200, "/fees/standard": 1000, "/fees/basis": 1000,
+    "/faq/id": 64, "/faq/question": 500, "/faq/answer": 5000,
+    "/impl_code": 31, "/level": 1, "/org/credit_code": 18, "/org/name": 200, "/region_code": 12,
+    "/handling_type": 20, "/channels": 20, "/scope": 20, "/location": 200, "/hours": 200,
+    "/phone": 50, "/complaint_phone": 50, "/result/name": 200, "/result/kind": 50, "/aliases": 50,
+}
+DEFAULT_TEXT_MAX = 1000  # any other text (an unknown field is a warning, not a way to store 50 MB)
+# Entries per list.
+LIST_MAX = {"/basis": 100, "/levels": 7, "/service_objects": 6, "/conditions": 100, "/materials": 200,
+            "/process": 50, "/fees": 50, "/faq": 100, "/channels": 5, "/aliases": 50}
+DEFAULT_LIST_MAX = 100
+
+
+def field_key(path: tuple) -> str:
+    """The TEXT_MAX / LIST_MAX key of a field at `path` (its pointer parts): list indices dropped."""
+    return "/" + "/".join(str(p) for p in path if not isinstance(p, int))
+
+
 # --- field groups ----------------------------------------------------------------------------------
 
 FOUR_SAME = ("basic_code", "name", "item_type", "basis")

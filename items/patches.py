@@ -33,7 +33,7 @@ def apply_patch(doc, ops) -> dict:
     if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
         raise Malformed("a JSON Patch must be a list of operation objects", code="malformed_patch")
     try:
-        return jsonpatch.apply_patch(copy.deepcopy(doc), ops, in_place=True)
+        result = jsonpatch.apply_patch(copy.deepcopy(doc), ops, in_place=True)
     except jsonpatch.JsonPatchTestFailed as exc:
         raise Invalid(f"patch test failed: {exc}", code="patch_test_failed",
                       details={"rule": "rfc6902_test"}) from exc
@@ -43,3 +43,8 @@ def apply_patch(doc, ops) -> dict:
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
         raise Invalid(f"patch cannot be applied: {exc}", code="patch_failed",
                       details={"rule": "rfc6902"}) from exc
+    if not isinstance(result, dict):  # an op on path "" may replace the document with any value
+        raise Invalid("the patched document must stay a JSON object", code="patch_failed",
+                      details={"rule": "document_is_object",
+                               "errors": [{"path": "", "rule": "type", "message": "a document is a JSON object"}]})
+    return result

@@ -5,7 +5,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from items import codes, model
+from items import codes, model, text
 from items.errors import Invalid, Malformed
 
 Severity = Literal["error", "warning"]
@@ -36,6 +36,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     "phones_differ": ("warning", "the consultation phone differs from the complaint phone"),
     "visits_range": ("error", "visits is an integer from 0 to 5"),
     "material_counts": ("error", "a material's originals and copies are non-negative integers"),
+    "max_length": ("error", "a text field holds at most its maximum number of characters (docs/api.md)"),
+    "max_items": ("error", "a list holds at most its maximum number of entries (docs/api.md)"),
+    "control_characters": ("error", "text holds no control, bidirectional or zero-width characters"),
+    "unicode": ("error", "text is valid Unicode"),
     "basis_kind": ("warning", "a legal basis is tagged 法律, 行政法规, 地方性法规, 规章, 规范性文件 …"),
 }
 
@@ -177,12 +181,17 @@ class _Validation:
     # -- the document --
 
     def run(self) -> list[Finding]:
+        self.sizes()
         self.fields()
         self.codes()
         self.lists()
         if self.kind == "local":
             self.local()
         return self.findings
+
+    def sizes(self) -> None:
+        for path, rule, message in text.size_findings(self.doc):
+            self.add(path, rule, message)
 
     def fields(self) -> None:
         allowed = model.CATALOGUE_FIELDS + (model.LOCAL_FIELDS if self.kind == "local" else ())

@@ -1,33 +1,78 @@
 """The one base handler: JSON in and out, bearer auth, use cases run off the event loop, one error body."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import traceback
 import uuid
 
+import tornado.httputil
 import tornado.web
 
 from items.errors import DomainError, Forbidden, Malformed, NotSignedIn, UnsupportedType
 from items.scope import Actor
+from server import limits
 from server.errors import CODE_FOR_STATUS, STATUS, error_body
+from server.operations import NO_OPERATION, Operation, declared
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("govhall.access")
 
+METHODS = ("get", "post", "put", "patch", "delete")
+# After a body is refused, its rest is read and dropped up to this much so that a client still sending can
+# read the 413 (closing at once resets the connection and the answer with it); beyond it we hang up.
+DRAIN_MAX = 128 * 1024 * 1024
 
+
+class UndeclaredInput(RuntimeError):
+    """A handler read a parameter or header its operation does not declare: a bug, caught by the tests."""
+
+
+def _with_body(method):
+    """Wrap a handler method: answer a refused body, then assemble the streamed body before the method runs."""
+    @functools.wraps(method)
+    async def run(self, *args, **kwargs):
+        if self._finished:
+            return None
+        if self._refused is not None:  # the 413 went out while the body streamed; the connection stays usable
+            self.finish()
+            return None
+        self._assemble_body()
+        return await method(self, *args, **kwargs)
+    return run
+
+
+@tornado.web.stream_request_body
 class BaseHandler(tornado.web.RequestHandler):
-    """Handlers parse, `await self.run(use_case, ...)`, and write a dict. Nothing here touches the DB."""
+    """Handlers parse, `await self.run(use_case, ...)`, and write a dict. Nothing here touches the DB.
+
+    Bodies stream in: the route's limit (declared with the operation) is checked against Content-Length
+    before a byte is read, and against the bytes as they arrive for chunked bodies."""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in METHODS:
+            fn = cls.__dict__.get(name)
+            if fn is not None and not getattr(fn, "__with_body__", False):
+                wrapped = _with_body(fn)
+                wrapped.__with_body__ = True
+                setattr(cls, name, wrapped)
 
     def initialize(self, **kwargs) -> None:
         self.ctx = self.application.settings["ctx"]
-        self.request_id = self.request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+        self.request_id = limits.request_id(self.request.headers.get("X-Request-Id"), uuid.uuid4().hex[:16])
         self.actor: Actor | None = None
+        self._chunks: list[bytes] = []
+        self._received = 0
+        self._refused: int | None = None
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Cache-Control", "no-store")
+        if getattr(self, "request_id", None):
+            self.set_header("X-Request-Id", self.request_id)
 
     def check_xsrf_cookie(self) -> None:  # bearer tokens, no cookies: XSRF does not apply
         return None
@@ -40,18 +85,128 @@ class BaseHandler(tornado.web.RequestHandler):
     def remote_ip(self) -> str:
         return self.request.remote_ip or ""
 
+    # --- the edge: declarations, body limits, path segments -----------------------------------------
+
+    @property
+    def operation(self) -> Operation:
+        """The declaration of the method this request calls (an empty one when it declares nothing)."""
+        fn = getattr(type(self), self.request.method.lower(), None)
+        return declared(fn) or NO_OPERATION
+
+    def declared_limit(self) -> int:
+        """The most bytes the declared body may have (a setting's value when it names one)."""
+        body = self.operation.body
+        if body is None:
+            return limits.SMALL_BODY
+        return getattr(self.ctx.settings, body.max_bytes) if isinstance(body.max_bytes, str) else body.max_bytes
+
+    def body_limit(self) -> int:
+        body = self.operation.body
+        return self.declared_limit() + (body.allowance if body else 0)
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            where = name or "path"
+            raise Malformed(f"{where} is not UTF-8", code="bad_parameter", details={
+                "parameter": where, "errors": [{"path": where, "rule": "unicode", "message": "text is UTF-8"}]
+            }) from None
+
+    def prepare(self) -> None:
+        for segment in self.path_args:
+            problem = limits.text_problem(segment) or (
+                ("max_length", f"a path segment has at most {limits.MAX_PATH_SEGMENT} characters")
+                if len(segment) > limits.MAX_PATH_SEGMENT else None)
+            if problem:
+                raise Malformed(problem[1], code="bad_parameter", details={
+                    "parameter": "path", "errors": [{"path": "path", "rule": problem[0], "message": problem[1]}]})
+        length = self.request.headers.get("Content-Length")
+        limit = self.body_limit()
+        if length is not None and length.strip().isdigit() and int(length) > limit:
+            if int(length) <= DRAIN_MAX:
+                self.request.connection.set_max_body_size(int(length))
+            self._refuse(limit)
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._refused is not None:
+            if self._received > DRAIN_MAX and not self._finished:
+                self.finish()  # tornado hangs up rather than read the rest
+            return
+        if self._received > self.body_limit():
+            self._chunks.clear()
+            self._refuse(self.body_limit())
+            return
+        self._chunks.append(chunk)
+
+    def _refuse(self, limit: int) -> None:
+        """Send 413 now; the method stage finishes the response once the body's rest is drained."""
+        self._refused = limit
+        self._chunks.clear()
+        body, declared = self.operation.body, self.declared_limit()
+        payload = json.dumps(error_body(body.too_large_code if body else "too_large",
+                                        f"the body may have at most {declared} bytes",
+                                        {"field": "body", "rule": "max_bytes", "max_bytes": declared}),
+                             ensure_ascii=False).encode()
+        self.clear()
+        self.set_default_headers()
+        self.set_status(413)
+        self.set_header("Content-Length", str(len(payload)))
+        self.write(payload)
+        self.flush()
+
+    def on_finish(self) -> None:
+        self._chunks.clear()
+
+    def _assemble_body(self) -> None:
+        self.request.body = b"".join(self._chunks)
+        self._chunks.clear()
+        ctype = self.request.headers.get("Content-Type", "")
+        if self.request.body and ctype.split(";")[0].strip().lower() in ("multipart/form-data",
+                                                                         "application/x-www-form-urlencoded"):
+            try:
+                tornado.httputil.parse_body_arguments(ctype, self.request.body, self.request.body_arguments,
+                                                      self.request.files, self.request.headers)
+            except tornado.httputil.HTTPInputError as exc:
+                raise Malformed(f"the form body cannot be read: {exc}", code="malformed_form") from None
+
     # --- input --------------------------------------------------------------------------------------
 
-    def json_body(self, content_types=("application/json",)) -> object:
-        """The request body parsed as JSON. Raises UnsupportedType or Malformed."""
-        ctype = self.request.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
+    def declared_param(self, name: str, where: str = "query"):
+        param = self.operation.param(name, where)
+        if param is None:
+            raise UndeclaredInput(f"{type(self).__name__}.{self.request.method.lower()} reads the {where} "
+                                  f"{name!r} without declaring it")
+        return param
+
+    def arg(self, name: str):
+        """The declared query parameter `name`, typed and checked. Raises Malformed bad_parameter (400)."""
+        raw = tornado.web.RequestHandler.get_query_argument(self, name, None)
+        return self.declared_param(name).parse(raw)
+
+    def get_query_argument(self, name: str, default=None, strip: bool = True):
+        """Tornado's reader, held to the declaration: an undeclared name is a bug, a bad value a 400."""
+        value = self.arg(name)
+        return default if value is None else value
+
+    def header(self, name: str) -> str | None:
+        """The declared request header `name`, checked like a parameter."""
+        return self.declared_param(name, "header").parse(self.request.headers.get(name))
+
+    def json_body(self, content_types: tuple[str, ...] | None = None) -> object:
+        """The request body parsed as JSON within the edge limits (depth, numbers, text, declared sizes).
+        Raises UnsupportedType (415), Malformed (400) or Invalid (422)."""
+        body = self.operation.body
+        content_types = content_types or (body.content_types if body else ("application/json",))
+        ctype = self.request.headers.get("Content-Type", content_types[0]).split(";")[0].strip().lower()
         if ctype not in content_types:
             raise UnsupportedType(f"send {' or '.join(content_types)}, not {ctype}",
                                   details={"accepted": list(content_types)})
-        try:
-            return json.loads(self.request.body or b"null")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise Malformed(f"the body is not valid JSON: {exc}", code="malformed_json") from exc
+        value = limits.parse_json(self.request.body)
+        if body is not None:
+            limits.check_sizes(value, body.schema)
+        return value
 
     def json_object(self, required: tuple[str, ...] = ()) -> dict:
         body = self.json_body()
@@ -65,21 +220,12 @@ class BaseHandler(tornado.web.RequestHandler):
         return body
 
     def int_arg(self, name: str, default: int | None = None, minimum: int = 1, maximum: int | None = None):
-        raw = self.get_query_argument(name, None)
-        if raw in (None, ""):
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise Malformed(f"{name} must be a whole number", code="bad_parameter",
-                            details={"parameter": name, "value": raw}) from None
-        if value < minimum or (maximum is not None and value > maximum):
-            raise Malformed(f"{name} must be between {minimum} and {maximum or '∞'}", code="bad_parameter",
-                            details={"parameter": name, "value": raw})
-        return value
+        """The declared integer parameter `name`; the declaration's bounds and default win."""
+        value = self.arg(name)
+        return default if value is None else value
 
     def page_args(self, max_size: int = 200) -> tuple[int, int]:
-        return self.int_arg("page", 1), self.int_arg("size", 50, maximum=max_size)
+        return self.int_arg("page", 1), self.int_arg("size", 50)
 
     # --- auth ---------------------------------------------------------------------------------------
 
@@ -113,6 +259,10 @@ class BaseHandler(tornado.web.RequestHandler):
         self.finish(json.dumps(error_body(code, message, details), ensure_ascii=False, default=str))
 
     def _handle_request_exception(self, e: BaseException) -> None:
+        if self._refused is not None:  # the 413 is out; nothing else can be said on this response
+            if not self._finished:
+                self.finish()
+            return
         if isinstance(e, DomainError):
             if self._finished:
                 return
@@ -124,8 +274,8 @@ class BaseHandler(tornado.web.RequestHandler):
         exc_info = kwargs.get("exc_info")
         exc = exc_info[1] if exc_info else None
         if status_code >= 500 and not isinstance(exc, tornado.web.HTTPError):
-            logger.error("request %s failed:\n%s", self.request_id, "".join(traceback.format_exception(*exc_info))
-                         if exc_info else "")
+            logger.error("request %s failed:\n%s", self.request_id, "".join(traceback.format_exception(
+                *exc_info, limit=-20)) if exc_info else "")
             self.send_error_body(500, "internal", f"internal error; quote request id {self.request_id}",
                                  {"request_id": self.request_id})
             return

@@ -5,6 +5,9 @@ import re
 
 import tornado.web
 
+from server import limits, operations
+from server.operations import Body, Operation
+
 METHODS = ("get", "post", "put", "patch", "delete")
 # a path parameter is named after the segment before it (…/items/{impl_code})
 PARAM_NAMES = {"items": "impl_code", "applications": "case_no", "cases": "case_no", "versions": "version",
@@ -53,25 +56,43 @@ def _paths_of(pattern: str) -> list[tuple[str, list[str]]]:
     return [(path[:start] + "{" + name + "}" + tail, [name] + params) for tail, params in rest]
 
 
+def _request_body(body: Body) -> dict:
+    limit = body.max_bytes if isinstance(body.max_bytes, int) else f"the {body.max_bytes} setting"
+    description = " ".join(filter(None, [body.description, f"At most {limit} bytes (413 beyond)."]))
+    return {"required": body.required, "description": description,
+            "content": {ctype: {"schema": body.schema} for ctype in body.content_types}}
+
+
+def _responses(op: Operation) -> dict:
+    success = op.responses.get("200", ("application/json",))
+    return {"200": {"description": "success", "content": {
+                ctype: {"schema": {"type": "object"} if ctype == "application/json" else {"type": "string"}}
+                for ctype in success}},
+            **{code: {"description": text, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}}}} for code, text in ERROR_STATUSES.items()}}
+
+
 def _describe(entry: dict, handler, path: str, params: list[str]) -> None:
     for method in METHODS:
         fn = getattr(handler, method, None)
         if fn is None or fn is getattr(tornado.web.RequestHandler, method, None):
             continue
+        declared_op = operations.declared(fn)
+        if declared_op is None:
+            raise TypeError(f"{handler.__name__}.{method} declares no operation (server/operations.py)")
         doc = (fn.__doc__ or handler.__doc__ or "").strip()
-        op = {"operationId": method + re.sub(r"[^A-Za-z0-9]+", "_", path.replace("/api/v1", "")).rstrip("_"), "summary": doc.split("\n")[0] if doc else path,
-              "parameters": [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                             for p in params],
-              "responses": {"200": {"description": "success", "content": {"application/json": {
-                  "schema": {"type": "object"}}}},
-                  **{code: {"description": text, "content": {"application/json": {
-                      "schema": {"$ref": "#/components/schemas/Error"}}}}
-                     for code, text in ERROR_STATUSES.items()}}}
+        op = {"operationId": method + re.sub(r"[^A-Za-z0-9]+", "_", path.replace("/api/v1", "")).rstrip("_"),
+              "summary": doc.split("\n")[0] if doc else path,
+              "parameters": [{"name": p, "in": "path", "required": True,
+                              "schema": {"type": "string", "minLength": 1, "maxLength": limits.MAX_PATH_SEGMENT}}
+                             for p in params] + [
+                  {"name": p.name, "in": p.where, "required": p.required, "schema": p.schema(),
+                   **({"description": p.description} if p.description else {})} for p in declared_op.params],
+              "responses": _responses(declared_op)}
         if "\n" in doc:
             op["description"] = doc
-        if method in ("post", "put", "patch"):
-            ctype = "application/json-patch+json" if method == "patch" else "application/json"
-            op["requestBody"] = {"content": {ctype: {"schema": {"type": "object" if method != "patch" else "array"}}}}
+        if declared_op.body is not None:
+            op["requestBody"] = _request_body(declared_op.body)
         if handler.__name__ not in PUBLIC_HANDLERS:
             op["security"] = [{"bearer": []}]
         entry[method] = op

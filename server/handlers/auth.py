@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from server.base import BaseHandler
+from server.operations import Body, obj, operation, text
 
 
 class LoginHandler(BaseHandler):
+    @operation(body=Body(obj({"username": text(64), "password": text(256)}, ("username", "password"))))
     async def post(self) -> None:
         """Sign in `{username, password}` → {token, expires_in, user}; 401 bad_credentials, 429 after 10 failures."""
         body = self.json_object(required=("username", "password"))
@@ -13,6 +15,7 @@ class LoginHandler(BaseHandler):
 
 
 class LogoutHandler(BaseHandler):
+    @operation()
     async def post(self) -> None:
         """Revoke the token sent with this request."""
         await self.authenticate()
@@ -21,6 +24,7 @@ class LogoutHandler(BaseHandler):
 
 
 class MeHandler(BaseHandler):
+    @operation()
     async def get(self) -> None:
         """The signed-in staff member: username, role, org, region."""
         actor = await self.authenticate()

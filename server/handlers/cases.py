@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from items.errors import Malformed
 from server.base import BaseHandler
+from server import schemas
+from server.operations import Body, obj, operation, page_params, query
 
 
 def _flag(handler: BaseHandler, name: str) -> bool:
-    return handler.get_query_argument(name, "0") in ("1", "true", "yes")
+    return bool(handler.arg(name))
 
 
 class CaseListHandler(BaseHandler):
+    @operation(query("state", max_length=40), query("overdue", "boolean"), query("near_due", "boolean"), *page_params())
     async def get(self) -> None:
         """The cases of the staff member's department, newest first → {cases, total, page}; filters
         `state`, `overdue=1` (clock running, due date passed), `near_due=1` (due within 2 working days)."""
@@ -21,6 +24,7 @@ class CaseListHandler(BaseHandler):
 
 
 class CaseHandler(BaseHandler):
+    @operation()
     async def get(self, case_no: str) -> None:
         """One case of the department with its history, steps, corrections, due date, ratings and the
         actions allowed now; the applicant's ID number and phone are masked."""
@@ -29,6 +33,7 @@ class CaseHandler(BaseHandler):
 
 
 class CaseActionHandler(BaseHandler):
+    @operation(body=Body(schemas.CASE_ACTION))
     async def post(self, case_no: str) -> None:
         """Apply `{action, opinion, result?, step?}`: accept, reject, request_correction, resume, suspend,
         step (`step` = {name, action: pass|return|other, handler?, opinion?}), finish (`result` ∈ approved,
@@ -47,6 +52,7 @@ class CaseActionHandler(BaseHandler):
 
 
 class RectificationAnswerHandler(BaseHandler):
+    @operation(body=Body(obj({"answer": schemas.COMMENT}, ("answer",))))
     async def post(self, rectification_id: str) -> None:
         """Answer the rectification task a bad rating opened `{answer}` → {id, status, due_date, answered_at, late}."""
         actor = await self.authenticate("window_staff")
@@ -59,5 +65,5 @@ routes = [
     (r"/api/v1/cases", CaseListHandler),
     (r"/api/v1/cases/([^/]+)", CaseHandler),
     (r"/api/v1/cases/([^/]+)/actions", CaseActionHandler),
-    (r"/api/v1/rectifications/([0-9]+)/answer", RectificationAnswerHandler),
+    (r"/api/v1/rectifications/([0-9]{1,9})/answer", RectificationAnswerHandler),
 ]

@@ -4,11 +4,18 @@ from __future__ import annotations
 from items import importer
 from items.errors import Malformed
 from server.base import BaseHandler
+from server import limits, schemas
+from server.operations import Body, obj, operation, page_params, query
+
+IMPORT_TYPES_ACCEPTED = ("multipart/form-data", "application/json", "text/csv",
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 IMPORT_TYPES = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
 
 
 class CatalogueListHandler(BaseHandler):
+    @operation(query("q", max_length=100), query("item_type", max_length=2), query("state", max_length=20),
+               query("level", max_length=1), *page_params())
     async def get(self) -> None:
         """Catalogue items `?q=&item_type=&state=&level=&page=&size=` → {items, total, page, size}."""
         await self.authenticate()
@@ -20,6 +27,7 @@ class CatalogueListHandler(BaseHandler):
 
 
 class CatalogueItemHandler(BaseHandler):
+    @operation(query("version", "integer", minimum=1))
     async def get(self, basic_code: str) -> None:
         """One catalogue item, the latest version or `?version=N`, with ETag."""
         await self.authenticate()
@@ -27,6 +35,8 @@ class CatalogueItemHandler(BaseHandler):
         self.set_header("ETag", f'"{result["version"]}"')
         self.send(result)
 
+    @operation(query("message", max_length=500), body=Body(schemas.item_document(), max_bytes=limits.DOCUMENT_BODY,
+                                                           description="the document, or {document, message}"))
     async def put(self, basic_code: str) -> None:
         """Create or revise (province_admin): a changed document makes version N+1 → {basic_code, version, patch}."""
         actor = await self.authenticate("province_admin")
@@ -39,6 +49,7 @@ class CatalogueItemHandler(BaseHandler):
 
 
 class CatalogueVersionsHandler(BaseHandler):
+    @operation()
     async def get(self, basic_code: str) -> None:
         """Every version: number, author, time, message and the RFC 6902 patch from the previous one."""
         await self.authenticate()
@@ -46,6 +57,7 @@ class CatalogueVersionsHandler(BaseHandler):
 
 
 class CatalogueDiffHandler(BaseHandler):
+    @operation(query("from", "integer", minimum=1, required=True), query("to", "integer", minimum=1, required=True))
     async def get(self, basic_code: str) -> None:
         """The RFC 6902 patch between two versions `?from=N&to=M`."""
         await self.authenticate()
@@ -56,11 +68,14 @@ class CatalogueDiffHandler(BaseHandler):
 
 
 class CatalogueImportHandler(BaseHandler):
+    @operation(query("dry_run", "boolean"), query("message", max_length=500), query("filename", max_length=200),
+               body=Body(obj({"file": {"type": "string", "format": "binary"}}, ("file",)), IMPORT_TYPES_ACCEPTED,
+                         "import_max_bytes"))
     async def post(self) -> None:
         """Import a .json, .csv or .xlsx file (province_admin); bad rows → 422 listing each row, nothing written; `?dry_run=1`."""
         actor = await self.authenticate("province_admin")
         data, filename = self._upload()
-        dry_run = self.get_query_argument("dry_run", "0") in ("1", "true", "yes")
+        dry_run = bool(self.arg("dry_run"))
         report = await self.run(self.ctx.catalogue.import_file, data, filename, actor, dry_run,
                                 self.get_query_argument("message", ""), self.remote_ip)
         status = 422 if report["errors"] else 200 if dry_run else 201
@@ -88,6 +103,7 @@ class CatalogueImportHandler(BaseHandler):
 
 
 class CatalogueTemplateHandler(BaseHandler):
+    @operation(responses={"200": ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
     async def get(self, fmt: str) -> None:
         """A downloadable import template with the documented columns and one example row."""
         data = importer.write_template(fmt)

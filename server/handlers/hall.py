@@ -1,23 +1,23 @@
 """The branch hall for citizens: uploads, applications, progress and ratings (CONTRACT.md §3 /hall)."""
 from __future__ import annotations
 
-from items.errors import Invalid, Malformed, TooLarge, UnsupportedType
+from items.errors import Invalid, Malformed, UnsupportedType
 from server.base import BaseHandler
+from server import limits, schemas
+from server.operations import Body, header, obj, operation, page_params, query
 
 # The multipart envelope around one file: boundaries, part headers and the form field names.
 MULTIPART_ALLOWANCE = 16 * 1024
 
 
 class HallUploadHandler(BaseHandler):
+    @operation(body=Body(obj({"file": {"type": "string", "format": "binary"}}, ("file",)), ("multipart/form-data",),
+                         "upload_max_bytes", allowance=MULTIPART_ALLOWANCE, too_large_code="upload_too_large"))
     async def post(self) -> None:
         """Upload one file (multipart field `file`; PDF, JPEG or PNG, sniffed from the bytes) → 201
         {file_id, sha256, size, content_type}. 413 beyond settings.upload_max_bytes, 415 for other types.
         The file is stored by sha256, mode 0600, and its file_id is usable by its uploader only."""
         actor = await self.authenticate("citizen")
-        limit = self.ctx.settings.upload_max_bytes
-        if len(self.request.body) > limit + MULTIPART_ALLOWANCE:
-            raise TooLarge(f"a file may have at most {limit} bytes", code="upload_too_large",
-                           details={"field": "file", "rule": "max_bytes", "max_bytes": limit})
         ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype != "multipart/form-data":
             raise UnsupportedType("send multipart/form-data with a `file` part", code="unsupported_media_type",
@@ -32,6 +32,9 @@ class HallUploadHandler(BaseHandler):
 
 
 class HallApplicationListHandler(BaseHandler):
+    @operation(header("Idempotency-Key", max_length=128, required=False,
+                      description="any 1 to 128 printable characters; a retry sends the same key"),
+               body=Body(schemas.APPLICATION, max_bytes=limits.FORM_BODY))
     async def post(self) -> None:
         """File an application (header Idempotency-Key required) → 201 {case_no, status, promised_date}.
 
@@ -42,20 +45,22 @@ class HallApplicationListHandler(BaseHandler):
         actor = await self.authenticate("citizen")
         body = self.json_body()
         result, created = await self.run(self.ctx.hall.applications.submit, actor.user_id,
-                                         self.request.headers.get("Idempotency-Key"), body)
+                                         self.header("Idempotency-Key"), body)
         self.set_header("Location", f"/api/v1/hall/applications/{result['case_no']}")
         if not created:
             self.set_header("Idempotent-Replayed", "true")
         self.send(result, 201 if created else 200)
 
+    @operation(*page_params(max_size=100))
     async def get(self) -> None:
         """The signed-in citizen's cases, newest first → {cases, total, page}."""
         actor = await self.authenticate("citizen")
-        page, size = self.page_args(max_size=100)
+        page, size = self.page_args()
         self.send(await self.run(self.ctx.hall.applications.list_mine, actor.user_id, page, size))
 
 
 class HallApplicationHandler(BaseHandler):
+    @operation(query("factor", max_length=18, description="last 6 characters of the ID number, or the phone"))
     async def get(self, case_no: str) -> None:
         """A case's progress: for its signed-in owner, or for anyone with `?factor=` (last 6 characters
         of the ID number, or the phone). Wrong factors are counted; too many answer 429. Masked
@@ -70,6 +75,7 @@ class HallApplicationHandler(BaseHandler):
 
 
 class HallRatingHandler(BaseHandler):
+    @operation(body=Body(schemas.RATING, max_bytes=limits.FORM_BODY))
     async def post(self, case_no: str) -> None:
         """Rate one's own finished case {level, comment}: level ∈ very_satisfied, satisfied, basic,
         dissatisfied, very_dissatisfied → 201 {case_no, kind, level, label, rectification}. One first

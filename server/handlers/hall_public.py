@@ -10,6 +10,10 @@ from items import codes
 from items import store as item_store
 from items.errors import Invalid, Malformed, NotFound, Unavailable
 from server.base import BaseHandler
+from server import limits
+from server.operations import Body, obj, operation, query, text
+
+SIGNED = (query("signature", max_length=64), query("timestamp", max_length=20), query("nonce", max_length=64))
 from wechat import callback, login
 
 logger = logging.getLogger(__name__)
@@ -19,6 +23,7 @@ MAX_ACCEPTED = 100  # consents one report may add: wx.requestSubscribeMessage gr
 
 
 class HallLoginHandler(BaseHandler):
+    @operation(body=Body(obj({"code": text(128)}, ("code",))))
     async def post(self) -> None:
         """`{code}` from wx.login → {token, expires_in}. 400 invalid_wechat_code when WeChat refuses the
         code, 503 wechat_unavailable when WeChat is down or slow, 429 too_many_logins per client."""
@@ -31,6 +36,8 @@ class HallLoginHandler(BaseHandler):
 class HallSearchHandler(BaseHandler):
     """Public: a guide is public information (政务公开), and citizens search before they sign in."""
 
+    @operation(query("q", max_length=100), query("region", max_length=12), query("service_object", max_length=20),
+               query("org", max_length=18), query("page", max_length=12), query("size", max_length=12))
     async def get(self) -> None:
         """`?q=&region=&service_object=&org=&page=&size=` → {items: [{impl_code, name, org_name,
         highlight, badges}], total, page} over published items. A bad parameter is 400 naming it."""
@@ -69,12 +76,15 @@ def published_guide(items, impl_code: str) -> dict:
 
 
 class HallGuideHandler(BaseHandler):
+    @operation()
     async def get(self, impl_code: str) -> None:
         """The published guide with its `guide_version` (public); 404 guide_not_found otherwise."""
         self.send(await self.run(published_guide, self.ctx.items, impl_code))
 
 
 class HallSubscriptionHandler(BaseHandler):
+    @operation(body=Body(obj({"template_id": text(64), "accepted": {"type": "integer", "minimum": 0, "maximum": MAX_ACCEPTED}},
+                             ("template_id",))))
     async def post(self) -> None:
         """`{template_id, accepted: n}`: the citizen accepted n subscribe messages of a template in
         wx.requestSubscribeMessage → {template_id, count}, the consents now unused. Each message sent
@@ -108,12 +118,17 @@ class WeChatCallbackHandler(BaseHandler):
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.finish(text)
 
+    @operation(*SIGNED, query("echostr", max_length=200),
+               responses={"200": ("text/plain",)})
     async def get(self) -> None:
         """`?signature=&timestamp=&nonce=&echostr=` → echostr as plain text; 403 bad_signature."""
         arg = self.get_query_argument
         self._reply(callback.verify_url(self._token(), arg("signature", ""), arg("timestamp", ""),
                                         arg("nonce", ""), arg("echostr", "")))
 
+    @operation(*SIGNED, query("encrypt_type", max_length=10), query("msg_signature", max_length=64), query("openid", max_length=64),
+               body=Body({"type": "string", "format": "binary"}, ("text/xml", "application/xml"), limits.FORM_BODY),
+               responses={"200": ("text/plain",)})
     async def post(self) -> None:
         """A pushed message → "success". Safe mode (`encrypt_type=aes`) is verified by msg_signature and
         decrypted; plain mode is verified by signature. 403 bad_signature / wrong_appid, 400 bad_message."""
@@ -152,6 +167,7 @@ def _change_synonym(actor, remote_ip: str, term: str, expansions: list | None) -
 
 
 class SynonymListHandler(BaseHandler):
+    @operation()
     async def get(self) -> None:
         """The operator-editable synonym table → {synonyms: [{term, expansions}]} (province_admin)."""
         await self.authenticate("province_admin")
@@ -159,6 +175,7 @@ class SynonymListHandler(BaseHandler):
 
 
 class SynonymHandler(BaseHandler):
+    @operation()
     async def get(self, term: str) -> None:
         """One synonym → {term, expansions}; 404 synonym_not_found (province_admin)."""
         await self.authenticate("province_admin")
@@ -169,12 +186,15 @@ class SynonymHandler(BaseHandler):
                 return
         raise NotFound("no such synonym", code="synonym_not_found", details={"term": term})
 
+    @operation(body=Body(obj({"expansions": {"type": "array", "maxItems": 50, "items": text(50)}}, ("expansions",)),
+                         max_bytes=limits.FORM_BODY))
     async def put(self, term: str) -> None:
         """`{expansions: [...]}` creates or replaces a synonym → {term, expansions}; 422 synonym_invalid."""
         actor = await self.authenticate("province_admin")
         body = self.json_object(required=("expansions",))
         self.send(await self.run(_change_synonym, actor, self.remote_ip, term, body["expansions"]))
 
+    @operation()
     async def delete(self, term: str) -> None:
         """Delete a synonym → {term, deleted: true}; 404 synonym_not_found."""
         actor = await self.authenticate("province_admin")

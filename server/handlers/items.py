@@ -5,20 +5,33 @@ import re
 
 from items.errors import Malformed
 from server.base import BaseHandler
+from server import limits, schemas
+from server.operations import (CHANGE_MESSAGE, IF_MATCH_REQUIRED, Body, obj, operation, page_params, query,
+                               text)
+
+VERSION = query("version", "integer", minimum=1, description="a past version; the latest when absent")
+CLAIM = obj({"basic_code": text(12), "org_credit_code": text(18), "level": text(1), "region_code": text(12)},
+            ("basic_code", "org_credit_code", "level"))
+BULK_CLAIM = obj({"basic_codes": {"type": "array", "maxItems": 1000, "items": text(12)},
+                  "org_credit_code": text(18), "level": text(1), "region_code": text(12)},
+                 ("basic_codes", "org_credit_code", "level"))
 
 JSON_PATCH = "application/json-patch+json"
+NO_VERSION = 0  # versions start at 1
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
 
 
 def parse_if_match(header: str | None) -> int | None:
     """The version an If-Match header names (`"3"`, `W/"3"` or `3`), None when absent.
-    Raises Malformed for anything else (a `*` would defeat the lost-update check)."""
+
+    Any other validator (`*`, `"abc"`, a version beyond any stored) names no current version, so it
+    gives 0, which never matches: the service answers 412 with the current version (RFC 9110 §13.1.1),
+    and `*` never defeats the lost-update check."""
     if header is None or not header.strip():
         return None
     match = _ETAG.match(header.strip())
-    if not match:
-        raise Malformed('If-Match must be the quoted version from the ETag, e.g. "3"', code="bad_if_match",
-                        details={"header": "If-Match"})
+    if not match or len(match.group(1)) > 9:
+        return NO_VERSION
     return int(match.group(1))
 
 
@@ -26,7 +39,7 @@ class EditingHandler(BaseHandler):
     """Writes that carry If-Match answer with the new version as ETag."""
 
     def if_match(self) -> int | None:
-        return parse_if_match(self.request.headers.get("If-Match"))
+        return parse_if_match(self.header("If-Match"))
 
     def send_version(self, result: dict, status: int = 200) -> None:
         self.set_header("ETag", f'"{result["version"]}"')
@@ -34,6 +47,7 @@ class EditingHandler(BaseHandler):
 
 
 class ItemListHandler(BaseHandler):
+    @operation(body=Body(CLAIM))
     async def post(self) -> None:
         """Claim a catalogue item for a department `{basic_code, org_credit_code, level, region_code}` → 201 {impl_code}."""
         actor = await self.authenticate("editor", "province_admin")
@@ -43,6 +57,8 @@ class ItemListHandler(BaseHandler):
         self.set_header("Location", f"/api/v1/items/{result['impl_code']}")
         self.send(result, 201)
 
+    @operation(query("org", max_length=18), query("region", max_length=12), query("status", max_length=20),
+               query("basic_code", max_length=12), query("outdated", "boolean"), *page_params())
     async def get(self) -> None:
         """Local items the caller may see `?org=&region=&status=&basic_code=&outdated=1&page=&size=`."""
         actor = await self.authenticate()
@@ -51,7 +67,7 @@ class ItemListHandler(BaseHandler):
                                 region=self.get_query_argument("region", None),
                                 status=self.get_query_argument("status", None),
                                 basic_code=self.get_query_argument("basic_code", None),
-                                outdated=self.get_query_argument("outdated", "0") in ("1", "true"),
+                                outdated=bool(self.arg("outdated")),
                                 page=page, size=size)
         self.send(result)
 
@@ -59,6 +75,7 @@ class ItemListHandler(BaseHandler):
 class BulkClaimHandler(BaseHandler):
     """Per item, not all-or-nothing: each code is claimed in its own transaction and reported."""
 
+    @operation(body=Body(BULK_CLAIM, max_bytes=limits.FORM_BODY))
     async def post(self) -> None:
         actor = await self.authenticate("editor", "province_admin")
         body = self.json_object(required=("basic_codes", "org_credit_code", "level"))
@@ -68,6 +85,7 @@ class BulkClaimHandler(BaseHandler):
 
 
 class CoverageHandler(BaseHandler):
+    @operation(query("region", max_length=12), query("level", max_length=1))
     async def get(self) -> None:
         """Claim coverage `?region=&level=`: catalogue items that apply there and are not claimed, and the 认领率."""
         actor = await self.authenticate()
@@ -77,6 +95,7 @@ class CoverageHandler(BaseHandler):
 
 
 class ItemHandler(EditingHandler):
+    @operation(VERSION)
     async def get(self, impl_code: str) -> None:
         """The item `{impl_code, version, status, based_on_catalogue_version, document}` (or `?version=N`), with ETag."""
         actor = await self.authenticate()
@@ -84,24 +103,27 @@ class ItemHandler(EditingHandler):
         self.set_header("ETag", f'"{result["version"]}"')
         self.send(result)
 
+    @operation(IF_MATCH_REQUIRED, CHANGE_MESSAGE, body=Body(schemas.JSON_PATCH, (JSON_PATCH,), limits.DOCUMENT_BODY))
     async def patch(self, impl_code: str) -> None:
         """Apply an RFC 6902 patch (application/json-patch+json, If-Match required) → the new draft version."""
         actor = await self.authenticate("editor", "province_admin")
         ops = self.json_body(content_types=(JSON_PATCH,))
         result = await self.run(self.ctx.items.revise, impl_code, ops, self.if_match(), actor, self.remote_ip,
-                                self.request.headers.get("X-Change-Message", ""))
+                                self.header("X-Change-Message") or "")
         self.send_version(result)
 
+    @operation(IF_MATCH_REQUIRED, CHANGE_MESSAGE, body=Body(schemas.item_document(), max_bytes=limits.DOCUMENT_BODY))
     async def put(self, impl_code: str) -> None:
         """Replace the whole document (If-Match required) → the new draft version."""
         actor = await self.authenticate("editor", "province_admin")
         document = self.json_body()
         result = await self.run(self.ctx.items.replace, impl_code, document, self.if_match(), actor,
-                                self.remote_ip, self.request.headers.get("X-Change-Message", ""))
+                                self.remote_ip, self.header("X-Change-Message") or "")
         self.send_version(result)
 
 
 class ItemRestoreHandler(EditingHandler):
+    @operation(IF_MATCH_REQUIRED, body=Body(obj({"version": {"type": "integer", "minimum": 1, "maximum": limits.MAX_NUMBER}}, ("version",))))
     async def post(self, impl_code: str) -> None:
         """Restore `{version}` as a new draft (If-Match required)."""
         actor = await self.authenticate("editor", "province_admin")
@@ -115,6 +137,7 @@ class ItemRestoreHandler(EditingHandler):
 
 
 class ItemVersionsHandler(BaseHandler):
+    @operation()
     async def get(self, impl_code: str) -> None:
         """History: every version with author, time, message, patch and a readable change summary."""
         actor = await self.authenticate()
@@ -122,6 +145,7 @@ class ItemVersionsHandler(BaseHandler):
 
 
 class ItemVersionSummaryHandler(BaseHandler):
+    @operation()
     async def get(self, impl_code: str, version: str) -> None:
         """The readable change summary of one version (which element changed, old → new)."""
         actor = await self.authenticate()
@@ -129,6 +153,7 @@ class ItemVersionSummaryHandler(BaseHandler):
 
 
 class ItemDiffHandler(BaseHandler):
+    @operation(query("from", "integer", minimum=1), query("to", "integer", minimum=1))
     async def get(self, impl_code: str) -> None:
         """The RFC 6902 patch between two versions `?from=N&to=M`."""
         actor = await self.authenticate()

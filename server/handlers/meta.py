@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from server import openapi
 from server.base import BaseHandler
+from server.operations import operation
 
 
 class HealthHandler(BaseHandler):
+    @operation()
     async def get(self) -> None:
         """Whether the database and Redis answer (503 when one does not)."""
         status = await self.run(self.ctx.health)
@@ -13,6 +15,7 @@ class HealthHandler(BaseHandler):
 
 
 class OpenApiHandler(BaseHandler):
+    @operation()
     async def get(self) -> None:
         """This OpenAPI 3 description, built from the routes."""
         self.send(openapi.document(self.application))

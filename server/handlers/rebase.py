@@ -4,6 +4,15 @@ from __future__ import annotations
 from items.errors import Malformed
 from items.rebase import RebaseService
 from server.base import BaseHandler
+from server import limits
+from server.operations import IF_MATCH, Body, obj, operation, query, text
+
+REBASE = obj({"to_version": {"type": "integer", "minimum": 1, "maximum": limits.MAX_NUMBER},
+              "resolutions": {"type": "object", "maxProperties": 500,
+                              "description": 'path → "local", "catalogue" or a value'}})
+REBASE_ALL = obj({"to_version": {"type": "integer", "minimum": 1, "maximum": limits.MAX_NUMBER},
+                  "region": text(12), "org": text(18)})
+SCOPE = (query("region", max_length=12), query("org", max_length=18))
 from server.handlers.items import parse_if_match
 
 
@@ -35,6 +44,7 @@ def _to_version(value) -> int | None:
 
 
 class ItemConformanceHandler(RebaseHandler):
+    @operation()
     async def get(self, impl_code: str) -> None:
         """The item against its catalogue item: four-same fields, outdated, patch, findings."""
         actor = await self.authenticate()
@@ -42,6 +52,7 @@ class ItemConformanceHandler(RebaseHandler):
 
 
 class ItemRebaseHandler(RebaseHandler):
+    @operation(IF_MATCH, body=Body(REBASE, max_bytes=limits.DOCUMENT_BODY, required=False))
     async def post(self, impl_code: str) -> None:
         """Carry catalogue changes onto the item `{to_version?, resolutions?}` (If-Match optional).
 
@@ -49,7 +60,7 @@ class ItemRebaseHandler(RebaseHandler):
         is saved until `resolutions` (path → "local" | "catalogue" | value) settle every one."""
         actor = await self.authenticate("editor", "province_admin")
         body = self.optional_object()
-        if_match = parse_if_match(self.request.headers.get("If-Match"))
+        if_match = parse_if_match(self.header("If-Match"))
         result = await self.run(self.service.rebase, impl_code, actor, _to_version(body.get("to_version")),
                                 body.get("resolutions"), if_match, self.remote_ip)
         self.set_header("ETag", f'"{result["version"]}"')
@@ -57,6 +68,7 @@ class ItemRebaseHandler(RebaseHandler):
 
 
 class CatalogueImpactHandler(RebaseHandler):
+    @operation(query("to_version", "integer", minimum=1), *SCOPE)
     async def get(self, basic_code: str) -> None:
         """Preview a rebase of every older local item onto `?to_version=` (default latest); writes nothing.
 
@@ -68,6 +80,7 @@ class CatalogueImpactHandler(RebaseHandler):
 
 
 class CatalogueRebaseAllHandler(RebaseHandler):
+    @operation(query("to_version", "integer", minimum=1), *SCOPE, body=Body(REBASE_ALL, required=False))
     async def post(self, basic_code: str) -> None:
         """Rebase every older local item `{to_version?, region?, org?}`: clean ones become drafts;
         the rest are listed with their conflicting paths or broken rules."""

@@ -5,6 +5,12 @@ from items import metrics, stats_export
 from items.errors import Invalid
 from items.stats import parse_date, parse_query
 from server.base import BaseHandler
+from server.operations import operation, query
+
+DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # documented; the statistics module parses and names a bad date
+STATS_QUERY = (query("group_by", max_length=20), query("region", max_length=12), query("org", max_length=18),
+               query("item_type", max_length=2), query("level", max_length=1), query("service_object", max_length=20),
+               query("as_of", max_length=10, pattern=DATE))
 
 STATS_ROLES = ("province_admin", "reform_office", "reviewer")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -23,7 +29,7 @@ class StatsHandler(BaseHandler):
 
     def flag(self, name: str, default: bool) -> bool:
         raw = self.get_query_argument(name, None)
-        return default if raw in (None, "") else raw.lower() in ("1", "true", "yes")
+        return default if raw is None else raw
 
     def send_file(self, body: bytes, content_type: str, filename: str) -> None:
         self.set_header("Content-Type", content_type)
@@ -34,9 +40,11 @@ class StatsHandler(BaseHandler):
 class ItemStatsHandler(StatsHandler):
     """Item figures grouped by region, org, item_type or level (CONTRACT.md §4); format=json|csv|xlsx."""
 
+    @operation(*STATS_QUERY, query("format", max_length=10, description="json (default), csv or xlsx"),
+               responses={"200": ("application/json", "text/csv", stats_export.XLSX_CONTENT_TYPE)})
     async def get(self) -> None:
         actor = await self.authenticate(*STATS_ROLES)
-        fmt = self.get_query_argument("format", "json")
+        fmt = self.arg("format") or "json"
         if fmt not in ("json", "csv", "xlsx"):
             raise Invalid("format must be json, csv or xlsx", code="bad_parameter",
                           details={"field": "format", "rule": "one_of", "allowed": ["json", "csv", "xlsx"]})
@@ -55,6 +63,8 @@ class ItemStatsHandler(StatsHandler):
 class DrilldownHandler(StatsHandler):
     """The items behind one figure: ?metric=instant_ratio&region=&org=…, largest impact first."""
 
+    @operation(*STATS_QUERY, query("metric", max_length=40), query("limit", "integer", minimum=1, maximum=1000),
+               query("offset", "integer", minimum=0, maximum=1_000_000))
     async def get(self) -> None:
         actor = await self.authenticate(*STATS_ROLES)
         metric = self.get_query_argument("metric", "instant_ratio")
@@ -66,6 +76,7 @@ class DrilldownHandler(StatsHandler):
 class CompareHandler(StatsHandler):
     """Figures at two dates (?from=&to=) side by side and the items that changed them."""
 
+    @operation(*STATS_QUERY, query("from", max_length=10, pattern=DATE), query("to", max_length=10, pattern=DATE), query("limit", "integer", minimum=1, maximum=5000))
     async def get(self) -> None:
         actor = await self.authenticate(*STATS_ROLES)
         before, after = self.date_arg("from"), self.date_arg("to")
@@ -80,6 +91,7 @@ class CompareHandler(StatsHandler):
 class ClaimStatsHandler(StatsHandler):
     """认领率 per region at its level: ?region=&level=."""
 
+    @operation(query("region", max_length=12), query("level", max_length=1))
     async def get(self) -> None:
         actor = await self.authenticate(*STATS_ROLES)
         self.send(await self.run(self.ctx.stats.claims, actor, self.get_query_argument("region", None) or None,
@@ -89,6 +101,7 @@ class ClaimStatsHandler(StatsHandler):
 class CaseStatsHandler(StatsHandler):
     """Case-level figures (按期办结率, 满意率, 差评整改): ?region=&from=&to=."""
 
+    @operation(query("region", max_length=12), query("from", max_length=10, pattern=DATE), query("to", max_length=10, pattern=DATE))
     async def get(self) -> None:
         actor = await self.authenticate(*STATS_ROLES)
         self.send(await self.run(self.ctx.stats.cases, actor, self.get_query_argument("region", None) or None,
@@ -98,6 +111,8 @@ class CaseStatsHandler(StatsHandler):
 class RankingHandler(StatsHandler):
     """Groups ranked by one figure (?by=&min_items=&descending=), small groups listed apart."""
 
+    @operation(*STATS_QUERY, query("by", max_length=40), query("min_items", "integer", minimum=0, maximum=1_000_000),
+               query("descending", "boolean"))
     async def get(self) -> None:
         actor = await self.authenticate(*STATS_ROLES)
         by = self.get_query_argument("by", "instant_ratio")

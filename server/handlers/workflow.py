@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from items.errors import Malformed
 from server.base import BaseHandler
+from server import schemas
+from server.operations import Body, obj, operation, query
 
 ACTIONS = ("submit", "recall", "approve", "reject", "publish", "withdraw")
 
@@ -11,6 +13,7 @@ class TransitionHandler(BaseHandler):
     """POST /items/{impl_code}/{action} with an optional {comment} (reject and withdraw need one;
     withdraw also takes it as {reason})."""
 
+    @operation(body=Body(obj({"comment": schemas.COMMENT, "reason": schemas.COMMENT}), required=False))
     async def post(self, impl_code: str, action: str) -> None:
         """A workflow step: submit, recall, approve, reject `{comment}`, publish, withdraw `{comment}`."""
         actor = await self.authenticate()
@@ -23,6 +26,7 @@ class TransitionHandler(BaseHandler):
 
 
 class EventsHandler(BaseHandler):
+    @operation()
     async def get(self, impl_code: str) -> None:
         """The transition log: who moved the item between states, when, with what comment."""
         actor = await self.authenticate()
@@ -30,6 +34,7 @@ class EventsHandler(BaseHandler):
 
 
 class LintHandler(BaseHandler):
+    @operation(query("version", "integer", minimum=1))
     async def get(self, impl_code: str) -> None:
         """Guide checks (层层加码, limits, missing phone, place, hours, material sources) for the latest version."""
         actor = await self.authenticate()

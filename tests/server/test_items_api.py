@@ -192,10 +192,12 @@ def test_patch_with_plain_json_content_type_is_415(world):
     assert resp.status == 415 and resp.error_code() == "unsupported_media_type"
 
 
-def test_unusable_if_match_is_400(world):
+@pytest.mark.parametrize("etag", ['*', '"abc"', '"99999"', 'W/"x"', '"1", "2"', '"99999999999999999999999"'])
+def test_if_match_naming_no_current_version_is_412_with_the_current_version(world, etag):
     impl_code = claimed(world)
-    resp = world["a"].patch(f"/api/v1/items/{impl_code}", [], headers={"If-Match": "*"}, content_type=PATCH_TYPE)
-    assert resp.status == 400 and resp.error_code() == "bad_if_match"
+    resp = world["a"].patch(f"/api/v1/items/{impl_code}", [], headers={"If-Match": etag}, content_type=PATCH_TYPE)
+    assert resp.status == 412 and resp.error_code() == "stale_version"
+    assert resp.json["error"]["details"]["current_version"] == 1
 
 
 @pytest.mark.parametrize("path,value,rule", [
