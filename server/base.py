@@ -62,6 +62,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def initialize(self, **kwargs) -> None:
         self.ctx = self.application.settings["ctx"]
         self.request_id = limits.request_id(self.request.headers.get("X-Request-Id"), uuid.uuid4().hex[:16])
+        self.set_header("X-Request-Id", self.request_id)
         self.actor: Actor | None = None
         self._chunks: list[bytes] = []
         self._received = 0
