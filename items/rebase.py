@@ -227,6 +227,29 @@ class RebaseService:
         return dict(out, status="clean", based_on_catalogue_version=target, version=saved["version"],
                     document=result.document, conflicts=[], patch=saved["patch"], warnings=saved["warnings"])
 
+    def preview(self, impl_code: str, actor: Actor, to_version: int | None = None) -> dict:
+        """What `rebase` would do, writing nothing → {impl_code, version, based_on_catalogue_version,
+        to_version, status: up_to_date | clean | conflicts | invalid, document (merged, each conflict
+        on local's side), conflicts, errors (items/rules.py errors of a conflict-free merge)}.
+        Raises Forbidden, NotFound, Invalid rebase_backwards."""
+        head = store.local_head(impl_code)
+        require_item_scope(actor, head.org, head.region_code)
+        record = store.local_version(impl_code, head.latest_version)
+        based_on = record.based_on_catalogue_version
+        catalogue = _Catalogue(head.basic_code, to_version)
+        target = catalogue.target.version
+        out = {"impl_code": impl_code, "version": head.latest_version, "based_on_catalogue_version": based_on,
+               "to_version": target, "local": record.document}
+        if target < based_on:
+            raise Invalid(f"the item already follows catalogue version {based_on}", code="rebase_backwards",
+                          details={"errors": [{"path": "/to_version", "rule": "rebase_forward",
+                                               "message": f"to_version must be at least {based_on}"}]})
+        if target == based_on:
+            return dict(out, status="up_to_date", document=record.document, conflicts=[], errors=[])
+        result = plan(catalogue.document(based_on), record.document, catalogue.target.document)
+        return dict(out, status=result.outcome, document=result.document, conflicts=result.conflicts,
+                    errors=result.errors)
+
     # --- every item of one catalogue item ---------------------------------------------------------
 
     def impact(self, basic_code: str, actor: Actor, to_version: int | None = None, region: str | None = None,

@@ -17,6 +17,7 @@ from items.local import LocalItemService
 from items.stats import StatsService
 from items import workflow as workflow_hooks
 from items.workflow import WorkflowService
+from server import console  # the staff console's pages at /console/ (server/console/)
 from server import db as dbmod
 from server.base import NotFoundHandler, log_request
 from server.config import Settings
@@ -150,7 +151,7 @@ def make_app(settings: Settings | None = None, ctx: Context | None = None) -> to
     settings = settings or Settings.from_env()
     ctx = ctx or Context(settings)
     app = tornado.web.Application(
-        collect_routes(), ctx=ctx, default_handler_class=NotFoundHandler, log_function=log_request,
+        collect_routes() + console.routes(), ctx=ctx, default_handler_class=NotFoundHandler, log_function=log_request,
         debug=False, autoreload=False, compress_response=True,
         max_body_size=settings.import_max_bytes)
     app.ctx = ctx

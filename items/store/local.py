@@ -230,3 +230,25 @@ def append_rebased_versions(rows: list[dict], based_on: int, name: str, audit_ro
          .where(L.impl_code.in_([r["impl_code"] for r in chunk])).execute())
     for start in range(0, len(audit_rows), BATCH):
         AuditRecord.insert_many(audit_rows[start:start + BATCH]).execute()
+
+
+# --- the editor's worklist ----------------------------------------------------------------------
+
+def latest_documents(impl_codes: list[str]) -> dict[str, dict]:
+    """impl_code → the document of its latest version, in one query (one page of a worklist)."""
+    if not impl_codes:
+        return {}
+    L, V = LocalItemRecord, LocalVersionRecord
+    query = (V.select(V.impl_code, V.document)
+             .join(L, on=((V.impl_code == L.impl_code) & (V.version == L.latest_version)))
+             .where(L.impl_code.in_(impl_codes)))
+    return {code: document for code, document in query.tuples()}
+
+
+def catalogue_latest_versions(basic_codes: list[str]) -> dict[str, int]:
+    """basic_code → latest catalogue version, in one query."""
+    if not basic_codes:
+        return {}
+    C = CatalogueItemRecord
+    query = C.select(C.basic_code, C.latest_version).where(C.basic_code.in_(sorted(set(basic_codes))))
+    return {code: version for code, version in query.tuples()}

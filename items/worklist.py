@@ -1,0 +1,24 @@
+"""The editor's worklist: one page of local items with their outdated flag and rule findings counted."""
+from __future__ import annotations
+
+from items import rules, store
+from items.local import LocalItemService
+from items.scope import Actor
+
+
+def worklist(items: LocalItemService, actor: Actor, status: str | None = None, outdated: bool = False,
+             basic_code: str | None = None, page: int = 1, size: int = 50) -> dict:
+    """The `items.list` page the actor may see, each row with `outdated` (a later catalogue version
+    exists), `errors` and `warnings` (counts of items/rules.py findings on the latest version) →
+    {items, total, page, size}. Raises what `LocalItemService.list` raises."""
+    result = items.list(actor, status=status, basic_code=basic_code, outdated=outdated, page=page, size=size)
+    rows = result["items"]
+    documents = store.latest_documents([r["impl_code"] for r in rows])
+    latest = store.catalogue_latest_versions([r["basic_code"] for r in rows])
+    for row in rows:
+        findings = rules.validate(documents.get(row["impl_code"]), "local")
+        row["errors"] = len(rules.errors_of(findings))
+        row["warnings"] = len(rules.warnings_of(findings))
+        row["latest_catalogue_version"] = latest.get(row["basic_code"])
+        row["outdated"] = (row["latest_catalogue_version"] or 0) > row["based_on_catalogue_version"]
+    return result

@@ -1,0 +1,20 @@
+"""The console's navigation: which pages each role sees. Page modules add their entries to NAV."""
+from __future__ import annotations
+
+# (url, label, roles that see it), in display order. A role's home is its first entry.
+NAV: list[tuple[str, str, tuple[str, ...]]] = [
+    ("/console/items", "本部门事项", ("editor",)),
+    ("/console/coverage", "认领事项", ("editor",)),
+]
+
+
+def navigation(actor, current_path: str) -> list[dict]:
+    """The entries `actor` may open → [{url, label, current}]; none when nobody is signed in."""
+    if actor is None:
+        return []
+    out = []
+    for url, label, roles in NAV:
+        if actor.role in roles:
+            current = current_path == url or current_path.startswith(url + "/")
+            out.append({"url": url, "label": label, "current": current})
+    return out

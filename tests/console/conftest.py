@@ -1,0 +1,145 @@
+"""Browser harness for console pages: the app with a seeded world, a headless Chromium page, sign-in,
+axe-core checks and screenshots. Reuse these fixtures for new console pages:
+
+    def test_something(console, page):          # console: the seeded app on SQLite
+        sign_in(page, console, "editor_a")      # or any STAFF name from console/world.py
+        page.goto(console.url("/console/items"))
+        page.get_by_label("状态").select_option("draft")
+        axe_check(page)                         # fails on serious or critical violations
+
+`console_pg` is the same world on PostgreSQL. Chromium is Debian's (/usr/bin/chromium or
+GOVHALL_TEST_CHROMIUM); without it the tests skip, and fail instead in CI (CI=true or
+GOVHALL_TEST_REQUIRE_SERVERS=1).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness import RunningApp, make_settings
+from console.world import PASSWORD, seed
+
+VENDOR = Path(__file__).resolve().parent / "vendor"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+# axe impacts that fail a page (WCAG 2.1 AA; GB/T 37668).
+BLOCKING_IMPACTS = ("serious", "critical")
+# bypass_csp lets axe_check inject the vendored axe-core; the pages themselves allow no inline script.
+CONTEXT = {"locale": "zh-CN", "viewport": {"width": 1280, "height": 900}, "bypass_csp": True}
+
+
+def chromium_path() -> str | None:
+    path = os.environ.get("GOVHALL_TEST_CHROMIUM", "/usr/bin/chromium")
+    return path if os.path.exists(path) else shutil.which("chromium")
+
+
+def _skip_or_fail(reason: str):
+    if os.environ.get("CI") == "true" or os.environ.get("GOVHALL_TEST_REQUIRE_SERVERS") == "1":
+        pytest.fail(reason + " (CI: no skipping)")
+    pytest.skip(reason)
+
+
+@dataclass
+class Console:
+    """A running app with a seeded world: `url(path)`, `ctx` (services), `world` (what seed returned)."""
+    app: RunningApp
+    world: dict
+
+    @property
+    def ctx(self):
+        return self.app.ctx
+
+    def url(self, path: str) -> str:
+        return self.app.base + path
+
+
+def _console(db_url: str, tmp_path) -> Console:
+    app = RunningApp(make_settings(db_url, upload_dir=str(tmp_path / "uploads"))).start()
+    return Console(app, seed(app.ctx))
+
+
+@pytest.fixture
+def console(tmp_path):
+    """The app on a temp-file SQLite with the seeded world."""
+    running = _console(f"sqlite:///{tmp_path}/govhall.db", tmp_path)
+    yield running
+    running.app.stop()
+
+
+@pytest.fixture
+def console_pg(postgres_admin_url, tmp_path):
+    """The same world on PostgreSQL."""
+    from servers import create_database, drop_database
+    url = create_database(postgres_admin_url)
+    running = _console(url, tmp_path)
+    yield running
+    running.app.stop()
+    drop_database(postgres_admin_url, url)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (Playwright drives Debian's chromium; nothing downloaded)."""
+    path = chromium_path()
+    if not path:
+        _skip_or_fail("Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("Playwright for Python is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (its own cookies) and page, Chinese locale, wide enough for tables."""
+    context = browser.new_context(**CONTEXT)
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def second_page(browser):
+    """Another person's browser: a separate context, so a separate sign-in."""
+    context = browser.new_context(**CONTEXT)
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def sign_in(page, console: Console, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in form, as a person would."""
+    page.goto(console.url("/console/login"))
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+def axe_check(page) -> list[dict]:
+    """Run axe-core (vendored, injected here; the pages never load it) on the current page and fail on
+    any serious or critical violation → the other violations, for tests that want them."""
+    page.add_script_tag(path=str(VENDOR / "axe.min.js"))
+    result = page.evaluate("""async () => await axe.run(document, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
+    blocking = [v for v in result["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+    assert not blocking, "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:5]}" for v in blocking)
+    return result["violations"]
+
+
+def screenshot(page, path: Path, full_page: bool = True) -> Path:
+    """Save a PNG of the page (used by scripts/console_screenshots.py too)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
