@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-PAGE_MODULES = ["auth", "editor"]
+PAGE_MODULES = ["auth", "editor", "editor_compare"]
 
 
 def routes() -> list:

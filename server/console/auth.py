@@ -53,7 +53,11 @@ class SignOutPage(ConsolePage):
 class HomePage(ConsolePage):
     def get(self) -> None:
         """The console's front door sends each role to its first page."""
-        self.redirect(actor_home(self.actor))
+        home = actor_home(self.actor)
+        if home == f"{PREFIX}/":
+            self.page("error.html", title="工作台", message="您的角色暂无可用的工作台页面。", details=[])
+            return
+        self.redirect(home)
 
 
 routes = [

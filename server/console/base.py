@@ -149,7 +149,7 @@ class ConsolePage(BaseHandler):
             logger.error("console request %s failed:\n%s", self.request_id,
                          "".join(traceback.format_exception(*exc_info)) if exc_info else "")
             message = labels.error_message("internal") + f"（请求编号 {self.request_id}）"
-        elif status_code == 403 and isinstance(exc, tornado.web.HTTPError) and "XSRF" in (exc.log_message or ""):
+        elif status_code == 403 and isinstance(exc, tornado.web.HTTPError) and "xsrf" in (exc.log_message or "").lower():
             message = labels.error_message("xsrf")
         else:
             message = labels.error_message(CODE_FOR_STATUS.get(status_code, ""), f"请求未能完成（{status_code}）。")
@@ -191,4 +191,4 @@ class ConsoleNotFoundPage(ConsolePage):
 def actor_home(actor: Actor | None) -> str:
     """Where a role starts: the first navigation entry it may open."""
     entries = navigation(actor, "")
-    return entries[0]["url"] if entries else f"{PREFIX}/login"
+    return entries[0]["url"] if entries else f"{PREFIX}/"
