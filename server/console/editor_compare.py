@@ -17,14 +17,14 @@ from items.model import CATALOGUE_FIELDS, LOCAL_FIELDS
 ELEMENTS = tuple(f for f in (*CATALOGUE_FIELDS, *LOCAL_FIELDS) if f != "levels")
 
 
-def side_by_side(old: dict, new: dict) -> list[dict]:
+def side_by_side(old: dict, new: dict, fields: tuple = ELEMENTS) -> list[dict]:
     """Rows {element, label, old, new, changes} for every element that differs, in document order;
     `changes` are the entry-level lines of items/history.py (材料 新增: …)."""
     by_element: dict[str, list] = {}
     for change in history.summarize(old, new):
         by_element.setdefault(change.element, []).append(change.text)
     rows = []
-    for field in ELEMENTS:
+    for field in fields:
         if field in by_element:
             rows.append({"element": field, "label": labels.FIELD_LABELS.get(field, field),
                          "old": labels.value_label(field, old.get(field)), "new": labels.value_label(field, new.get(field)),
@@ -77,7 +77,8 @@ class ConformancePage(ItemPage):
                          where=labels.FIELD_LABELS.get(f["path"].split("/")[1], f["path"]) if f["path"] else "",
                          entry=names.get(f["path"], "")) for f in report["findings"] if f["severity"] != "info"]
         self.page("editor/conformance.html", title="对照目录", item=item, tab="/conformance", report=report,
-                  findings=findings, rows=side_by_side(catalogue["document"], item["document"]))
+                  findings=findings, rows=side_by_side(catalogue["document"], item["document"],
+                                                 tuple(f for f in CATALOGUE_FIELDS if f != "levels")))
 
 
 def _entry_names(*documents: dict) -> dict:

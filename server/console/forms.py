@@ -194,7 +194,10 @@ def _entries_from_form(section: ListSection, base_entries, arguments) -> list[di
         entry["id"] = entry_id
         for field in section.fields:
             values = columns[field.key]
-            _set_in(entry, field.key, _parse(field, values[n] if n < len(values) else ""))
+            value = _parse(field, values[n] if n < len(values) else "")
+            if value == "" and get_in(entry, field.key) is None:
+                value = None  # an empty box over a null (e.g. no e-licence) is no change
+            _set_in(entry, field.key, value)
         if section.key == "process" and isinstance(entry.get("limit"), dict) and entry["limit"].get("value") is None:
             entry["limit"] = None
         out.append(entry)
