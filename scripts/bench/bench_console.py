@@ -46,7 +46,10 @@ def timed(app, opener, url: str, headers: dict, times: list) -> None:
     request = urllib.request.Request(app.base + url, headers=headers)
     with opener.open(request, timeout=60) as response:
         response.read()
-    times.append(app.last_request_ms)
+    deadline = time.perf_counter() + 5
+    while not app.logged and time.perf_counter() < deadline:  # the log hook runs as the response ends
+        time.sleep(0.0005)
+    times.append(app.logged.pop())
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -62,9 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         app = RunningApp(make_settings(f"sqlite:///{tmp}/govhall.db", upload_dir=f"{tmp}/uploads"))
         original = app.app.settings["log_function"]
+        app.logged = []
 
         def log(handler):  # server time of each request, as the access log measures it
-            app.last_request_ms = 1000.0 * handler.request.request_time()
+            app.logged.append(1000.0 * handler.request.request_time())
             original(handler)
         app.app.settings["log_function"] = log
         app.start()
