@@ -1,4 +1,5 @@
-"""Staff accounts: argon2 password hashes, and bearer tokens kept in Redis so they expire and can be revoked."""
+"""Staff accounts: argon2 password hashes, and bearer tokens kept in Redis so they expire and can be revoked,
+one at a time (sign-out) or all of a user's at once when the account changes."""
 from __future__ import annotations
 
 import hashlib
@@ -20,6 +21,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-password")
 TOKEN_PREFIX = "govhall:token:"
 LOGIN_FAILURES = "govhall:login-failures:"
+SESSION_GENERATION = "govhall:session-generation:"
 MAX_LOGIN_FAILURES = 10
 
 
@@ -35,27 +37,45 @@ class AccountService:
 
     def create_user(self, username: str, password: str, role: str, org: str | None = None,
                     region: str | None = None) -> Actor:
-        """Create or update a staff account. Raises Invalid naming the field and rule."""
-        errors = []
+        """Create or update a staff account (the CLI's create-user). Raises Invalid naming the field and rule.
+
+        Updating an existing account ends its sessions: its role, scope or password may have changed.
+        """
+        errors = account_errors(role, org, region)
         if not username or len(username) > 64:
-            errors.append({"path": "/username", "rule": "username_length", "message": "1 to 64 characters"})
-        if role not in ROLES:
-            errors.append({"path": "/role", "rule": "enum", "message": f"one of {', '.join(ROLES)}"})
-        if len(password or "") < 8:
-            errors.append({"path": "/password", "rule": "password_length", "message": "at least 8 characters"})
-        if role in ROLES_NEEDING_ORG:
-            if not org or not codes.is_valid_credit_code(org):
-                errors.append({"path": "/org", "rule": "credit_code", "message": f"{role} needs --org with a valid credit code"})
-        if role in ROLES_NEEDING_REGION:
-            if not region or not codes.is_valid_region_code(region):
-                errors.append({"path": "/region", "rule": "region_code", "message": f"{role} needs --region with a GB/T 2260 code"})
+            errors.insert(0, {"path": "/username", "rule": "username_length", "message": "1 to 64 characters"})
+        errors += password_errors(password)
         if errors:
             raise Invalid("the account is not valid", details={"errors": errors})
         if role in ROLES_NEEDING_ORG and org:
             org_record = store.get_org(org)
             region = region or (org_record.region_code if org_record else None)
-        user = store.save_user(username, _hasher.hash(password), role, org, region)
+        existed = store.get_user(username) is not None
+        user = store.save_user(username, self.hash_password(password), role, org, region)
+        if existed:
+            self.end_sessions(user.id)
         return _actor(user)
+
+    @staticmethod
+    def hash_password(password: str) -> str:
+        return _hasher.hash(password)
+
+    @staticmethod
+    def verify_password(password_hash: str, password: str) -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def end_sessions(self, user_id: int) -> None:
+        """Make every token issued to the user so far stop working, in every process at once.
+
+        Tokens carry the user's session generation at issue; authenticate() compares it with the
+        current one kept in Redis, so one INCR ends them all without finding each token.
+        Callers run this after committing the change, so a sign-in racing it either reads the old
+        generation (and its token dies here) or already reads the changed account.
+        """
+        self.kv.incr(_generation_key(user_id))
 
     def login(self, username: str, password: str) -> dict:
         """Check the password and issue a token → {token, expires_in, user}. Raises NotSignedIn."""
@@ -64,6 +84,8 @@ class AccountService:
         if failures >= MAX_LOGIN_FAILURES:
             raise RateLimited("too many failed sign-ins; try again in 15 minutes", code="too_many_attempts")
         user = store.get_user(username)
+        # read before the account, so a change committed in between still ends this session
+        generation = self._generation(user.id) if user else 0
         try:
             _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
             ok = user is not None and user.active
@@ -79,11 +101,14 @@ class AccountService:
         if _hasher.check_needs_rehash(user.password_hash):
             store.set_password_hash(user, _hasher.hash(password))
         actor = _actor(user)
-        return {"token": self.issue_token(actor), "expires_in": self.token_ttl, "user": actor.as_dict()}
+        return {"token": self.issue_token(actor, generation=generation), "expires_in": self.token_ttl, "user": actor.as_dict()}
 
-    def issue_token(self, actor: Actor, ttl: int | None = None) -> str:
+    def issue_token(self, actor: Actor, ttl: int | None = None, generation: int | None = None) -> str:
+        """A new bearer token for `actor`, valid `ttl` seconds (the staff token lifetime by default)."""
         token = secrets.token_urlsafe(32)
         payload = dict(actor.as_dict(), user_id=actor.user_id)
+        if _has_sessions(actor.role, actor.user_id):
+            payload["generation"] = self._generation(actor.user_id) if generation is None else generation
         self.kv.set(_token_key(token), json.dumps(payload), ex=ttl or self.token_ttl)
         return token
 
@@ -93,11 +118,49 @@ class AccountService:
         if not raw:
             raise NotSignedIn("the token is missing, expired or revoked", code="invalid_token")
         data = json.loads(raw)
+        if _has_sessions(data["role"], data.get("user_id")) and \
+                data.get("generation", 0) != self._generation(data["user_id"]):
+            self.kv.delete(_token_key(token))
+            raise NotSignedIn("the session ended because the account changed; sign in again", code="session_ended")
         return Actor(username=data["username"], role=data["role"], org=data.get("org"),
                      region=data.get("region"), user_id=data.get("user_id"))
 
     def revoke(self, token: str) -> None:
         self.kv.delete(_token_key(token))
+
+    def _generation(self, user_id: int) -> int:
+        return int(self.kv.get(_generation_key(user_id)) or 0)
+
+
+def account_errors(role: str, org: str | None, region: str | None) -> list[dict]:
+    """The rule violations of a role and its scope (org or region) as {path, rule, message}."""
+    errors = []
+    if role not in ROLES:
+        errors.append({"path": "/role", "rule": "enum", "message": f"one of {', '.join(ROLES)}"})
+    if role in ROLES_NEEDING_ORG:
+        if not org or not codes.is_valid_credit_code(org):
+            errors.append({"path": "/org", "rule": "credit_code", "message": f"{role} needs an org with a valid credit code"})
+    if role in ROLES_NEEDING_REGION:
+        if not region or not codes.is_valid_region_code(region):
+            errors.append({"path": "/region", "rule": "region_code", "message": f"{role} needs a region with a GB/T 2260 code"})
+    return errors
+
+
+def password_errors(password: str, path: str = "/password") -> list[dict]:
+    if not isinstance(password, str) or len(password) < 8:
+        return [{"path": path, "rule": "password_length", "message": "at least 8 characters"}]
+    if len(password) > 256:
+        return [{"path": path, "rule": "password_length", "message": "at most 256 characters"}]
+    return []
+
+
+def _has_sessions(role: str, user_id: int | None) -> bool:
+    # staff accounts only: citizens' hall tokens carry ids of another table (wechat/)
+    return role != "citizen" and user_id is not None
+
+
+def _generation_key(user_id: int) -> str:
+    return SESSION_GENERATION + str(user_id)
 
 
 def _actor(user) -> Actor:

@@ -13,7 +13,10 @@ from guides import search_index
 from guides.lint import lint as guide_lint
 from items.accounts import AccountService
 from items.catalogue import CatalogueService
+from items.directory import DirectoryService
+from items.directory_import import DirectoryImport
 from items.local import LocalItemService
+from items.staff import StaffService
 from items.stats import StatsService
 from items import workflow as workflow_hooks
 from items.workflow import WorkflowService
@@ -30,7 +33,7 @@ from wechat.outbox import OutboxWorker
 logger = logging.getLogger(__name__)
 
 HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "stats", "admin", "rebase",
-                   "hall_public"]
+                   "hall_public", "directory", "staff"]
 
 
 class Context:
@@ -44,6 +47,9 @@ class Context:
                                                               thread_name_prefix="usecase")
         self.accounts = AccountService(self.kv, settings.token_ttl)
         self.catalogue = CatalogueService()
+        self.directory = DirectoryService()
+        self.directory_import = DirectoryImport()
+        self.staff = StaffService(self.accounts)
         self.items = LocalItemService()
         self.hall = HallService(self)
         self.workflow = WorkflowService(linter=guide_lint)

@@ -156,6 +156,7 @@ COMMANDS = {}
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import scripts.directory_cli  # noqa: F401
     import scripts.rebase_cli  # noqa: F401
     import scripts.stats_cli  # noqa: F401
     parser = argparse.ArgumentParser(prog="govhall", description=__doc__)
