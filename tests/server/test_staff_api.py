@@ -140,3 +140,20 @@ def test_only_province_admins_manage_accounts(world):
         assert editor.request(method, path, body, token=None).status == 401, (method, path)
     resp = editor.post("/api/v1/auth/password", {"password": "x", "new_password": "y"}, token=None)
     assert resp.status == 401
+
+
+@pytest.mark.parametrize("kv_url", ["embedded"], indirect=True)
+def test_create_user_command_on_an_existing_account_ends_its_sessions(world):
+    editor = signed_in(world, "ed", "editor-password")
+    world.ctx.accounts.create_user("ed", "another-password", "editor", org=ORG)  # what `govhall create-user` runs
+    assert editor.get("/api/v1/auth/me").status == 401
+    assert signed_in(world, "ed", "another-password").get("/api/v1/auth/me").status == 200
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("kv_url", ["embedded"], indirect=True)
+def test_openapi_describes_the_directory_and_account_patches_as_json_objects(world):
+    spec = world.api().get("/api/v1/openapi.json", token=None).json
+    for path in ("/api/v1/users/{username}", "/api/v1/directory/regions/{code}",
+                 "/api/v1/directory/departments/{credit_code}"):
+        assert spec["paths"][path]["patch"]["requestBody"]["content"]["application/json"]["schema"]["type"] == "object"
