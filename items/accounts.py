@@ -53,7 +53,7 @@ class AccountService:
         existed = store.get_user(username) is not None
         user = store.save_user(username, self.hash_password(password), role, org, region)
         if existed:
-            self.end_sessions(user.id)
+            self.end_sessions(username)
         return _actor(user)
 
     @staticmethod
@@ -67,7 +67,7 @@ class AccountService:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    def end_sessions(self, user_id: int) -> None:
+    def end_sessions(self, username: str) -> None:
         """Make every token issued to the user so far stop working, in every process at once.
 
         Tokens carry the user's session generation at issue; authenticate() compares it with the
@@ -75,7 +75,7 @@ class AccountService:
         Callers run this after committing the change, so a sign-in racing it either reads the old
         generation (and its token dies here) or already reads the changed account.
         """
-        self.kv.incr(_generation_key(user_id))
+        self.kv.incr(_generation_key(username))
 
     def login(self, username: str, password: str) -> dict:
         """Check the password and issue a token → {token, expires_in, user}. Raises NotSignedIn."""
@@ -83,9 +83,9 @@ class AccountService:
         failures = int(self.kv.get(failures_key) or 0)
         if failures >= MAX_LOGIN_FAILURES:
             raise RateLimited("too many failed sign-ins; try again in 15 minutes", code="too_many_attempts")
-        user = store.get_user(username)
         # read before the account, so a change committed in between still ends this session
-        generation = self._generation(user.id) if user else 0
+        generation = self._generation(username)
+        user = store.get_user(username)
         try:
             _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
             ok = user is not None and user.active
@@ -108,7 +108,7 @@ class AccountService:
         token = secrets.token_urlsafe(32)
         payload = dict(actor.as_dict(), user_id=actor.user_id)
         if _has_sessions(actor.role, actor.user_id):
-            payload["generation"] = self._generation(actor.user_id) if generation is None else generation
+            payload["generation"] = self._generation(actor.username) if generation is None else generation
         self.kv.set(_token_key(token), json.dumps(payload), ex=ttl or self.token_ttl)
         return token
 
@@ -119,7 +119,7 @@ class AccountService:
             raise NotSignedIn("the token is missing, expired or revoked", code="invalid_token")
         data = json.loads(raw)
         if _has_sessions(data["role"], data.get("user_id")) and \
-                data.get("generation", 0) != self._generation(data["user_id"]):
+                data.get("generation", 0) != self._generation(data["username"]):
             self.kv.delete(_token_key(token))
             raise NotSignedIn("the session ended because the account changed; sign in again", code="session_ended")
         return Actor(username=data["username"], role=data["role"], org=data.get("org"),
@@ -128,8 +128,8 @@ class AccountService:
     def revoke(self, token: str) -> None:
         self.kv.delete(_token_key(token))
 
-    def _generation(self, user_id: int) -> int:
-        return int(self.kv.get(_generation_key(user_id)) or 0)
+    def _generation(self, username: str) -> int:
+        return int(self.kv.get(_generation_key(username)) or 0)
 
 
 def account_errors(role: str, org: str | None, region: str | None) -> list[dict]:
@@ -159,8 +159,9 @@ def _has_sessions(role: str, user_id: int | None) -> bool:
     return role != "citizen" and user_id is not None
 
 
-def _generation_key(user_id: int) -> str:
-    return SESSION_GENERATION + str(user_id)
+def _generation_key(username: str) -> str:
+    # by username, not id: sign-in reads it before it reads the account (see end_sessions)
+    return SESSION_GENERATION + hashlib.sha256(username.encode()).hexdigest()
 
 
 def _actor(user) -> Actor:

@@ -97,11 +97,11 @@ class StaffService:
             if not changed:
                 return before
             self._keep_an_admin(user, role, disabled)
-            self.accounts.end_sessions(user.id)  # Redis down → 503 before anything is written
+            self.accounts.end_sessions(user.username)  # Redis down → fails before anything is written
             store.update_user(user, role=role, org=org, region=region, active=not disabled)
             action = ("user.disable" if disabled else "user.enable") if set(changed) == {"disabled"} else "user.update"
             store.audit(actor.username, action, username, remote_ip, {"changed": changed})
-        self.accounts.end_sessions(user.id)  # after the commit too: see AccountService.end_sessions
+        self.accounts.end_sessions(user.username)  # after the commit too: see AccountService.end_sessions
         return self.get(username)
 
     def reset_password(self, username: str, body: dict, actor: Actor, remote_ip: str = "") -> dict:
@@ -117,10 +117,10 @@ class StaffService:
         password_hash = self.accounts.hash_password(password)
         with store.transaction():
             user = self._user(username)
-            self.accounts.end_sessions(user.id)
+            self.accounts.end_sessions(user.username)
             store.update_user(user, password_hash=password_hash)
             store.audit(actor.username, "user.password_reset", username, remote_ip, {"generated": generated})
-        self.accounts.end_sessions(user.id)
+        self.accounts.end_sessions(user.username)
         return {"username": username, "password": password} if generated else {"username": username}
 
     def change_own_password(self, actor: Actor, password: str, new_password: str, remote_ip: str = "") -> dict:
@@ -134,10 +134,10 @@ class StaffService:
             raise _invalid(errors)
         password_hash = self.accounts.hash_password(new_password)
         with store.transaction():
-            self.accounts.end_sessions(user.id)
+            self.accounts.end_sessions(user.username)
             store.update_user(user, password_hash=password_hash)
             store.audit(actor.username, "user.password_change", actor.username, remote_ip, {})
-        self.accounts.end_sessions(user.id)
+        self.accounts.end_sessions(user.username)
         fresh = Actor(username=user.username, role=user.role, org=user.org, region=user.region, user_id=user.id)
         return {"token": self.accounts.issue_token(fresh), "expires_in": self.accounts.token_ttl}
 
