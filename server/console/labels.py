@@ -65,6 +65,7 @@ ROLE_LABELS = {"province_admin": "省级管理员", "editor": "事项编辑", "r
 # What a failed request says to staff, by the API's error code (messages of the API are English).
 ERROR_MESSAGES = {
     "not_signed_in": "请先登录。", "invalid_token": "登录已过期，请重新登录。",
+    "session_ended": "账号的角色、范围或密码已变更，请重新登录。",
     "bad_credentials": "用户名或密码不正确。", "too_many_attempts": "登录失败次数过多，请15分钟后再试。",
     "role_required": "您的角色不能进行此操作。", "out_of_scope": "该事项属于其他部门或地区。",
     "item_not_found": "没有找到该事项。", "version_not_found": "没有找到该版本。",
