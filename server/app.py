@@ -29,7 +29,7 @@ from wechat.outbox import OutboxWorker
 
 logger = logging.getLogger(__name__)
 
-HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "stats", "admin", "rebase",
+HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "workbench", "stats", "admin", "rebase",
                    "hall_public"]
 
 
