@@ -15,6 +15,7 @@ from items.accounts import AccountService
 from items.catalogue import CatalogueService
 from items.local import LocalItemService
 from items.stats import StatsService
+from items.stats_summary import SummaryService
 from items import workflow as workflow_hooks
 from items.workflow import WorkflowService
 from server import console  # the staff console's pages at /console/ (server/console/)
@@ -49,6 +50,7 @@ class Context:
         self.workflow = WorkflowService(linter=guide_lint)
         # Case figures come from the branch hall; items never import wechat, so the counter is handed in.
         self.stats = StatsService(self, case_counts=hall_store.case_counts)
+        self.stats_summary = SummaryService(self.stats)
         self.gateway = WeChatGateway(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base,
                                      self.kv, timeout=settings.wechat_timeout)
         # The hall search follows publishes at once: indexed in the publish transaction (items/workflow.py).
