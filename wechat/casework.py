@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from items import store as item_store
-from items.errors import Conflict, Forbidden, Invalid
+from items.errors import Conflict, Forbidden, Invalid, NotFound
 from items.scope import Actor
 from wechat import lifecycle, progress, store
 from wechat.workdays import WorkCalendar
@@ -33,13 +33,13 @@ def record_change(case, from_state: str | None, to_state: str, action: str, acto
 
 
 def require_case_scope(actor: Actor, case) -> None:
-    """Raise Forbidden unless the actor is window staff of the case's department."""
+    """Raise Forbidden (role_required) unless the actor is window staff, and NotFound (case_not_found) when
+    the case is another department's: it answers like an unknown number, so case numbers cannot be probed."""
     if actor.role != "window_staff":
         raise Forbidden("casework needs the role window_staff", code="role_required",
                         details={"required": ["window_staff"], "role": actor.role})
     if actor.org != case.org:
-        raise Forbidden("this case belongs to another department", code="out_of_scope",
-                        details={"case_no": case.case_no})
+        raise NotFound("no such case", code="case_not_found", details={"case_no": case.case_no})
 
 
 def _material_ids(action: str, materials: object) -> list[str]:
@@ -110,7 +110,7 @@ class CaseworkService:
                 "page": page}
 
     def get(self, actor: Actor, case_no: str) -> dict:
-        """Return the staff view of a case. Raises NotFound (case_not_found), Forbidden (out_of_scope)."""
+        """Return the staff view of a case. Raises NotFound (case_not_found, also for another department's)."""
         case = store.get_case(case_no)
         require_case_scope(actor, case)
         return progress.case_view(case, self.calendar, self.today(), for_staff=True)
@@ -119,7 +119,7 @@ class CaseworkService:
             step: dict | None = None, materials: object = None) -> dict:
         """Apply a staff action to a case in one transaction (history, dates, outbox) → the staff view.
 
-        Raises NotFound, Forbidden (out_of_scope), Conflict (illegal_transition, case_changed),
+        Raises NotFound (also for another department's case), Conflict (illegal_transition, case_changed),
         Invalid (unknown_action, finish_result_invalid, result_only_on_finish, opinion_required,
         step_invalid, materials_invalid). `materials` (request_correction only) lists the ids of the
         guide's materials the applicant must resubmit.
