@@ -35,7 +35,8 @@ class HallService:
         self.applications = ApplicationService(self.calendar, self.cipher, ctx.kv, self.now)
         self.casework = CaseworkService(self.calendar, self.now)
         self.ratings = RatingService(self.calendar, self.now, settings.rectification_workdays)
-        self.workbench = WorkbenchService(self.calendar, self.now, ctx.kv, self.cipher, self.uploads.path_of)
+        self.workbench = WorkbenchService(self.calendar, self.now, ctx.kv, self.cipher, self.uploads.path_of,
+                                          settings.reveals_per_hour)
 
     def now(self) -> dt.datetime:
         """Return the current time (naive UTC) from the replaceable clock."""

@@ -17,7 +17,8 @@ from wechat.workdays import WorkCalendar
 
 logger = logging.getLogger(__name__)
 
-REVEALS_PER_HOUR = 10      # per staff member: a deliberate act, not a way to export the department's applicants
+# Reveals are counted per staff member (settings.reveals_per_hour): a deliberate act, not a way to export
+# the department's applicants.
 REVEAL_WINDOW_SECONDS = 3600
 MAX_REASON = 500
 RECTIFICATION_STATES = ("open", "answered", "closed", "all")
@@ -53,8 +54,9 @@ class WorkbenchService:
     """Synchronous use cases of the window workbench, run off the event loop."""
 
     def __init__(self, calendar: WorkCalendar, clock: Callable[[], dt.datetime], kv,
-                 cipher: Callable[[], IdCipher], path_of: Callable[[str], Path]):
+                 cipher: Callable[[], IdCipher], path_of: Callable[[str], Path], reveals_per_hour: int = 10):
         self.calendar = calendar
+        self.reveals_per_hour = reveals_per_hour
         self._clock = clock
         self.kv = kv
         self._cipher = cipher
@@ -141,7 +143,7 @@ class WorkbenchService:
 
     def reveal(self, actor: Actor, case_no: str, reason: object, remote_ip: str = "") -> dict:
         """The applicant's full ID number, for window staff of the case's department who give a reason;
-        audited with who/when/why and limited to REVEALS_PER_HOUR per staff member.
+        audited with who/when/why and limited to `reveals_per_hour` per staff member.
 
         Raises Forbidden (role_required), NotFound (case_not_found), Invalid (reason_required,
         reason_too_short, reason_too_long), RateLimited (too_many_reveals, details retry_after_seconds).
@@ -178,11 +180,11 @@ class WorkbenchService:
         pipe.incr(key)
         pipe.ttl(key)
         _, count, ttl = pipe.execute()
-        if int(count) > REVEALS_PER_HOUR:
+        if int(count) > self.reveals_per_hour:
             wait = int(ttl) if ttl and int(ttl) > 0 else REVEAL_WINDOW_SECONDS
-            raise RateLimited(f"at most {REVEALS_PER_HOUR} reveals an hour; try again later",
+            raise RateLimited(f"at most {self.reveals_per_hour} reveals an hour; try again later",
                               code="too_many_reveals", details={"retry_after_seconds": wait,
-                                                                "limit": REVEALS_PER_HOUR})
+                                                                "limit": self.reveals_per_hour})
 
     def reveals(self, actor: Actor, page: int = 1, size: int = 50) -> dict:
         """The audit of full ID-number reveals, newest first → {entries, total, page, size}; province_admin."""
