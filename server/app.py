@@ -18,6 +18,7 @@ from items.directory_import import DirectoryImport
 from items.local import LocalItemService
 from items.staff import StaffService
 from items.stats import StatsService
+from items.stats_summary import SummaryService
 from items import workflow as workflow_hooks
 from items.workflow import WorkflowService
 from server import console  # the staff console's pages at /console/ (server/console/)
@@ -32,8 +33,8 @@ from wechat.outbox import OutboxWorker
 
 logger = logging.getLogger(__name__)
 
-HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "stats", "admin", "rebase",
-                   "hall_public", "directory", "staff"]
+HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "workbench", "stats", "admin",
+                   "rebase", "hall_public", "directory", "staff"]
 
 
 class Context:
@@ -55,6 +56,7 @@ class Context:
         self.workflow = WorkflowService(linter=guide_lint)
         # Case figures come from the branch hall; items never import wechat, so the counter is handed in.
         self.stats = StatsService(self, case_counts=hall_store.case_counts)
+        self.stats_summary = SummaryService(self.stats)
         self.gateway = WeChatGateway(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base,
                                      self.kv, timeout=settings.wechat_timeout)
         # The hall search follows publishes at once: indexed in the publish transaction (items/workflow.py).

@@ -257,6 +257,9 @@ class BaseHandler(tornado.web.RequestHandler):
         self.clear()
         self.set_default_headers()
         self.set_status(status)
+        wait = (details or {}).get("retry_after_seconds") if status == 429 else None
+        if isinstance(wait, int) and not isinstance(wait, bool) and wait > 0:
+            self.set_header("Retry-After", str(wait))  # RFC 9110 §10.2.3: when to try again
         self.finish(json.dumps(error_body(code, message, details), ensure_ascii=False, default=str))
 
     def _handle_request_exception(self, e: BaseException) -> None:

@@ -69,6 +69,7 @@ class Settings:
     upload_max_bytes: int = 10 * 1024 * 1024
     import_max_bytes: int = 64 * 1024 * 1024
     rectification_workdays: int = 5
+    reveals_per_hour: int = 10  # full ID-number reveals per window staff member per hour
     rank_min_items: int = 5
     holiday_file: str | None = None
     debug: bool = False
@@ -104,6 +105,7 @@ class Settings:
             upload_max_bytes=int(get("UPLOAD_MAX_BYTES", cls.upload_max_bytes)),
             import_max_bytes=int(get("IMPORT_MAX_BYTES", cls.import_max_bytes)),
             rectification_workdays=int(get("RECTIFICATION_WORKDAYS", cls.rectification_workdays)),
+            reveals_per_hour=int(get("REVEALS_PER_HOUR", cls.reveals_per_hour)),
             rank_min_items=int(get("RANK_MIN_ITEMS", cls.rank_min_items)),
             holiday_file=get("HOLIDAY_FILE"),
             debug=get("DEBUG", "0") in ("1", "true", "yes"),

@@ -12,11 +12,12 @@ from wechat.casework import CaseworkService
 from wechat.identity import IdCipher
 from wechat.ratings import RatingService
 from wechat.uploads import UploadService
+from wechat.workbench import WorkbenchService
 from wechat.workdays import WorkCalendar
 
 
 class HallService:
-    """What the hall and cases handlers call: ctx.hall.applications / casework / ratings / uploads.
+    """What the hall and cases handlers call: ctx.hall.applications / casework / ratings / uploads / workbench.
 
     `clock` returns the current time as naive UTC; business days are derived from it in China time.
     Replacing it (a test setting a date in 2026's National Day week) moves every service at once.
@@ -34,6 +35,8 @@ class HallService:
         self.applications = ApplicationService(self.calendar, self.cipher, ctx.kv, self.now)
         self.casework = CaseworkService(self.calendar, self.now)
         self.ratings = RatingService(self.calendar, self.now, settings.rectification_workdays)
+        self.workbench = WorkbenchService(self.calendar, self.now, ctx.kv, self.cipher, self.uploads.path_of,
+                                          settings.reveals_per_hour)
 
     def now(self) -> dt.datetime:
         """Return the current time (naive UTC) from the replaceable clock."""
