@@ -34,9 +34,26 @@ def check_processes(processes: int, settings: Settings) -> int:
     return count
 
 
+def check_schema(settings: Settings) -> None:
+    """Refuse (SchemaMismatch) a database that is not at this release's schema, before anything is forked.
+
+    The connection is closed again here: no process may inherit it across the fork.
+    """
+    from server import db as dbmod, migrations
+    db = dbmod.open_database(settings.database_url, max_connections=1)
+    try:
+        with db.connection_context():
+            migrations.check(db)
+    finally:
+        if hasattr(db, "close_all"):
+            db.close_all()
+
+
 def serve(args, settings: Settings) -> int:
     """Bind, fork if asked, and serve until SIGTERM or SIGINT."""
     count = check_processes(args.processes, settings)
+    if not settings.auto_migrate:
+        check_schema(settings)
     sockets = tornado.netutil.bind_sockets(args.port, args.host)
     if count == 1:
         return asyncio.run(_serve_one(sockets, args, settings))
