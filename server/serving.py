@@ -8,6 +8,7 @@ starts a process again when one dies unexpectedly.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
@@ -34,16 +35,21 @@ def check_processes(processes: int, settings: Settings) -> int:
     return count
 
 
-def check_schema(settings: Settings) -> None:
-    """Refuse (SchemaMismatch) a database that is not at this release's schema, before anything is forked.
+def prepare_schema(settings: Settings) -> None:
+    """Migrate (embedded default) or check (production) the schema once, before anything is forked.
 
-    The connection is closed again here: no process may inherit it across the fork.
+    Raises SchemaMismatch. The connection is closed again here: no process inherits it across the fork,
+    and the processes only check, so they never run DDL side by side.
     """
     from server import db as dbmod, migrations
     db = dbmod.open_database(settings.database_url, max_connections=1)
+    dbmod.records.database.initialize(db)
     try:
-        with db.connection_context():
-            migrations.check(db)
+        if settings.auto_migrate:
+            migrations.migrate(db)
+        else:
+            with db.connection_context():
+                migrations.check(db)
     finally:
         if hasattr(db, "close_all"):
             db.close_all()
@@ -52,8 +58,8 @@ def check_schema(settings: Settings) -> None:
 def serve(args, settings: Settings) -> int:
     """Bind, fork if asked, and serve until SIGTERM or SIGINT."""
     count = check_processes(args.processes, settings)
-    if not settings.auto_migrate:
-        check_schema(settings)
+    prepare_schema(settings)
+    settings = dataclasses.replace(settings, auto_migrate=False)
     sockets = tornado.netutil.bind_sockets(args.port, args.host)
     if count == 1:
         return asyncio.run(_serve_one(sockets, args, settings))
