@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import shutil
 import signal
 import tempfile
 
@@ -63,11 +64,16 @@ def serve(args, settings: Settings) -> int:
     sockets = tornado.netutil.bind_sockets(args.port, args.host)
     if count == 1:
         return asyncio.run(_serve_one(sockets, args, settings))
+    made = None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Before any import of prometheus_client: every process writes its metric values here.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="govhall-metrics-")
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="govhall-metrics-")
     logger.info("govhall starting %d processes on http://%s:%d/api/v1/", count, args.host, args.port)
-    return _supervise(count, lambda: asyncio.run(_serve_one(sockets, args, settings)))
+    try:
+        return _supervise(count, lambda: asyncio.run(_serve_one(sockets, args, settings)))
+    finally:
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def _supervise(count: int, child_main) -> int:
