@@ -7,15 +7,18 @@ import ipaddress
 from items.errors import Forbidden, NotSignedIn
 from server import health
 from server.base import BaseHandler
+from server.operations import operation
 
 
 class LiveHandler(BaseHandler):
+    @operation()
     async def get(self) -> None:
         """The process is up: `{status: "live", pid}` (touches neither the database nor Redis)."""
         self.send(health.liveness())
 
 
 class ReadyHandler(BaseHandler):
+    @operation()
     async def get(self) -> None:
         """The process can serve: database and Redis answer and the schema is current; 503 otherwise."""
         found = await self.run(health.readiness, self.ctx.db, self.ctx.kv)
@@ -27,6 +30,7 @@ class ReadyHandler(BaseHandler):
 
 
 class MetricsHandler(BaseHandler):
+    @operation()
     async def get(self) -> None:
         """Prometheus text format. With GOVHALL_METRICS_TOKEN set, that bearer token; otherwise loopback only."""
         self._authorise()
