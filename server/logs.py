@@ -44,13 +44,17 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(log_format: str = "text", verbose: bool = False, stream=None) -> None:
-    """Configure the root logger once for a command: `text` lines or `json` objects, with request ids."""
+    """Configure the root logger once for a command: `text` lines or `json` objects, with request ids.
+
+    Like logging.basicConfig, it leaves a root logger that already has handlers alone (a host program or
+    a test runner configured it).
+    """
+    root = logging.getLogger()
+    if root.handlers:
+        return
     handler = logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     # urllib3 logs whole request URLs at DEBUG, and WeChat's carry the app secret and login codes.

@@ -83,6 +83,15 @@ def _behind_proxy(app: RunningApp) -> tuple[tornado.httpserver.HTTPServer, Api]:
     return server, Api(f"http://127.0.0.1:{port}")
 
 
+def _stop_proxy(app: RunningApp, server) -> None:
+    import asyncio
+
+    async def stop():
+        server.stop()
+        await server.close_all_connections()
+    asyncio.run_coroutine_threadsafe(stop(), app.loop).result(10)
+
+
 # role or credential × where from → status (the authorisation matrix of /metrics)
 @pytest.mark.parametrize("token_setting, sent, remote, status", [
     ("", None, "loopback", 200),
@@ -97,20 +106,22 @@ def test_metrics_access(sqlite_url, tmp_path, token_setting, sent, remote, statu
     app = RunningApp(make_settings(sqlite_url, upload_dir=str(tmp_path / "u"),
                                    metrics_token=Secret(token_setting))).start()
     try:
-        token = sent
+        token, proxy = sent, None
         if sent == "staff":
             app.ctx.accounts.create_user("boss", "boss-password-1", "province_admin", None, None)
             token = app.api().login("boss", "boss-password-1")
         headers = {}
-        api = app.api()
+        api, proxy = app.api(), None
         if remote == "remote":
-            server, api = _behind_proxy(app)
+            proxy, api = _behind_proxy(app)
             headers["X-Real-Ip"] = "203.0.113.9"
         resp = api.get("/metrics", token=token, headers=headers)
         assert resp.status == status
         if status != 200:
             assert resp.error_code() in ("metrics_loopback_only", "not_signed_in", "bad_metrics_token")
     finally:
+        if proxy is not None:
+            _stop_proxy(app, proxy)
         app.stop()
 
 
@@ -155,3 +166,16 @@ def test_a_forged_request_id_is_replaced(app):
     resp = app.api().get("/api/v1/health/live", token=None, headers={"X-Request-Id": "x\" injected=1"})
     assert resp.headers["X-Request-Id"] != "x\" injected=1"
     assert resp.headers["X-Request-Id"].isalnum()
+
+
+def test_json_log_format_from_the_command_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    env = dict(os.environ, GOVHALL_LOG_FORMAT="json", GOVHALL_VAR_DIR=str(tmp_path / "var"),
+               GOVHALL_DATABASE_URL=f"sqlite:///{tmp_path}/g.db", GOVHALL_AUTO_MIGRATE="1")
+    done = subprocess.run([sys.executable, "-m", "server.cli", "migrate"], cwd=Path(__file__).resolve().parents[2],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert any(l["logger"] == "server.migrations" and l["request_id"] == "-" for l in lines)
