@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import functools
 import importlib
 import logging
 
+import peewee as pw
+import redis
 import tornado.web
 
 from guides import search_index
@@ -26,6 +29,8 @@ from server import db as dbmod
 from server.base import NotFoundHandler, log_request
 from server.config import Settings
 from server.kv import make_kv
+from server.lifecycle import InFlight
+from server.metrics import Metrics
 from wechat.gateway import WeChatGateway
 from wechat import store as hall_store
 from wechat.hall_service import HallService
@@ -34,7 +39,7 @@ from wechat.outbox import OutboxWorker
 logger = logging.getLogger(__name__)
 
 HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "workbench", "stats", "admin",
-                   "rebase", "hall_public", "directory", "staff"]
+                   "rebase", "hall_public", "directory", "staff", "ops"]
 
 
 class Context:
@@ -42,7 +47,12 @@ class Context:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.db = dbmod.connect(settings.database_url, max_connections=settings.workers + 4)
+        # Operations (docs/operations.md): metrics, requests in flight for a graceful stop, and the schema
+        # migrated here on the embedded default but only checked in production (`govhall migrate`).
+        self.metrics = Metrics()
+        self.in_flight = InFlight()
+        self.db = dbmod.connect(settings.database_url, max_connections=settings.workers + 4,
+                                migrate=settings.auto_migrate)
         self.kv = make_kv(settings.redis_url)
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=settings.workers,
                                                               thread_name_prefix="usecase")
@@ -66,13 +76,22 @@ class Context:
 
     async def run(self, fn, *args, **kwargs):
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(self._call, fn, *args, **kwargs))
+        # A copy of the context goes along so the use case's log lines carry the request id.
+        call = functools.partial(contextvars.copy_context().run, self._call, fn, *args, **kwargs)
+        return await loop.run_in_executor(self.executor, call)
 
     def _call(self, fn, *args, **kwargs):
         # Each pool thread keeps its own connection (peewee is per-thread); reopen when it was closed.
-        self.db.connect(reuse_if_open=True)
         try:
+            self.db.connect(reuse_if_open=True)
+            self.metrics.observe_pool(self.db)
             return fn(*args, **kwargs)
+        except (pw.OperationalError, pw.InterfaceError):  # the database is down or unreachable
+            self.metrics.database_errors.inc()
+            raise
+        except redis.RedisError:
+            self.metrics.redis_errors.inc()
+            raise
         finally:
             if not self.db.in_transaction() and hasattr(self.db, "_pool"):
                 self.db.close()  # hand a pooled PostgreSQL connection back
@@ -111,6 +130,13 @@ class Context:
                     await asyncio.sleep(interval)
 
         self._background.append(asyncio.get_running_loop().create_task(loop()))
+
+    async def stop_background(self) -> None:
+        """Cancel the background loops and wait until they stopped (a pass on the pool finishes first)."""
+        tasks, self._background = self._background, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def close(self) -> None:
         for task in self._background:
@@ -163,4 +189,5 @@ def make_app(settings: Settings | None = None, ctx: Context | None = None) -> to
         debug=False, autoreload=False, compress_response=True,
         max_body_size=settings.import_max_bytes)
     app.ctx = ctx
+    ctx.metrics.learn_routes(app)
     return app

@@ -12,7 +12,7 @@ import tornado.web
 
 from items.errors import DomainError, Forbidden, Malformed, NotSignedIn, UnsupportedType
 from items.scope import Actor
-from server import limits
+from server import limits, logs
 from server.errors import CODE_FOR_STATUS, STATUS, error_body
 from server.operations import NO_OPERATION, Operation, declared
 
@@ -67,6 +67,9 @@ class BaseHandler(tornado.web.RequestHandler):
         self._chunks: list[bytes] = []
         self._received = 0
         self._refused: int | None = None
+        # Every log line of this request, here or on the thread pool, carries the id (server/logs.py).
+        logs.request_id.set(self.request_id)
+        self._in_flight = self.ctx.in_flight.begin()
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -159,6 +162,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def on_finish(self) -> None:
         self._chunks.clear()
+        self.ctx.in_flight.end(self._in_flight)
 
     def _assemble_body(self) -> None:
         self.request.body = b"".join(self._chunks)
@@ -296,11 +300,17 @@ class NotFoundHandler(BaseHandler):
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
-    """The one access log line: status, method, path (no query: it may carry codes), time, request id."""
+    """The one access log line: status, method, path (no query: it may carry codes), time, request id;
+    and the request's count and latency in the metrics, by route pattern."""
     status = handler.get_status()
     log = access_logger.info if status < 400 else access_logger.warning if status < 500 else access_logger.error
     request = handler.request
-    log("%d %s %s %.1fms rid=%s", status, request.method, request.path, 1000.0 * request.request_time(),
-        getattr(handler, "request_id", "-"))
+    ctx = handler.application.settings.get("ctx")
+    route = ctx.metrics.observe(handler) if ctx is not None and hasattr(ctx, "metrics") else "-"
+    duration = 1000.0 * request.request_time()
+    log("%d %s %s %.1fms rid=%s", status, request.method, request.path, duration,
+        getattr(handler, "request_id", "-"), extra={"status": status, "method": request.method,
+                                                    "path": request.path, "route": route,
+                                                    "duration_ms": round(duration, 1)})
 
 

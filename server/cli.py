@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -17,11 +15,9 @@ from server.config import Settings
 logger = logging.getLogger("govhall")
 
 
-def _setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # urllib3 logs whole request URLs at DEBUG, and WeChat's carry the app secret and login codes.
-    logging.getLogger("urllib3").setLevel(logging.INFO)
+def _setup_logging(verbose: bool = False, log_format: str = "text") -> None:
+    from server.logs import setup_logging
+    setup_logging(log_format, verbose)
 
 
 def _context(settings: Settings):
@@ -35,31 +31,8 @@ def _system_actor():
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    import tornado.httpserver
-    from server.app import make_app
-
-    async def main() -> None:
-        app = make_app(settings)
-        server = tornado.httpserver.HTTPServer(app, xheaders=args.xheaders,
-                                               max_body_size=settings.import_max_bytes)
-        server.listen(args.port, args.host)
-        logger.info("govhall listening on http://%s:%d/api/v1/ (database %s, redis %s)", args.host, args.port,
-                    settings.describe()["database_url"], settings.describe()["redis_url"] or "embedded")
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        workers = getattr(app.ctx, "start_background", None)
-        if workers and not args.no_workers:
-            workers()
-        await stop.wait()
-        logger.info("shutting down")
-        server.stop()
-        await server.close_all_connections()
-        app.ctx.close()
-
-    asyncio.run(main())
-    return 0
+    from server import serving
+    return serving.serve(args, settings)
 
 
 def cmd_create_user(args, settings: Settings) -> int:
@@ -159,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     import scripts.directory_cli  # noqa: F401
     import scripts.rebase_cli  # noqa: F401
     import scripts.stats_cli  # noqa: F401
+    import server.ops_cli  # noqa: F401 - migrate, backup, restore
+    from server.serving import add_arguments as add_serving_arguments
     parser = argparse.ArgumentParser(prog="govhall", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--xheaders", action="store_true", help="trust X-Forwarded-For from a reverse proxy")
     p.add_argument("--no-workers", action="store_true", help="do not run background workers in this process")
+    add_serving_arguments(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("create-user", help="create or update a staff account")
@@ -200,10 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose)
     settings = Settings.from_env()
+    _setup_logging(args.verbose, settings.log_format)
+    from server.migrations import SchemaMismatch
     try:
         return args.func(args, settings)
+    except SchemaMismatch as exc:
+        print(f"error: schema_{exc.state}: {exc}", file=sys.stderr)
+        return 3
     except DomainError as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
         if exc.details:

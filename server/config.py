@@ -73,6 +73,11 @@ class Settings:
     rank_min_items: int = 5
     holiday_file: str | None = None
     debug: bool = False
+    # Production (GOVHALL_DATABASE_URL set) migrates only on `govhall migrate`; the embedded default itself.
+    auto_migrate: bool = True
+    shutdown_timeout: float = 30.0  # seconds SIGTERM waits for requests in flight
+    metrics_token: Secret = Secret("")  # bearer token for /metrics; unset = loopback only
+    log_format: str = "text"  # text | json
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -109,6 +114,10 @@ class Settings:
             rank_min_items=int(get("RANK_MIN_ITEMS", cls.rank_min_items)),
             holiday_file=get("HOLIDAY_FILE"),
             debug=get("DEBUG", "0") in ("1", "true", "yes"),
+            auto_migrate=_flag(get("AUTO_MIGRATE"), default=get("DATABASE_URL") is None),
+            shutdown_timeout=float(get("SHUTDOWN_TIMEOUT", cls.shutdown_timeout)),
+            metrics_token=Secret(get("METRICS_TOKEN", "")),
+            log_format=_choice("LOG_FORMAT", get("LOG_FORMAT", cls.log_format), ("text", "json")),
         )
 
     def __repr__(self) -> str:
@@ -125,6 +134,16 @@ class Settings:
                 value = mask_url(value)
             out[field.name] = value
         return out
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    return default if value is None else value.lower() in ("1", "true", "yes")
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"GOVHALL_{name}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
 
 
 def _pairs(text: str) -> tuple[tuple[str, str], ...]:
