@@ -155,10 +155,12 @@ def catalogue_applying(level: str) -> list[CatalogueItemRecord]:
     return [r for r in query.order_by(CatalogueItemRecord.basic_code) if level in r.levels.split(",")]
 
 
-def claimed_basic_codes(region_code: str, level: str) -> set[str]:
-    """Basic codes some department of exactly `region_code` has claimed at `level`."""
+def claimed_basic_codes(region_code: str, level: str, org: str | None = None) -> set[str]:
+    """Basic codes some department of exactly `region_code` (or only `org` when given) has claimed at `level`."""
     query = (LocalItemRecord.select(LocalItemRecord.basic_code).distinct()
              .where((LocalItemRecord.region_code == region_code) & (LocalItemRecord.level == level)))
+    if org:
+        query = query.where(LocalItemRecord.org == org)
     return {r.basic_code for r in query}
 
 
