@@ -5,6 +5,10 @@ from __future__ import annotations
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/console/items", "本部门事项", ("editor",)),
     ("/console/coverage", "认领事项", ("editor",)),
+    ("/console/review", "待审核事项", ("reviewer", "province_admin")),
+    ("/console/catalogue", "基本目录", ("province_admin",)),
+    ("/console/catalogue/import", "导入目录", ("province_admin",)),
+    ("/console/synonyms", "同义词", ("province_admin",)),
 ]
 
 
