@@ -16,9 +16,10 @@ def navigation(actor, current_path: str) -> list[dict]:
     """The entries `actor` may open → [{url, label, current}]; none when nobody is signed in."""
     if actor is None:
         return []
-    out = []
-    for url, label, roles in NAV:
-        if actor.role in roles:
-            current = current_path == url or current_path.startswith(url + "/")
-            out.append({"url": url, "label": label, "current": current})
+    out = [{"url": url, "label": label, "current": current_path == url or current_path.startswith(url + "/")}
+           for url, label, roles in NAV if actor.role in roles]
+    # Only the most specific entry is current (导入目录 under 基本目录 is not both).
+    best = max((e["url"] for e in out if e["current"]), key=len, default=None)
+    for entry in out:
+        entry["current"] = entry["url"] == best
     return out
