@@ -25,7 +25,12 @@ ENTRY_KEYS = {
 
 
 def carry_ids(previous: dict | None, document: dict) -> dict:
-    """Give entries of `document` the id of the previous version's entry with the same content key."""
+    """Give entries of `document` the ids they had in the previous version.
+
+    An entry that brings an id the previous version had keeps it even when its content changed: the
+    admin edited that entry (a renamed process step stays the same step, so local items that changed it
+    too meet a real conflict on rebase rather than a silent remove-and-add). An entry without such an id
+    (files bring none) takes the id of the previous entry with the same content key, if still free."""
     if not previous:
         return document
     out = dict(document)
@@ -34,20 +39,26 @@ def carry_ids(previous: dict | None, document: dict) -> dict:
         new = document.get(field)
         if not isinstance(new, list) or not old:
             continue
+        old_ids = {entry.get("id") for entry in old if isinstance(entry, dict) and entry.get("id")}
+        kept = {entry.get("id") for entry in new if isinstance(entry, dict) and entry.get("id") in old_ids}
         by_key = {}
         for entry in old:
-            if isinstance(entry, dict):
+            if isinstance(entry, dict) and entry.get("id") not in kept:
                 by_key.setdefault(tuple(entry.get(k) for k in keys), entry.get("id"))
         used = set()
         carried = []
         for entry in new:
             if isinstance(entry, dict):
-                old_id = by_key.get(tuple(entry.get(k) for k in keys))
-                if old_id and old_id not in used:
-                    entry = dict(entry, id=old_id)
-                    used.add(old_id)
-                elif entry.get("id") in used or (entry.get("id") and entry.get("id") in by_key.values()):
-                    entry = {k: v for k, v in entry.items() if k != "id"}  # a new entry must not take an old id
+                own = entry.get("id")
+                if own in kept and own not in used:
+                    used.add(own)
+                else:
+                    old_id = by_key.get(tuple(entry.get(k) for k in keys))
+                    if old_id and old_id not in used:
+                        entry = dict(entry, id=old_id)
+                        used.add(old_id)
+                    elif own in used or own in old_ids:
+                        entry = {k: v for k, v in entry.items() if k != "id"}  # a new entry must not take an old id
             carried.append(entry)
         out[field] = carried
     return out

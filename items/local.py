@@ -201,14 +201,15 @@ class LocalItemService:
         claimed = sum(1 for r in results if r["ok"])
         return {"claimed": claimed, "failed": len(results) - claimed, "results": results}
 
-    def coverage(self, region_code: str, level: str, actor: Actor) -> dict:
+    def coverage(self, region_code: str, level: str, actor: Actor, org: str | None = None) -> dict:
         """Claim coverage of one region at one level → {region_code, level, applicable, claimed,
         unclaimed_count, claim_rate, unclaimed: [{basic_code, name, item_type}]}.
 
         `applicable` counts in-use catalogue items whose levels include `level`; an item is claimed
         when a department of exactly `region_code` claimed it at `level` (认领率: DOMAIN.md §4;
-        claim_rate null when nothing applies). Raises Invalid (bad codes), Forbidden (outside the
-        actor's region; province admins see all).
+        claim_rate null when nothing applies). With `org`, only that department's claims count (an
+        editor's claim page: what my department has not claimed yet). Raises Invalid (bad codes),
+        Forbidden (outside the actor's region; province admins see all).
         """
         if not codes.is_valid_region_code(region_code or ""):
             raise invalid("/region", "region_code", "region must be a GB/T 2260 code")
@@ -217,11 +218,11 @@ class LocalItemService:
         if actor.role != "province_admin" and not region_covers(actor.region, region_code):
             raise Forbidden("that region is outside yours", code="out_of_scope", details={"region": region_code})
         applicable = store.catalogue_applying(level)
-        claimed = store.claimed_basic_codes(region_code, level)
+        claimed = store.claimed_basic_codes(region_code, level, org)
         unclaimed = [{"basic_code": r.basic_code, "name": r.name, "item_type": r.item_type}
                      for r in applicable if r.basic_code not in claimed]
         done = len(applicable) - len(unclaimed)
-        return {"region_code": region_code, "level": level, "applicable": len(applicable), "claimed": done,
+        return {"region_code": region_code, "level": level, "org": org, "applicable": len(applicable), "claimed": done,
                 "unclaimed_count": len(unclaimed),
                 "claim_rate": round(done / len(applicable), 4) if applicable else None, "unclaimed": unclaimed}
 

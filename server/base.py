@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import traceback
@@ -39,7 +40,8 @@ def _with_body(method):
             self.finish()
             return None
         self._assemble_body()
-        return await method(self, *args, **kwargs)
+        result = method(self, *args, **kwargs)
+        return (await result) if inspect.isawaitable(result) else result  # console pages may be synchronous
     return run
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from items.errors import NotSignedIn, RateLimited
 from server.console import labels
 from server.console.base import PREFIX, SESSION_COOKIE, ConsolePage, actor_home
+from server.operations import operation, query
 
 
 def safe_next(target: str | None) -> str | None:
@@ -16,6 +17,7 @@ def safe_next(target: str | None) -> str | None:
 class SignInPage(ConsolePage):
     requires_sign_in = False
 
+    @operation(query("expired", enum=("1",)), query("next", max_length=400))
     def get(self) -> None:
         """The sign-in form; `?expired=1` says the session ended."""
         message = "登录已过期，请重新登录。" if self.get_query_argument("expired", "") else ""

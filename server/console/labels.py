@@ -75,6 +75,7 @@ ERROR_MESSAGES = {
     "level_applies": "该事项不适用于此层级。", "catalogue_in_use": "该目录事项不在用。",
     "xsrf": "请求缺少有效的安全令牌（CSRF），已被拒绝。请刷新页面后重试。",
     "unresolved_conflicts": "还有冲突没有选择处理方式。", "rebase_backwards": "事项已依据更新的目录版本。",
+    "comment_required": "请填写理由。", "wrong_status": "事项当前状态不能进行此操作，请刷新后重试。",
     "forbidden": "您没有权限进行此操作。", "internal": "系统出错，请联系管理员。",
 }
 
