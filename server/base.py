@@ -5,6 +5,7 @@ import functools
 import inspect
 import json
 import logging
+import math
 import traceback
 import uuid
 
@@ -12,7 +13,7 @@ import tornado.httputil
 import tornado.web
 
 from items.errors import DomainError, Forbidden, Malformed, NotSignedIn, UnsupportedType
-from items.scope import Actor
+from items.scope import ROLES as STAFF_ROLES, Actor
 from server import limits, logs
 from server.errors import CODE_FOR_STATUS, STATUS, error_body
 from server.operations import NO_OPERATION, Operation, declared
@@ -243,12 +244,14 @@ class BaseHandler(tornado.web.RequestHandler):
         return None
 
     async def authenticate(self, *roles: str) -> Actor:
-        """The signed-in actor; with `roles`, one of them is required. Raises NotSignedIn, Forbidden."""
+        """The signed-in actor; with `roles`, one of them is required, without them a staff role (a
+        citizen's token opens only the hall's routes). Raises NotSignedIn, Forbidden."""
+        roles = roles or STAFF_ROLES
         token = self.bearer_token()
         if not token:
             raise NotSignedIn("sign in first: send Authorization: Bearer <token>", code="not_signed_in")
         self.actor = await self.run(self.ctx.accounts.authenticate, token)
-        if roles and self.actor.role not in roles:
+        if self.actor.role not in roles:
             raise Forbidden(f"this needs the role {' or '.join(roles)}", code="role_required",
                             details={"required": list(roles), "role": self.actor.role})
         return self.actor
@@ -263,9 +266,9 @@ class BaseHandler(tornado.web.RequestHandler):
         self.clear()
         self.set_default_headers()
         self.set_status(status)
-        wait = (details or {}).get("retry_after_seconds") if status == 429 else None
-        if isinstance(wait, int) and not isinstance(wait, bool) and wait > 0:
-            self.set_header("Retry-After", str(wait))  # RFC 9110 §10.2.3: when to try again
+        wait = (details or {}).get("retry_after_seconds") if status in (429, 503) else None
+        if isinstance(wait, (int, float)) and not isinstance(wait, bool) and wait > 0:
+            self.set_header("Retry-After", str(max(1, math.ceil(wait))))  # RFC 9110 §10.2.3: when to try again
         self.finish(json.dumps(error_body(code, message, details), ensure_ascii=False, default=str))
 
     def _handle_request_exception(self, e: BaseException) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from items import store as item_store
 from items.errors import Conflict, Forbidden, Invalid, NotFound
-from items.scope import Actor
+from items.scope import Actor, require_role, scope_of
 from wechat import lifecycle, progress, store
 from wechat.workdays import WorkCalendar
 
@@ -35,10 +35,8 @@ def record_change(case, from_state: str | None, to_state: str, action: str, acto
 def require_case_scope(actor: Actor, case) -> None:
     """Raise Forbidden (role_required) unless the actor is window staff, and NotFound (case_not_found) when
     the case is another department's: it answers like an unknown number, so case numbers cannot be probed."""
-    if actor.role != "window_staff":
-        raise Forbidden("casework needs the role window_staff", code="role_required",
-                        details={"required": ["window_staff"], "role": actor.role})
-    if actor.org != case.org:
+    require_role(actor, "window_staff")
+    if not scope_of(actor).covers(case.org, None):
         raise NotFound("no such case", code="case_not_found", details={"case_no": case.case_no})
 
 
@@ -85,9 +83,8 @@ class CaseworkService:
 
         Raises Forbidden (role_required), Invalid (unknown_state).
         """
-        if actor.role != "window_staff":
-            raise Forbidden("casework needs the role window_staff", code="role_required",
-                            details={"required": ["window_staff"], "role": actor.role})
+        require_role(actor, "window_staff")
+        org = scope_of(actor).org  # never None for window staff: scope_of refuses an account without one
         today = self.today()
         states: tuple[str, ...] | None = None
         if state:
@@ -105,7 +102,7 @@ class CaseworkService:
                 due_from, due_to = today, self.calendar.add_workdays(today, progress.NEAR_DUE_WORKDAYS)
         if states == ():  # a state filter that excludes every running state: nothing can be late
             return {"cases": [], "total": 0, "page": page}
-        rows, total = store.list_cases(actor.org, states, due_before, due_from, due_to, page, size)
+        rows, total = store.list_cases(org, states, due_before, due_from, due_to, page, size)
         return {"cases": [progress.summary(case, self.calendar, today) for case in rows], "total": total,
                 "page": page}
 
@@ -203,7 +200,8 @@ class CaseworkService:
                           details={"field": "answer", "rule": "required"})
         with store.transaction():
             task = store.rectification(rectification_id, for_update=True)
-            if actor.role != "window_staff" or actor.org != task.org:
+            require_role(actor, "window_staff")
+            if not scope_of(actor).covers(task.org, None):
                 raise Forbidden("this rectification belongs to another department", code="out_of_scope",
                                 details={"id": rectification_id})
             if task.status != "open":
