@@ -2,27 +2,34 @@
 one at a time (sign-out) or all of a user's at once when the account changes."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import secrets
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
 from items import codes
-from items.errors import Invalid, NotSignedIn, RateLimited
+from items.errors import Invalid, NotSignedIn
 from items import store
+from items.login_throttle import LoginThrottle
+from items.passwords import Passwords
 from items.scope import ROLES, ROLES_NEEDING_ORG, ROLES_NEEDING_REGION, Actor
 
 logger = logging.getLogger(__name__)
-_hasher = PasswordHasher()
-# A hash to verify against when the user does not exist, so timing does not reveal usernames.
-_DUMMY_HASH = _hasher.hash("not-a-password")
 TOKEN_PREFIX = "govhall:token:"
-LOGIN_FAILURES = "govhall:login-failures:"
 SESSION_GENERATION = "govhall:session-generation:"
-MAX_LOGIN_FAILURES = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class LoginAttempt:
+    """One sign-in between its steps: who asks, from where, the session generation read before the
+    account, and the stored hash to check (None: no usable account, checked against a dummy hash so
+    the answer takes as long)."""
+    username: str
+    remote_ip: str
+    user_id: int | None
+    password_hash: str | None
+    generation: int = 0
 
 
 def _token_key(token: str) -> str:
@@ -31,9 +38,11 @@ def _token_key(token: str) -> str:
 
 
 class AccountService:
-    def __init__(self, kv, token_ttl: int):
+    def __init__(self, kv, token_ttl: int, passwords: Passwords | None = None):
         self.kv = kv
         self.token_ttl = token_ttl
+        self.passwords = passwords or Passwords()
+        self.throttle = LoginThrottle(kv)
 
     def create_user(self, username: str, password: str, role: str, org: str | None = None,
                     region: str | None = None) -> Actor:
@@ -56,16 +65,11 @@ class AccountService:
             self.end_sessions(username)
         return _actor(user)
 
-    @staticmethod
-    def hash_password(password: str) -> str:
-        return _hasher.hash(password)
+    def hash_password(self, password: str) -> str:
+        return self.passwords.hash(password)
 
-    @staticmethod
-    def verify_password(password_hash: str, password: str) -> bool:
-        try:
-            return _hasher.verify(password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+    def verify_password(self, password_hash: str, password: str) -> bool:
+        return self.passwords.verify(password_hash, password)[0]
 
     def end_sessions(self, username: str) -> None:
         """Make every token issued to the user so far stop working, in every process at once.
@@ -77,31 +81,36 @@ class AccountService:
         """
         self.kv.incr(_generation_key(username))
 
-    def login(self, username: str, password: str) -> dict:
-        """Check the password and issue a token → {token, expires_in, user}. Raises NotSignedIn."""
-        failures_key = LOGIN_FAILURES + hashlib.sha256(username.encode()).hexdigest()
-        failures = int(self.kv.get(failures_key) or 0)
-        if failures >= MAX_LOGIN_FAILURES:
-            raise RateLimited("too many failed sign-ins; try again in 15 minutes", code="too_many_attempts")
+    def login(self, username: str, password: str, remote_ip: str = "") -> dict:
+        """Check the password and issue a token → {token, expires_in, user}, all three steps in this
+        thread (the CLI and tests; the HTTP handler runs the hashing step on the hashing pool).
+        Raises what the steps raise."""
+        attempt = self.begin_login(username, remote_ip)
+        return self.finish_login(attempt, *self.passwords.verify(attempt.password_hash, password))
+
+    def begin_login(self, username: str, remote_ip: str = "") -> LoginAttempt:
+        """Step 1: refuse a throttled client, load the account → LoginAttempt. Raises RateLimited
+        (too_many_attempts, details.retry_after_seconds) while this client must wait."""
+        self.throttle.check(remote_ip, username)
         # read before the account, so a change committed in between still ends this session
         generation = self._generation(username)
         user = store.get_user(username)
-        try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-            ok = user is not None and user.active
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
-        if not ok:
-            pipe = self.kv.pipeline()
-            pipe.incr(failures_key)
-            pipe.expire(failures_key, 900)
-            pipe.execute()
+        usable = user is not None and user.active
+        return LoginAttempt(username, remote_ip, user.id if usable else None,
+                            user.password_hash if usable else None, generation)
+
+    def finish_login(self, attempt: LoginAttempt, ok: bool, new_hash: str | None = None) -> dict:
+        """Step 3, after `passwords.verify`: count a failure (NotSignedIn bad_credentials) or issue a
+        token → {token, expires_in, user}, storing `new_hash` when the cost setting changed."""
+        user = store.get_user(attempt.username) if ok else None
+        if user is None or not user.active or user.id != attempt.user_id:
+            self.throttle.failed(attempt.remote_ip, attempt.username)
             raise NotSignedIn("wrong username or password", code="bad_credentials")
-        self.kv.delete(failures_key)
-        if _hasher.check_needs_rehash(user.password_hash):
-            store.set_password_hash(user, _hasher.hash(password))
+        self.throttle.succeeded(attempt.remote_ip, attempt.username)
+        if new_hash:
+            store.set_password_hash(user, new_hash)
         actor = _actor(user)
-        return {"token": self.issue_token(actor, generation=generation), "expires_in": self.token_ttl, "user": actor.as_dict()}
+        return {"token": self.issue_token(actor, generation=attempt.generation), "expires_in": self.token_ttl, "user": actor.as_dict()}
 
     def issue_token(self, actor: Actor, ttl: int | None = None, generation: int | None = None) -> str:
         """A new bearer token for `actor`, valid `ttl` seconds (the staff token lifetime by default)."""
@@ -127,6 +136,9 @@ class AccountService:
 
     def revoke(self, token: str) -> None:
         self.kv.delete(_token_key(token))
+
+    def close(self) -> None:
+        self.passwords.close()
 
     def _generation(self, username: str) -> int:
         return int(self.kv.get(_generation_key(username)) or 0)

@@ -19,6 +19,7 @@ from items.catalogue import CatalogueService
 from items.directory import DirectoryService
 from items.directory_import import DirectoryImport
 from items.local import LocalItemService
+from items.passwords import Passwords
 from items.staff import StaffService
 from items.stats import StatsService
 from items.stats_summary import SummaryService
@@ -56,7 +57,9 @@ class Context:
         self.kv = make_kv(settings.redis_url)
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=settings.workers,
                                                               thread_name_prefix="usecase")
-        self.accounts = AccountService(self.kv, settings.token_ttl)
+        self.accounts = AccountService(self.kv, settings.token_ttl, Passwords(
+            settings.password_hash_cost, settings.password_hash_memory_kib, settings.password_hash_workers,
+            settings.password_hash_queue))
         self.catalogue = CatalogueService()
         self.directory = DirectoryService()
         self.directory_import = DirectoryImport()
@@ -143,6 +146,7 @@ class Context:
             task.cancel()
         self._background.clear()
         self.executor.shutdown(wait=True)
+        self.accounts.close()
         self.gateway.close()
         if not self.db.is_closed():
             self.db.close()

@@ -65,6 +65,10 @@ class Settings:
     token_ttl: int = 8 * 3600
     hall_token_ttl: int = 7 * 24 * 3600
     workers: int = 8  # threads running use cases off the event loop
+    password_hash_cost: int = 3  # argon2 passes (time_cost); tests lower it
+    password_hash_memory_kib: int = 64 * 1024  # argon2 memory per hash
+    password_hash_workers: int = 2  # threads of the hashing pool, apart from `workers`
+    password_hash_queue: int = 16  # sign-ins waiting for a hashing thread before 503 sign_in_busy
     upload_dir: str = "var/uploads"
     upload_max_bytes: int = 10 * 1024 * 1024
     import_max_bytes: int = 64 * 1024 * 1024
@@ -106,6 +110,10 @@ class Settings:
             token_ttl=int(get("TOKEN_TTL", cls.token_ttl)),
             hall_token_ttl=int(get("HALL_TOKEN_TTL", cls.hall_token_ttl)),
             workers=int(get("WORKERS", cls.workers)),
+            password_hash_cost=int(get("PASSWORD_HASH_COST", cls.password_hash_cost)),
+            password_hash_memory_kib=int(get("PASSWORD_HASH_MEMORY_KIB", cls.password_hash_memory_kib)),
+            password_hash_workers=int(get("PASSWORD_HASH_WORKERS", cls.password_hash_workers)),
+            password_hash_queue=int(get("PASSWORD_HASH_QUEUE", cls.password_hash_queue)),
             upload_dir=get("UPLOAD_DIR", cls.upload_dir),
             upload_max_bytes=int(get("UPLOAD_MAX_BYTES", cls.upload_max_bytes)),
             import_max_bytes=int(get("IMPORT_MAX_BYTES", cls.import_max_bytes)),
