@@ -16,7 +16,7 @@ from pathlib import Path
 import tornado.web
 
 from items.errors import DomainError, NotSignedIn
-from items.scope import Actor
+from items.scope import ROLES as STAFF_ROLES, Actor
 from server import limits
 from server.base import METHODS, BaseHandler
 from server.console import labels
@@ -45,7 +45,7 @@ FORM = Body({"type": "object"}, ("application/x-www-form-urlencoded", "multipart
 
 
 class ConsolePage(BaseHandler):
-    """Base of every console page. `roles` limits who may open the handler's pages (empty: any staff).
+    """Base of every console page. `roles` limits who may open the handler's pages (empty: any staff role).
 
     Pages declare their query parameters with `@operation(query(...))` like the API handlers; the edge
     checks them the same way (a bad value is a 400 page). A POST takes a form of at most DOCUMENT_BODY
@@ -128,7 +128,7 @@ class ConsolePage(BaseHandler):
             self.clear_cookie(SESSION_COOKIE, path=PREFIX)
             self.redirect_to_sign_in(expired=True)
             return
-        if self.roles and self.actor.role not in self.roles:
+        if self.actor.role not in (self.roles or STAFF_ROLES):  # a citizen's token opens no console page
             self.render_error(403, labels.error_message("role_required"))
 
     def redirect_to_sign_in(self, expired: bool) -> None:

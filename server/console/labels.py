@@ -66,7 +66,8 @@ ROLE_LABELS = {"province_admin": "省级管理员", "editor": "事项编辑", "r
 ERROR_MESSAGES = {
     "not_signed_in": "请先登录。", "invalid_token": "登录已过期，请重新登录。",
     "session_ended": "账号的角色、范围或密码已变更，请重新登录。",
-    "bad_credentials": "用户名或密码不正确。", "too_many_attempts": "登录失败次数过多，请15分钟后再试。",
+    "bad_credentials": "用户名或密码不正确。", "too_many_attempts": "登录失败次数过多，请稍后再试。",
+    "sign_in_busy": "登录繁忙，请稍后再试。",
     "role_required": "您的角色不能进行此操作。", "out_of_scope": "该事项属于其他部门或地区。",
     "item_not_found": "没有找到该事项。", "version_not_found": "没有找到该版本。",
     "not_found": "没有找到该页面或事项。", "already_claimed": "本部门已在该层级认领过此事项。",
