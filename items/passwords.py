@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import threading
 
 from argon2 import PasswordHasher
@@ -29,8 +30,12 @@ class Passwords:
         self._lock = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers),
                                                            thread_name_prefix="password")
-        # A hash to verify against when the user does not exist, so timing does not reveal usernames.
-        self.dummy_hash = self.hasher.hash("not-a-password")
+
+    @functools.cached_property
+    def dummy_hash(self) -> str:
+        """A hash to verify against when the user does not exist, so timing does not reveal usernames
+        (made at first use: most processes, and tests, never need it)."""
+        return self.hasher.hash("not-a-password")
 
     def hash(self, password: str) -> str:
         return self.hasher.hash(password)
