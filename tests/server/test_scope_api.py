@@ -275,3 +275,11 @@ def test_bulk_claim_for_another_department_is_403(world, unclaimed):
     request = {"basic_codes": [unclaimed], "org_credit_code": ORG_B, "level": "4", "region_code": "410411"}
     resp = world["api"]["editor_a"].post("/api/v1/items/bulk-claim", request)
     assert resp.status == 403 and resp.error_code() == "out_of_scope"
+
+
+def test_a_citizens_token_opens_no_console_page(world):
+    api = world["api"]["citizen"]
+    for path in ("/console/", "/console/items"):
+        resp = api.get(path, token=None, headers={"Cookie": f"govhall_console={api.token}"})
+        assert resp.status == 403, (path, resp.status)
+        assert "govhall_console" not in (resp.headers.get("Set-Cookie") or "")
