@@ -31,9 +31,9 @@ def match_entries(previous: dict | None, document: dict) -> tuple[dict, list[dic
 
     An entry's explicit id is its identity: it is kept whatever its name now is, so renaming an entry
     in a revision that carries ids is a rename, never a removal plus an addition (local items match
-    entries by id when they rebase). Entries without an id (imports of files that bring none) take the
-    id of the unclaimed previous entry with the same name; one that matches no name takes the id of a
-    likely renamed entry (same position and mostly the same other fields, or identical other fields
+    entries by id when they rebase). Entries without an id take the id of the unclaimed previous entry
+    with the same name. In a list that brings no ids at all (imports of files without them), one that
+    matches no name takes the id of a likely renamed entry (same position and mostly the same other fields, or identical other fields
     elsewhere), and each such rename is listed as {field, id, position, from, to, similarity} so the
     import report shows it instead of silently splitting the entry.
     """
@@ -46,6 +46,7 @@ def match_entries(previous: dict | None, document: dict) -> tuple[dict, list[dic
         if not isinstance(new, list) or not old:
             continue
         used = {e["id"] for e in new if isinstance(e, dict) and e.get("id")}
+        brings_ids = bool(used)
         by_key: dict[tuple, str] = {}
         for entry in old:
             if entry["id"] not in used:
@@ -60,6 +61,9 @@ def match_entries(previous: dict | None, document: dict) -> tuple[dict, list[dic
                 used.add(old_id)
             else:
                 unnamed.append(i)
+        if brings_ids:  # the list speaks in ids: an entry without one is new, not a guessed rename
+            out[field] = carried
+            continue
         position = {e["id"]: j for j, e in enumerate(old)}
         for i in unnamed:
             entry = new[i]

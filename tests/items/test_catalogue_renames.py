@@ -84,6 +84,12 @@ def test_a_moved_entry_with_identical_other_fields_is_a_rename_but_a_different_o
     assert ids_and_names(matched)[2] == (None, "资质证书") and renames == []
 
 
+def test_in_a_list_that_brings_ids_an_entry_without_one_is_new_even_in_a_removed_entrys_place():
+    new = catalogue_doc([material("m1", "申请表"), material("m2", "规划许可证"), material(None, "质量监督手续")])
+    matched, renames = match_entries(OLD, new)
+    assert ids_and_names(matched)[2] == (None, "质量监督手续") and renames == []
+
+
 def test_an_entry_at_the_same_place_that_shares_little_is_new():
     new = catalogue_doc([material(None, "资质证书", necessity="optional", source="government", form="electronic",
                                   originals=0, copies=0, note="电子证照"),
