@@ -9,14 +9,17 @@ from server import limits, operations
 from server.operations import Body, Operation
 
 METHODS = ("get", "post", "put", "patch", "delete")
+API_VERSION = "1.0"
+# Served outside /api/v1 because WeChat's console is given this exact URL (消息推送 server address).
+WECHAT_CALLBACK = "/wechat/callback"
 # a path parameter is named after the segment before it (…/items/{impl_code})
 PARAM_NAMES = {"items": "impl_code", "applications": "case_no", "cases": "case_no", "versions": "version",
                "rectifications": "rectification_id", "synonyms": "term",
                "regions": "code", "departments": "credit_code", "users": "username"}
 CATALOGUE_PARAM = "basic_code"
 # Handlers that need no bearer token: sign-in, public information and WeChat's own callback.
-PUBLIC_HANDLERS = {"LoginHandler", "HealthHandler", "OpenApiHandler", "HallLoginHandler", "HallSearchHandler",
-                   "HallGuideHandler", "WeChatCallbackHandler", "CatalogueTemplateHandler",
+PUBLIC_HANDLERS = {"ApiIndexHandler", "LoginHandler", "HealthHandler", "OpenApiHandler", "HallLoginHandler",
+                   "HallSearchHandler", "HallGuideHandler", "WeChatCallbackHandler", "CatalogueTemplateHandler",
                    "DirectoryTemplateHandler"}
 ERROR_SCHEMA = {
     "type": "object", "required": ["error"],
@@ -107,7 +110,7 @@ def document(app: tornado.web.Application) -> dict:
         pattern = getattr(rule.matcher, "_path", None) or rule.matcher.regex.pattern
         if not isinstance(handler, type) or not issubclass(handler, tornado.web.RequestHandler):
             continue
-        if not pattern.startswith("/api/"):
+        if not (pattern.startswith("/api/") or pattern.startswith(WECHAT_CALLBACK)):
             continue
         for path, params in _paths_of(rule.matcher.regex.pattern):
             if path.startswith("/api/v1/catalogue/items/{"):
@@ -116,7 +119,7 @@ def document(app: tornado.web.Application) -> dict:
             _describe(paths.setdefault(path, {}), handler, path, params)
     return {
         "openapi": "3.0.3",
-        "info": {"title": "govhall", "version": "1.0",
+        "info": {"title": "govhall", "version": API_VERSION,
                  "description": "Government service items kept four-same from the province catalogue to "
                                 "county departments, and the WeChat branch hall that serves them to citizens."},
         "servers": [{"url": "/"}],

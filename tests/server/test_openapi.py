@@ -35,3 +35,36 @@ def test_openapi_describes_every_contract_path_with_summaries(running_app):
                                                                   for i in range(1, path.count("{") + 1))
     assert "security" not in spec["paths"]["/api/v1/hall/search"]["get"]
     assert spec["paths"]["/api/v1/items"]["post"]["security"] == [{"bearer": []}]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_wechat_callback_is_described_where_it_is_served_with_plain_text_answers(running_app):
+    api = running_app.api()
+    spec = api.get("/api/v1/openapi.json", token=None).json
+    assert not any("wechat" in path for path in spec["paths"] if path.startswith("/api/"))
+    callback = spec["paths"]["/wechat/callback"]
+    assert set(callback) == {"get", "post"}
+    assert "security" not in callback["get"] and "security" not in callback["post"]
+    assert {p["name"] for p in callback["get"]["parameters"]} == {"signature", "timestamp", "nonce", "echostr"}
+    assert all(p["in"] == "query" for op in callback.values() for p in op["parameters"])
+    assert "text/plain" in callback["get"]["responses"]["200"]["content"]
+    assert "text/xml" in callback["post"]["requestBody"]["content"]
+    # the documented path is the served one: unconfigured, it answers 503 there and 404 under /api/v1
+    assert api.get("/wechat/callback", token=None).error_code() == "callback_not_configured"
+    assert api.get("/api/v1/wechat/callback", token=None).status == 404
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_api_index_links_to_the_description_health_and_every_area_and_each_link_is_served(running_app):
+    api = running_app.api()
+    resp = api.get("/api/v1/", token=None)
+    assert resp.status == 200
+    index = resp.json
+    assert index["name"] == "govhall" and index["version"] == api.get("/api/v1/openapi.json").json["info"]["version"]
+    links = index["links"]
+    assert links["openapi"] == "/api/v1/openapi.json" and links["health"] == "/api/v1/health"
+    for area in ("catalogue", "items", "cases", "stats", "hall"):
+        assert area in links
+    for name, link in links.items():
+        # every link leads to a served path (anonymous callers may meet 400/401, the callback 503), never 404
+        assert api.get(link, token=None).status in (200, 400, 401, 503), (name, link)
