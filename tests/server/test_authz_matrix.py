@@ -1,0 +1,377 @@
+"""Who may call what: every route × method of the app against every role, on SQLite and PostgreSQL.
+
+`MATRIX` has one entry per route and method, keyed "METHOD /path" with each path parameter written as
+a `{name}` from `WORLD_VALUES` (the seeded world fills it in). Each entry says, for every role in
+`ROLES`, what the request must meet: OK (served: 2xx, or a non-auth 4xx such as 409/422/428 for the
+deliberately harmless body sent), or 401, 403 or 404 (404: the resource is hidden from this caller).
+
+Adding a route: add one entry built from the policy helpers below (`public()`, `signed_in()`,
+`only(...)`), with `body=` a harmless request (an invalid body keeps the world unchanged: the check
+of who may call comes before the check of what was sent). `test_every_route_has_an_entry` names any
+route or method left out, with the key to write.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+import sys
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import tornado.web
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "wechat"))  # the hall test world
+
+from hall_world import ITEM, ORG_A, ORG_B, Hall  # noqa: E402
+from harness import RunningApp, make_settings  # noqa: E402
+from servers import create_database, drop_database  # noqa: E402
+
+from items.scope import Actor  # noqa: E402
+
+OK, UNAUTHORISED, FORBIDDEN, HIDDEN = "ok", 401, 403, 404
+HARDEN_AUTH = "fixed in harden-auth"
+WECHAT_TOKEN = "matrix-callback-token"
+OWN_REGION, OTHER_REGION = "410402", "410403"
+
+# Every caller the matrix asks about; "own" is the department or region of the seeded item and cases.
+ROLES: dict[str, Actor | str | None] = {
+    "anonymous": None,
+    "citizen": "citizen",              # owns the seeded cases
+    "citizen_other": "citizen_other",  # another citizen
+    "province_admin": Actor("m_admin", "province_admin"),
+    "editor_own": Actor("m_editor_a", "editor", org=ORG_A, region=OWN_REGION),
+    "editor_other": Actor("m_editor_b", "editor", org=ORG_B, region=OWN_REGION),
+    "reviewer_own": Actor("m_reviewer", "reviewer", region=OWN_REGION),
+    "reviewer_other": Actor("m_reviewer_z", "reviewer", region=OTHER_REGION),
+    "reform_province": Actor("m_reform_p", "reform_office", region="410000"),
+    "reform_city": Actor("m_reform_c", "reform_office", region="410400"),
+    "reform_county": Actor("m_reform_k", "reform_office", region=OWN_REGION),
+    "window_own": Actor("m_window_a", "window_staff", org=ORG_A, region=OWN_REGION),
+    "window_other": Actor("m_window_b", "window_staff", org=ORG_B, region=OWN_REGION),
+}
+STAFF = [name for name, who in ROLES.items() if isinstance(who, Actor)]
+CITIZENS = ["citizen", "citizen_other"]
+
+
+def _kind(role: str) -> str:
+    who = ROLES[role]
+    return who.role if isinstance(who, Actor) else role
+
+
+# --- policies --------------------------------------------------------------------------------------
+
+def public(**exceptions) -> dict:
+    """Anyone, signed in or not."""
+    return {role: exceptions.get(role, OK) for role in ROLES}
+
+
+def signed_in(**exceptions) -> dict:
+    """Any staff member or citizen with a token."""
+    return public(anonymous=UNAUTHORISED, **exceptions)
+
+
+def only(*allowed: str, **exceptions) -> dict:
+    """Only these roles (a role kind like "editor" or a matrix role like "editor_own"); others 403."""
+    policy = {role: OK if role in allowed or _kind(role) in allowed else FORBIDDEN for role in ROLES}
+    policy["anonymous"] = UNAUTHORISED
+    policy.update(exceptions)
+    return policy
+
+
+def staff(**exceptions) -> dict:
+    """Any staff role; citizens 403."""
+    return only(*STAFF, **exceptions)
+
+
+def province_admin_only(**exceptions) -> dict:
+    return only("province_admin", **exceptions)
+
+
+def citizen_only(**exceptions) -> dict:
+    return only(*CITIZENS, **exceptions)
+
+
+STATS = ("province_admin", "reform_office", "reviewer")
+# Local item reads: the item's department, reviewers and reform offices over its region, the province.
+ITEM_READERS = dict(editor_other=FORBIDDEN, reviewer_other=FORBIDDEN, window_other=FORBIDDEN)
+# Editing a local item: its department's editors and the province.
+ITEM_EDITORS = ("province_admin", "editor_own")
+STALE = {"If-Match": '"999"'}  # the editors' writes meet 412 and change nothing
+# A case of another department is refused (403 out_of_scope).
+OWN_CASES = dict(window_other=FORBIDDEN)
+WHY = {"comment": "matrix check"}
+
+
+@dataclass
+class Route:
+    """One route × method: expected outcome per role, and the harmless request sent."""
+    expect: dict
+    body: object = None
+    raw: bytes | None = None
+    content_type: str | None = None
+    headers: dict = field(default_factory=dict)
+    query: str = ""
+    # role → reason: today's answer is wrong, the entry states the right one (strict xfail flips on the fix)
+    xfail: dict = field(default_factory=dict)
+
+
+def route(expect: dict, **kwargs) -> Route:
+    return Route(expect, **kwargs)
+
+
+def _callback_query(**extra) -> str:
+    """A correctly signed WeChat callback query (sha1 of the sorted token, timestamp and nonce)."""
+    timestamp, nonce = "1409735669", "1320562132"
+    signature = hashlib.sha1("".join(sorted([WECHAT_TOKEN, timestamp, nonce])).encode()).hexdigest()
+    pairs = dict(signature=signature, timestamp=timestamp, nonce=nonce, **extra)
+    return "?" + "&".join(f"{k}={v}" for k, v in pairs.items())
+
+
+MATRIX: dict[str, Route] = {
+    # --- service -------------------------------------------------------------------------------
+    "GET /api/v1/": route(public()),
+    "GET /api/v1/health": route(public()),
+    "GET /api/v1/openapi.json": route(public()),
+    # --- accounts ------------------------------------------------------------------------------
+    "POST /api/v1/auth/login": route(public(), body={}),
+    "POST /api/v1/auth/logout": route(signed_in()),
+    "GET /api/v1/auth/me": route(signed_in()),
+    # --- catalogue -----------------------------------------------------------------------------
+    "GET /api/v1/catalogue/items": route(staff(), xfail={c: HARDEN_AUTH for c in CITIZENS}),
+    "GET /api/v1/catalogue/items/{basic}": route(staff(), xfail={c: HARDEN_AUTH for c in CITIZENS}),
+    "PUT /api/v1/catalogue/items/{basic}": route(province_admin_only(), body={}),
+    "GET /api/v1/catalogue/items/{basic}/versions": route(staff(), xfail={c: HARDEN_AUTH for c in CITIZENS}),
+    "GET /api/v1/catalogue/items/{basic}/diff": route(staff(), query="?from=1&to=1",
+                                                     xfail={c: HARDEN_AUTH for c in CITIZENS}),
+    "POST /api/v1/catalogue/imports": route(province_admin_only(), raw=b"", content_type="application/json",
+                                            query="?dry_run=1"),
+    "GET /api/v1/catalogue/template.csv": route(public()),
+    "GET /api/v1/catalogue/template.xlsx": route(public()),
+    "GET /api/v1/catalogue/items/{basic}/impact": route(only("province_admin", "editor", "reviewer", "reform_office")),
+    "POST /api/v1/catalogue/items/{basic}/rebase-all": route(only("editor", "province_admin"), body=[]),
+    # --- claiming and local items --------------------------------------------------------------
+    "POST /api/v1/items": route(only("editor", "province_admin"), body={}),
+    "GET /api/v1/items": route(staff(), xfail={c: HARDEN_AUTH for c in CITIZENS}),
+    "POST /api/v1/items/bulk-claim": route(only("editor", "province_admin"), body={}),
+    "GET /api/v1/items/coverage": route(staff(), query=f"?region={OWN_REGION}",
+                                        xfail={c: HARDEN_AUTH for c in CITIZENS}),
+    "GET /api/v1/items/{impl}": route(staff(**ITEM_READERS)),
+    "PATCH /api/v1/items/{work}": route(only(*ITEM_EDITORS), body=[], content_type="application/json-patch+json",
+                                                 headers=STALE),
+    "PUT /api/v1/items/{work}": route(only(*ITEM_EDITORS), body={}, headers=STALE),
+    "POST /api/v1/items/{work}/restore": route(only(*ITEM_EDITORS), body={"version": 1}, headers=STALE),
+    "GET /api/v1/items/{impl}/versions": route(staff(**ITEM_READERS)),
+    "GET /api/v1/items/{impl}/versions/{version}/summary": route(staff(**ITEM_READERS)),
+    "GET /api/v1/items/{impl}/diff": route(staff(**ITEM_READERS), query="?from=1&to=2"),
+    "GET /api/v1/items/{impl}/conformance": route(staff(**ITEM_READERS)),
+    "POST /api/v1/items/{work}/rebase": route(only(*ITEM_EDITORS), body={"resolutions": "not-a-map"}),
+    # --- review workflow (on the draft item: its state may move, the outcome per role does not) --
+    "POST /api/v1/items/{work}/submit": route(only(*ITEM_EDITORS)),
+    "POST /api/v1/items/{work}/recall": route(only(*ITEM_EDITORS)),
+    "POST /api/v1/items/{work}/approve": route(only("province_admin", "reviewer_own")),
+    "POST /api/v1/items/{work}/reject": route(only("province_admin", "reviewer_own"), body=WHY),
+    "POST /api/v1/items/{work}/publish": route(only("province_admin", "reviewer_own")),
+    "POST /api/v1/items/{work}/withdraw": route(only("province_admin", "reviewer_own"), body=WHY),
+    "GET /api/v1/items/{impl}/events": route(staff(**ITEM_READERS)),
+    "GET /api/v1/items/{impl}/lint": route(staff(**ITEM_READERS)),
+    "GET /api/v1/audit": route(province_admin_only()),
+    # --- branch hall ---------------------------------------------------------------------------
+    "POST /api/v1/hall/login": route(public(), body={}),
+    "GET /api/v1/hall/search": route(public(), query="?q=%E5%BB%BA%E7%AD%91"),
+    "GET /api/v1/hall/items/{impl}": route(public()),
+    "POST /api/v1/hall/subscriptions": route(citizen_only(), body={}),
+    "POST /api/v1/hall/uploads": route(citizen_only(), body={}),
+    "POST /api/v1/hall/applications": route(citizen_only(), body={}),
+    "GET /api/v1/hall/applications": route(citizen_only()),
+    # without ?factor= a case's progress is its owner's (anonymous: 401 factor_required)
+    "GET /api/v1/hall/applications/{case}": route(citizen_only(citizen_other=HIDDEN)),
+    "POST /api/v1/hall/applications/{finished}/rating": route(citizen_only(citizen_other=HIDDEN),
+                                                              body={"level": "satisfied"}),
+    "GET /wechat/callback": route(public(), query=_callback_query(echostr="matrix")),
+    "POST /wechat/callback": route(public(), raw=b"<xml></xml>", content_type="text/xml",
+                                   query=_callback_query()),
+    # --- window staff --------------------------------------------------------------------------
+    "GET /api/v1/cases": route(only("window_staff")),
+    "GET /api/v1/cases/{case}": route(only("window_staff", **OWN_CASES)),
+    "POST /api/v1/cases/{case}/actions": route(only("window_staff", **OWN_CASES), body={"action": "accept"}),
+    "POST /api/v1/rectifications/{rect}/answer": route(only("window_staff", **OWN_CASES),
+                                                       body={"answer": "已电话回访并整改"}),
+    # --- statistics ----------------------------------------------------------------------------
+    "GET /api/v1/stats/items": route(only(*STATS)),
+    "GET /api/v1/stats/items/drilldown": route(only(*STATS)),
+    "GET /api/v1/stats/compare": route(only(*STATS), query="?from=2026-01-01&to=2026-06-30"),
+    "GET /api/v1/stats/claims": route(only(*STATS)),
+    "GET /api/v1/stats/cases": route(only(*STATS)),
+    "GET /api/v1/stats/rankings": route(only(*STATS)),
+    # --- operations ----------------------------------------------------------------------------
+    "GET /api/v1/admin/synonyms": route(province_admin_only()),
+    "GET /api/v1/admin/synonyms/{term}": route(province_admin_only()),
+    "PUT /api/v1/admin/synonyms/{term}": route(province_admin_only(), body={}),
+    # after the GET above: the province admin's DELETE really deletes the seeded synonym
+    "DELETE /api/v1/admin/synonyms/{term}": route(province_admin_only()),
+}
+
+
+# --- routes of the app ---------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+def _group_end(path: str, start: int) -> int:
+    depth = 0
+    for end in range(start, len(path)):
+        depth += {"(": 1, ")": -1}.get(path[end], 0)
+        if depth == 0:
+            return end
+    raise ValueError(f"unbalanced route {path!r}")
+
+
+def _shapes(pattern: str) -> list[str]:
+    """A route regex as paths with `{}` for each parameter; literal alternatives (a|b) give one path each."""
+    path = pattern.rstrip("$").replace("\\.", ".")
+    start = path.find("(")
+    if start < 0:
+        return [path]
+    end = _group_end(path, start)
+    group = path[start + 1:end]
+    if re.fullmatch(r"[A-Za-z_-]+(\|[A-Za-z_-]+)*", group):
+        return [shape for alternative in group.split("|")
+                for shape in _shapes(path[:start] + alternative + path[end + 1:])]
+    return [path[:start] + "{}" + tail for tail in _shapes(path[end + 1:])]
+
+
+def app_routes(app: tornado.web.Application) -> set[str]:
+    """Every "METHOD /path{}" the app serves: each rule's paths × the methods its handler implements."""
+    served = set()
+    for rule in app.wildcard_router.rules:
+        handler = rule.target
+        if not (isinstance(handler, type) and issubclass(handler, tornado.web.RequestHandler)):
+            continue
+        methods = [m for m in handler.SUPPORTED_METHODS if m not in ("HEAD", "OPTIONS")
+                   and getattr(handler, m.lower()) is not getattr(tornado.web.RequestHandler, m.lower())]
+        for shape in _shapes(rule.matcher.regex.pattern):
+            served |= {f"{method} {shape}" for method in methods}
+    return served
+
+
+def _shape(key: str) -> str:
+    return _PLACEHOLDER.sub("{}", key)
+
+
+def test_every_route_has_an_entry():
+    from server.app import collect_routes
+    app = tornado.web.Application(collect_routes())
+    entries = {_shape(key) for key in MATRIX}
+    missing = sorted(app_routes(app) - entries)
+    assert not missing, "add MATRIX entries (write each {} as a {name} of WORLD_VALUES): " + ", ".join(missing)
+    stale = sorted(key for key in MATRIX if _shape(key) not in app_routes(app))
+    assert not stale, "MATRIX entries without a route: " + ", ".join(stale)
+
+
+def test_every_entry_states_every_role():
+    for key, entry in MATRIX.items():
+        assert set(entry.expect) == set(ROLES), key
+        assert set(entry.xfail) <= set(ROLES), key
+        assert set(_PLACEHOLDER.findall(key)) <= {"{" + name + "}" for name in WORLD_VALUES}, key
+
+
+# --- the seeded world ----------------------------------------------------------------------------
+
+WORLD_VALUES = ("impl", "work", "basic", "version", "case", "finished", "rect", "term")
+
+
+@dataclass
+class World:
+    app: RunningApp
+    hall: Hall
+    values: dict
+    citizens: dict
+
+
+def _seed(app: RunningApp) -> World:
+    hall = Hall(app)  # regions, two departments, a published item of ORG_A
+    ctx = app.ctx
+    from guides import search_index
+    from items import store as item_store
+    with ctx.db.connection_context():
+        item_store.ensure_region(OTHER_REGION, "湛河区", "410400", "4")
+        second = copy.deepcopy(ITEM)
+        second.update(basic_code="000104003000", name="建筑工程竣工验收备案")
+        ctx.catalogue.put(second["basic_code"], second, ROLES["province_admin"])
+        work = ctx.items.claim(second["basic_code"], ORG_A, "4", OWN_REGION, ROLES["editor_own"])["impl_code"]
+        search_index.set_synonym("办施工证", ["建筑工程施工许可证核发"])
+    owner, other = hall.citizen("openid-matrix-owner"), hall.citizen("openid-matrix-other")
+    hall.at(2026, 11, 30)
+    case = hall.new_case(owner)
+    finished = hall.finished_case(owner)
+    rating = owner.post(f"/api/v1/hall/applications/{finished}/rating", {"level": "very_dissatisfied"})
+    assert rating.status == 201, rating.body
+    values = dict(impl=hall.impl_code, work=work, basic=ITEM["basic_code"], version="1", case=case,
+                  finished=finished, rect=str(rating.json["rectification"]["id"]), term="办施工证")
+    return World(app, hall, values, {"citizen": owner, "citizen_other": other})
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory):
+    """One app per database for the whole matrix, seeded once."""
+    tmp = tmp_path_factory.mktemp(f"authz-{request.param}")
+    admin = url = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp}/govhall.db"
+    else:
+        admin = request.getfixturevalue("postgres_admin_url")
+        url = create_database(admin)
+    app = RunningApp(make_settings(url, upload_dir=str(tmp / "uploads"), wechat_token=_secret(WECHAT_TOKEN)))
+    app.start()
+    try:
+        yield _seed(app)
+    finally:
+        app.stop()
+        if admin:
+            drop_database(admin, url)
+
+
+def _secret(value: str):
+    from server.config import Secret
+    return Secret(value)
+
+
+def _token(world: World, role: str) -> str | None:
+    """A fresh token per request, so a sign-out in one test never affects another."""
+    who = ROLES[role]
+    if who is None:
+        return None
+    if isinstance(who, Actor):
+        return world.app.ctx.accounts.issue_token(who)
+    return world.app.ctx.hall.issue_citizen_token(SimpleNamespace(id=world.citizens[role].user_id))
+
+
+def _outcome(status: int):
+    if status in (UNAUTHORISED, FORBIDDEN, HIDDEN):
+        return status
+    assert status < 500 or status == 503, f"server error {status}"
+    return OK
+
+
+CASES = [pytest.param(key, role, id=f"{key} as {role}",
+                      marks=[pytest.mark.xfail(strict=True, reason=entry.xfail[role])] if role in entry.xfail else [])
+         for key, entry in MATRIX.items() for role in ROLES]
+
+
+@pytest.mark.parametrize("key, role", CASES)
+def test_route_answers_each_role_as_the_matrix_says(world, key, role):
+    entry = MATRIX[key]
+    method, template = key.split(" ", 1)
+    path = _PLACEHOLDER.sub(lambda m: urllib.parse.quote(world.values[m.group(0)[1:-1]]), template) + entry.query
+    api = world.app.api()
+    resp = api.request(method, path, body=entry.body, raw=entry.raw, content_type=entry.content_type,
+                       headers=entry.headers, token=_token(world, role))
+    expected = entry.expect[role]
+    got = _outcome(resp.status)
+    assert got == expected, f"{key} as {role}: expected {expected}, got {resp.status} {resp.body[:300]!r}"
+    if resp.status in (UNAUTHORISED, FORBIDDEN, HIDDEN):
+        resp.error_code()  # refusals carry the one error body
