@@ -100,8 +100,9 @@ class Context:
                 self.db.close()  # hand a pooled PostgreSQL connection back
 
     def health(self) -> dict:
-        """Whether the database and the key-value store answer."""
-        out = {"ok": True, "database": "ok", "kv": "ok"}
+        """Whether the database and the key-value store answer, and `warnings` an operator should act on
+        while the service still works (a missing holiday calendar year)."""
+        out = {"ok": True, "database": "ok", "kv": "ok", "warnings": []}
         try:
             self.db.execute_sql("SELECT 1")
         except Exception as exc:  # noqa: BLE001 - health reports any failure
@@ -110,6 +111,8 @@ class Context:
             self.kv.ping()
         except Exception as exc:  # noqa: BLE001
             out.update(ok=False, kv=type(exc).__name__)
+        if out["database"] == "ok":
+            out["warnings"] = self.hall.holidays.warnings()
         return out
 
     def start_background(self, interval: float = 2.0) -> None:

@@ -6,9 +6,10 @@ import threading
 
 from items.records import utcnow
 from items.scope import Actor
-from wechat import store
+from wechat import holidays, store
 from wechat.applications import ApplicationService
 from wechat.casework import CaseworkService
+from wechat.holidays import HolidayService
 from wechat.identity import IdCipher
 from wechat.ratings import RatingService
 from wechat.uploads import UploadService
@@ -37,6 +38,9 @@ class HallService:
         self.ratings = RatingService(self.calendar, self.now, settings.rectification_workdays)
         self.workbench = WorkbenchService(self.calendar, self.now, ctx.kv, self.cipher, self.uploads.path_of,
                                           settings.reveals_per_hour)
+        # years loaded through the admin API live in the database, shared by every process
+        self.calendar.attach_store(holidays.stored_years)
+        self.holidays = HolidayService(self.calendar, self.now)
 
     def now(self) -> dt.datetime:
         """Return the current time (naive UTC) from the replaceable clock."""

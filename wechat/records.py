@@ -167,5 +167,15 @@ class ConsentRecord(BaseRecord):
         indexes = ((("user", "template_id"), True),)
 
 
+class HolidayYearRecord(BaseRecord):
+    """One year's official holiday calendar loaded by a province admin; every process counts with it."""
+    year = pw.IntegerField(unique=True)
+    holidays = JSONText(default=list)  # ISO dates off, weekends inside holidays included
+    workdays = JSONText(default=list)  # ISO weekend dates that are working days (调休上班)
+    source = pw.CharField(max_length=200, default="")
+    loaded_by = pw.CharField(max_length=64)
+    loaded_at = pw.DateTimeField(default=utcnow)
+
+
 MODELS = [HallUserRecord, UploadRecord, CaseSerialRecord, CaseRecord, CaseEventRecord, StepRecord,
-          CorrectionRecord, RatingRecord, RectificationRecord, OutboxRecord, ConsentRecord]
+          CorrectionRecord, RatingRecord, RectificationRecord, OutboxRecord, ConsentRecord, HolidayYearRecord]

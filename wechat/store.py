@@ -10,8 +10,8 @@ from items.errors import Conflict, NotFound
 from items.records import database, utcnow
 from items.store import is_postgres, transaction  # noqa: F401 - one write transaction for the hall too
 from wechat.records import (CaseEventRecord, CaseRecord, CaseSerialRecord, ConsentRecord, CorrectionRecord,
-                            HallUserRecord, OutboxRecord, RatingRecord, RectificationRecord, StepRecord,
-                            UploadRecord)
+                            HallUserRecord, HolidayYearRecord, OutboxRecord, RatingRecord, RectificationRecord,
+                            StepRecord, UploadRecord)
 
 
 class DuplicateCase(Conflict):
@@ -379,3 +379,26 @@ def audit(actor: str, action: str, case_no: str, remote_ip: str, details: dict) 
 
 def audit_entries(action: str, page: int, size: int) -> tuple[list[dict], int]:
     return item_store.audit_entries(action=action, limit=size, offset=(page - 1) * size)
+
+
+# --- the official holiday calendar ---------------------------------------------------------------
+
+def holiday_years() -> dict[int, HolidayYearRecord]:
+    """Every stored year of the official holiday calendar, by year."""
+    return {row.year: row for row in HolidayYearRecord.select()}
+
+
+def holiday_year(year: int) -> HolidayYearRecord | None:
+    return HolidayYearRecord.get_or_none(HolidayYearRecord.year == year)
+
+
+def save_holiday_year(year: int, holidays: list[str], workdays: list[str], source: str,
+                      loaded_by: str) -> tuple[HolidayYearRecord, bool]:
+    """Create or replace a year inside the caller's transaction; return (row, created)."""
+    row = holiday_year(year)
+    created = row is None
+    row = row or HolidayYearRecord(year=year)
+    row.holidays, row.workdays, row.source = holidays, workdays, source
+    row.loaded_by, row.loaded_at = loaded_by, utcnow()
+    row.save()
+    return row, created

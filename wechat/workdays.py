@@ -10,7 +10,8 @@ package is updated. To use it at once, an operator writes one JSON file per year
      "holidays": ["2027-01-01", "2027-01-02", ...],   every day off for a holiday, weekends inside included
      "workdays": ["2027-02-07", ...]}                  every weekend day that becomes a working day
 
-and loads it with `WorkCalendar.from_file(path)` (or `from_directory(dir)` for every *.json in a
+and loads it with `PUT /api/v1/admin/holidays/{year}` (stored in the database, so every process
+counts with it: wechat/holidays.py), or with `WorkCalendar.from_file(path)` (or `from_directory(dir)` for every *.json in a
 folder, or `calendar.load_year(spec)`). A loaded year replaces the package's data for that year
 entirely, so a file can also correct the package. Per-day `overrides` given to the constructor win
 over both (a local government's extra day off, say).
@@ -28,7 +29,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import chinese_calendar
@@ -60,6 +62,11 @@ class WorkCalendar:
         # year -> (days off, swapped working days) from an official calendar file
         self._years: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = {}
         self._warned_years: set[int] = set()
+        # years stored in the database (attach_store), refreshed now and then
+        self._load_stored: Callable[[], Mapping[int, tuple[frozenset, frozenset]]] | None = None
+        self._stored: dict[int, tuple[frozenset[dt.date], frozenset[dt.date]]] = {}
+        self._stored_at: float | None = None
+        self._refresh_seconds = 60.0
 
     # --- loading ------------------------------------------------------------------------------
 
@@ -98,46 +105,56 @@ class WorkCalendar:
     def load_year(self, spec: Mapping) -> int:
         """Load one year's official calendar {year, holidays, workdays[, source]}; return the year.
 
-        Raises Invalid (code calendar_year_invalid) listing every broken rule: year an integer,
-        dates ISO yyyy-mm-dd inside that year, no date both off and working, working days only on
-        weekends (a swapped working day, 调休上班, is always a Saturday or Sunday).
+        Raises Invalid (code calendar_year_invalid) as `check_year` does.
         """
-        errors: list[dict] = []
-        year = spec.get("year") if isinstance(spec, Mapping) else None
-        if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 9999:
-            raise Invalid(
-                "a calendar year needs an integer `year`",
-                code="calendar_year_invalid",
-                details={"errors": [{"path": "/year", "rule": "integer_year", "message": "year must be an integer"}]},
-            )
-        holidays = _parse_dates(spec.get("holidays", []), year, "holidays", errors)
-        workdays = _parse_dates(spec.get("workdays", []), year, "workdays", errors)
-        for day in sorted(holidays & workdays):
-            errors.append({"path": "/workdays", "rule": "not_both",
-                           "message": f"{day.isoformat()} is listed as both a holiday and a working day"})
-        for day in sorted(workdays):
-            if day.weekday() < _SATURDAY:
-                errors.append({"path": "/workdays", "rule": "weekend_only",
-                               "message": f"{day.isoformat()} is a weekday; only weekend days are swapped"})
-        if errors:
-            raise Invalid(f"the calendar for {year} breaks {len(errors)} rule(s)",
-                          code="calendar_year_invalid", details={"year": year, "errors": errors})
-        self._years[year] = (frozenset(holidays), frozenset(workdays))
+        year, holidays, workdays = check_year(spec)
+        self._years[year] = (holidays, workdays)
         logger.info("loaded the official working-day calendar for %s (%s)", year, spec.get("source") or "no source")
         return year
+
+    def attach_store(self, load: Callable[[], Mapping[int, tuple[frozenset, frozenset]]],
+                     refresh_seconds: float = 60.0) -> None:
+        """Also count with the years `load()` returns (the database's, loaded by a province admin).
+
+        They win over files and the package. `load` runs on first use and again when `refresh_seconds`
+        have passed, so a year loaded through another process is used here within that time.
+        """
+        self._load_stored = load
+        self._refresh_seconds = refresh_seconds
+        self._stored_at = None
+
+    def refresh(self) -> None:
+        """Read the stored years now (after this process stored one)."""
+        if self._load_stored is not None:
+            self._stored = dict(self._load_stored())
+            self._stored_at = time.monotonic()
+
+    def _stored_years(self) -> Mapping[int, tuple[frozenset, frozenset]]:
+        if self._load_stored is not None and (
+                self._stored_at is None or time.monotonic() - self._stored_at >= self._refresh_seconds):
+            self.refresh()
+        return self._stored
 
     # --- questions about single days ----------------------------------------------------------
 
     def knows_year(self, year: int) -> bool:
         """Return True when the official calendar of `year` is known (loaded or in the package)."""
-        return year in self._years or year in LIBRARY_YEARS
+        return year in self._stored_years() or year in self._years or year in LIBRARY_YEARS
+
+    def origin(self, year: int) -> str | None:
+        """Where the calendar of `year` comes from: "stored", "file", "package", or None (unknown)."""
+        if year in self._stored_years():
+            return "stored"
+        if year in self._years:
+            return "file"
+        return "package" if year in LIBRARY_YEARS else None
 
     def is_workday(self, day: dt.date) -> bool:
         """Return True when `day` is a working day; unknown years fall back to plain weekends."""
         day = _as_date(day)
         if day in self._overrides:
             return self._overrides[day]
-        loaded = self._years.get(day.year)
+        loaded = self._stored_years().get(day.year) or self._years.get(day.year)
         if loaded is not None:
             holidays, workdays = loaded
             if day in workdays:
@@ -221,6 +238,36 @@ class WorkCalendar:
             logger.warning(
                 "no official working-day calendar for %s: counting weekends only until the year's "
                 "calendar file is loaded (see wechat/workdays.py)", year)
+
+
+def check_year(spec: Mapping) -> tuple[int, frozenset[dt.date], frozenset[dt.date]]:
+    """Return (year, days off, swapped working days) of one year's calendar {year, holidays, workdays}.
+
+    Raises Invalid (code calendar_year_invalid) listing every broken rule: year an integer,
+    dates ISO yyyy-mm-dd inside that year, no date both off and working, working days only on
+    weekends (a swapped working day, 调休上班, is always a Saturday or Sunday).
+    """
+    errors: list[dict] = []
+    year = spec.get("year") if isinstance(spec, Mapping) else None
+    if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 9999:
+        raise Invalid(
+            "a calendar year needs an integer `year`",
+            code="calendar_year_invalid",
+            details={"errors": [{"path": "/year", "rule": "integer_year", "message": "year must be an integer"}]},
+        )
+    holidays = _parse_dates(spec.get("holidays", []), year, "holidays", errors)
+    workdays = _parse_dates(spec.get("workdays", []), year, "workdays", errors)
+    for day in sorted(holidays & workdays):
+        errors.append({"path": "/workdays", "rule": "not_both",
+                       "message": f"{day.isoformat()} is listed as both a holiday and a working day"})
+    for day in sorted(workdays):
+        if day.weekday() < _SATURDAY:
+            errors.append({"path": "/workdays", "rule": "weekend_only",
+                           "message": f"{day.isoformat()} is a weekday; only weekend days are swapped"})
+    if errors:
+        raise Invalid(f"the calendar for {year} breaks {len(errors)} rule(s)",
+                      code="calendar_year_invalid", details={"year": year, "errors": errors})
+    return year, frozenset(holidays), frozenset(workdays)
 
 
 def _as_date(day: dt.date) -> dt.date:

@@ -1,4 +1,4 @@
-"""Province administration over HTTP: the append-only audit log."""
+"""Province administration over HTTP: the append-only audit log and the official holiday calendar."""
 from __future__ import annotations
 
 from server.base import BaseHandler
@@ -18,6 +18,30 @@ class AuditHandler(BaseHandler):
                                  page, size))
 
 
+class HolidayListHandler(BaseHandler):
+    async def get(self) -> None:
+        """Every year the working-day calendar knows → {years: [{year, origin, source, loaded_at}], today, warnings}."""
+        actor = await self.authenticate()
+        self.send(await self.run(self.ctx.hall.holidays.list_years, actor))
+
+
+class HolidayYearHandler(BaseHandler):
+    async def get(self, year: str) -> None:
+        """The year's calendar in use → {year, origin: stored|file|package, holidays, workdays}; 404 when unknown."""
+        actor = await self.authenticate()
+        self.send(await self.run(self.ctx.hall.holidays.get_year, actor, year))
+
+    async def put(self, year: str) -> None:
+        """Load the year's official calendar `{holidays, workdays, source}` (province_admin) → 201 new, 200
+        replaced; 422 calendar_year_invalid listing each broken rule. Due dates count with it at once."""
+        actor = await self.authenticate("province_admin")
+        body = self.json_body()
+        result, created = await self.run(self.ctx.hall.holidays.put_year, actor, year, body, self.remote_ip)
+        self.send(result, 201 if created else 200)
+
+
 routes = [
     (r"/api/v1/audit", AuditHandler),
+    (r"/api/v1/admin/holidays", HolidayListHandler),
+    (r"/api/v1/admin/holidays/([^/]+)", HolidayYearHandler),
 ]

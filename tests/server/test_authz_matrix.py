@@ -211,6 +211,9 @@ MATRIX: dict[str, Route] = {
     "GET /api/v1/admin/synonyms": route(province_admin_only()),
     "GET /api/v1/admin/synonyms/{term}": route(province_admin_only()),
     "PUT /api/v1/admin/synonyms/{term}": route(province_admin_only(), body={}),
+    "GET /api/v1/admin/holidays": route(staff()),
+    "GET /api/v1/admin/holidays/{year}": route(staff()),
+    "PUT /api/v1/admin/holidays/{year}": route(province_admin_only(), body={}),
     # after the GET above: the province admin's DELETE really deletes the seeded synonym
     "DELETE /api/v1/admin/synonyms/{term}": route(province_admin_only()),
 }
@@ -281,7 +284,7 @@ def test_every_entry_states_every_role():
 
 # --- the seeded world ----------------------------------------------------------------------------
 
-WORLD_VALUES = ("impl", "work", "basic", "version", "case", "finished", "rect", "term")
+WORLD_VALUES = ("impl", "work", "basic", "version", "case", "finished", "rect", "term", "year")
 
 
 @dataclass
@@ -311,7 +314,7 @@ def _seed(app: RunningApp) -> World:
     rating = owner.post(f"/api/v1/hall/applications/{finished}/rating", {"level": "very_dissatisfied"})
     assert rating.status == 201, rating.body
     values = dict(impl=hall.impl_code, work=work, basic=ITEM["basic_code"], version="1", case=case,
-                  finished=finished, rect=str(rating.json["rectification"]["id"]), term="办施工证")
+                  finished=finished, rect=str(rating.json["rectification"]["id"]), term="办施工证", year="2026")
     return World(app, hall, values, {"citizen": owner, "citizen_other": other})
 
 
