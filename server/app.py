@@ -32,6 +32,7 @@ from server.config import Settings
 from server.kv import make_kv
 from server.lifecycle import InFlight
 from server.metrics import Metrics
+from wechat.dev_gateway import DevWeChatGateway
 from wechat.gateway import WeChatGateway
 from wechat import store as hall_store
 from wechat.hall_service import HallService
@@ -70,8 +71,9 @@ class Context:
         # Case figures come from the branch hall; items never import wechat, so the counter is handed in.
         self.stats = StatsService(self, case_counts=hall_store.case_counts)
         self.stats_summary = SummaryService(self.stats)
-        self.gateway = WeChatGateway(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base,
-                                     self.kv, timeout=settings.wechat_timeout)
+        self.gateway = DevWeChatGateway() if settings.wechat_dev else WeChatGateway(
+            settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, self.kv,
+            timeout=settings.wechat_timeout)
         # The hall search follows publishes at once: indexed in the publish transaction (items/workflow.py).
         _register_once(workflow_hooks.on_publish, index_published)
         _register_once(workflow_hooks.on_withdraw, unindex_withdrawn)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import logging
@@ -10,7 +11,7 @@ import sys
 from pathlib import Path
 
 from items.errors import DomainError
-from server.config import Settings
+from server.config import Settings, check_dev_wechat
 
 logger = logging.getLogger("govhall")
 
@@ -144,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xheaders", action="store_true", help="trust X-Forwarded-For from a reverse proxy")
     p.add_argument("--no-workers", action="store_true", help="do not run background workers in this process")
     add_serving_arguments(p)
+    p.add_argument("--dev-wechat", action="store_true",
+                   help="sign citizens in locally with codes dev:<name> (embedded default only)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("create-user", help="create or update a staff account")
@@ -176,7 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+        if getattr(args, "dev_wechat", False) and not settings.wechat_dev:
+            check_dev_wechat(os.environ)
+            settings = dataclasses.replace(settings, wechat_dev=True)
+    except ValueError as exc:  # a configuration mistake: one clear line, no traceback
+        print(f"error: configuration: {exc}", file=sys.stderr)
+        return 2
     _setup_logging(args.verbose, settings.log_format)
     from server.migrations import SchemaMismatch
     try:

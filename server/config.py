@@ -76,6 +76,8 @@ class Settings:
     reveals_per_hour: int = 10  # full ID-number reveals per window staff member per hour
     rank_min_items: int = 5
     holiday_file: str | None = None
+    # the local code2session stand-in (wechat/dev_gateway.py); embedded default only
+    wechat_dev: bool = False
     debug: bool = False
     # Production (GOVHALL_DATABASE_URL set) migrates only on `govhall migrate`; the embedded default itself.
     auto_migrate: bool = True
@@ -96,7 +98,7 @@ class Settings:
             # The embedded default keeps a generated key beside its database so tokens and
             # encrypted ID numbers survive restarts; production sets GOVHALL_SECRET_KEY.
             secret_key = _embedded_secret(Path(get("VAR_DIR", "var")))
-        return cls(
+        settings = cls(
             database_url=get("DATABASE_URL", cls.database_url),
             redis_url=get("REDIS_URL"),
             secret_key=Secret(secret_key),
@@ -126,7 +128,11 @@ class Settings:
             shutdown_timeout=float(get("SHUTDOWN_TIMEOUT", cls.shutdown_timeout)),
             metrics_token=Secret(get("METRICS_TOKEN", "")),
             log_format=_choice("LOG_FORMAT", get("LOG_FORMAT", cls.log_format), ("text", "json")),
+            wechat_dev=get("WECHAT_DEV", "0") in ("1", "true", "yes"),
         )
+        if settings.wechat_dev:
+            check_dev_wechat(env)
+        return settings
 
     def __repr__(self) -> str:
         return f"Settings({self.describe()})"
@@ -152,6 +158,15 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ValueError(f"GOVHALL_{name}: expected one of {', '.join(allowed)}, got {value!r}")
     return value
+
+
+def check_dev_wechat(environ) -> None:
+    """Raise ValueError when the development WeChat stand-in is asked for beside a production database:
+    it signs anyone in as any citizen, so it runs on the embedded default only."""
+    if environ.get("GOVHALL_DATABASE_URL"):
+        raise ValueError("the development WeChat stand-in (GOVHALL_WECHAT_DEV / --dev-wechat) lets anyone sign "
+                         "in as any citizen; it is refused when GOVHALL_DATABASE_URL is set (production). "
+                         "Unset one of them.")
 
 
 def _pairs(text: str) -> tuple[tuple[str, str], ...]:
