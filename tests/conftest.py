@@ -19,15 +19,34 @@ from harness import Api, ApiResponse, RunningApp, make_settings  # noqa: E402,F4
 from servers import PostgresServer, RedisServer, create_database, drop_database  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_EXTERNAL = (REPO.parent / "shared" / "data" / "external").resolve()
+VENDORED = REPO / "tests" / "data"
+LIAONING = "lnzwfw-catalog-sample/government_data.json"
+
+
+def in_ci() -> bool:
+    """CI runs everything: a missing server or data set is a failure there, a skip elsewhere."""
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get("GOVHALL_TEST_REQUIRE_SERVERS") == "1"
 
 
 @pytest.fixture(scope="session")
 def external() -> Path:
-    """../shared/data/external beside the checkout (never copied into the project)."""
-    if not SHARED_EXTERNAL.is_dir():
-        pytest.fail(f"shared data not found at {SHARED_EXTERNAL}: check out ../shared beside the repo")
-    return SHARED_EXTERNAL
+    """tests/data: data from other projects kept in the repo with their sources and licences."""
+    return VENDORED
+
+
+@pytest.fixture(scope="session")
+def liaoning_sample() -> Path:
+    """The Liaoning catalogue sample (no licence, so not in the repo): GOVHALL_TEST_LIAONING_SAMPLE or
+    ../shared beside the checkout; skipped without it, except in CI (tests/data/README.md)."""
+    candidates = [os.environ.get("GOVHALL_TEST_LIAONING_SAMPLE"), REPO.parent / "shared" / "data" / "external" / LIAONING]
+    for candidate in filter(None, candidates):
+        if Path(candidate).is_file():
+            return Path(candidate)
+    reason = ("the Liaoning catalogue sample is not in the repo (no licence); set GOVHALL_TEST_LIAONING_SAMPLE "
+              "or check out ../shared beside the repo")
+    if in_ci():
+        pytest.fail(reason + " (CI: no skipping)")
+    pytest.skip(reason)
 
 
 # --- real servers ------------------------------------------------------------------------------------

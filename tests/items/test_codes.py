@@ -149,8 +149,8 @@ def test_every_sichuan_task_type_maps_to_a_national_type(external):
     assert {"01", "20"} <= mapped
 
 
-def test_liaoning_catalogue_codes_are_well_formed_and_carry_their_type(external):
-    records = json.loads((external / "lnzwfw-catalog-sample" / "government_data.json").read_text("utf-8"))
+def test_liaoning_catalogue_codes_are_well_formed_and_carry_their_type(liaoning_sample):
+    records = json.loads(liaoning_sample.read_text("utf-8"))
     assert len(records) == 30
     for record in records:
         basic = record["职权编码"]

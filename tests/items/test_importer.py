@@ -19,8 +19,8 @@ CATALOGUE_KEYS = {"basic_code", "name", "item_type", "basis", "levels", "state",
 
 
 @pytest.fixture(scope="module")
-def liaoning_bytes(external) -> bytes:
-    return (external / "lnzwfw-catalog-sample" / "government_data.json").read_bytes()
+def liaoning_bytes(liaoning_sample) -> bytes:
+    return liaoning_sample.read_bytes()
 
 
 @pytest.fixture(scope="module")

@@ -332,8 +332,8 @@ def test_resolving_an_entry_with_another_id_is_invalid():
 
 # --- real catalogue records ------------------------------------------------------------------------
 
-def test_rebasing_onto_real_catalogue_records_takes_their_revised_four_same_fields(external):
-    records = json.loads((external / "lnzwfw-catalog-sample" / "government_data.json").read_text("utf-8"))
+def test_rebasing_onto_real_catalogue_records_takes_their_revised_four_same_fields(liaoning_sample):
+    records = json.loads(liaoning_sample.read_text("utf-8"))
     assert records
     for record in records:
         base = {**catalogue_doc(), "basic_code": record["职权编码"], "name": record["事项名称"],

@@ -55,8 +55,8 @@ def test_contract_shaped_catalogue_and_local_documents_have_no_findings():
     assert rules.validate(local_doc(), "local") == []
 
 
-def test_liaoning_catalogue_records_validate_without_errors(external):
-    records = json.loads((external / "lnzwfw-catalog-sample" / "government_data.json").read_text("utf-8"))
+def test_liaoning_catalogue_records_validate_without_errors(liaoning_sample):
+    records = json.loads(liaoning_sample.read_text("utf-8"))
     for record in records:
         tag = re.search(r"【([^】]+)】", record["依据"])
         title = re.search(r"《([^》]+)》", record["依据"])

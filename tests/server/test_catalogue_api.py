@@ -94,8 +94,8 @@ def test_json_stored_as_utf8_not_escapes(running_app, admin):
     assert "建筑工程施工许可证核发" in row[0] and "\\u" not in row[0]
 
 
-def test_import_of_liaoning_sample_then_reimport_changes_nothing(admin, external):
-    data = (external / "lnzwfw-catalog-sample" / "government_data.json").read_bytes()
+def test_import_of_liaoning_sample_then_reimport_changes_nothing(admin, liaoning_sample):
+    data = liaoning_sample.read_bytes()
     resp = admin.request("POST", "/api/v1/catalogue/imports?filename=government_data.json", raw=data,
                          content_type="application/json")
     assert resp.status == 201, resp.body
