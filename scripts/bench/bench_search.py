@@ -4,7 +4,7 @@
                                          [--build bulk|index_item]
 
 Builds a province of ~90 counties; each county publishes the real 广安区 item list (1,135 names from
-../shared/data/external/sczwfw-guangan-items) under its own departments, a third of the names with a
+tests/data/sczwfw-guangan-items) under its own departments, a third of the names with a
 situation suffix (（变更）, （补领）…), so names repeat across counties as four-same names do. Queries are
 2–4 character substrings of those names plus what citizens type (社保, 护照, 身份证, 营业执照 …), run
 province-wide and in one county's branch hall. Targets: p99 ≤ 15 ms, ≥ 10× faster than the baseline.
@@ -33,7 +33,7 @@ from items.codes import make_credit_code
 from items.records import utcnow
 from server import db as dbmod
 
-EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "external"
+EXTERNAL = Path(__file__).resolve().parents[2] / "tests" / "data"  # data kept in the repo with its licence
 SITUATIONS = ("（新设）", "（变更）", "（注销）", "（补领）", "（换领）", "（延续）", "（首次申请）", "（个人）", "（企业）")
 CITIZEN_QUERIES = ("社保", "护照", "身份证", "营业执照", "驾照", "低保", "户口", "公积金", "医保", "残疾", "退休",
                    "结婚", "出生", "养老", "失业", "补贴", "登记", "证明", "许可", "备案", "核发", "审批", "变更",
