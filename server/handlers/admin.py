@@ -1,8 +1,9 @@
 """Province administration over HTTP: the append-only audit log and the official holiday calendar."""
 from __future__ import annotations
 
+from server import limits
 from server.base import BaseHandler
-from server.operations import operation, page_params, query
+from server.operations import Body, obj, operation, page_params, query, text
 
 
 class AuditHandler(BaseHandler):
@@ -18,7 +19,13 @@ class AuditHandler(BaseHandler):
                                  page, size))
 
 
+DATES = {"type": "array", "maxItems": 366, "items": text(10, format="date")}
+HOLIDAY_YEAR = obj({"year": {"type": "integer"}, "holidays": DATES, "workdays": DATES, "source": text(200)},
+                   ("holidays",))
+
+
 class HolidayListHandler(BaseHandler):
+    @operation()
     async def get(self) -> None:
         """Every year the working-day calendar knows → {years: [{year, origin, source, loaded_at}], today, warnings}."""
         actor = await self.authenticate()
@@ -26,11 +33,13 @@ class HolidayListHandler(BaseHandler):
 
 
 class HolidayYearHandler(BaseHandler):
+    @operation()
     async def get(self, year: str) -> None:
         """The year's calendar in use → {year, origin: stored|file|package, holidays, workdays}; 404 when unknown."""
         actor = await self.authenticate()
         self.send(await self.run(self.ctx.hall.holidays.get_year, actor, year))
 
+    @operation(body=Body(HOLIDAY_YEAR, max_bytes=limits.FORM_BODY))
     async def put(self, year: str) -> None:
         """Load the year's official calendar `{holidays, workdays, source}` (province_admin) → 201 new, 200
         replaced; 422 calendar_year_invalid listing each broken rule. Due dates count with it at once."""
