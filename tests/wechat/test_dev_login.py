@@ -60,3 +60,14 @@ def test_serve_with_the_dev_stand_in_and_a_database_url_stops_with_a_clear_messa
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert "refused when GOVHALL_DATABASE_URL is set" in err and "Traceback" not in err
+
+
+def test_serve_dev_wechat_flag_turns_the_stand_in_on_for_the_embedded_default(monkeypatch, tmp_path):
+    monkeypatch.delenv("GOVHALL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("GOVHALL_WECHAT_DEV", raising=False)
+    monkeypatch.setenv("GOVHALL_VAR_DIR", str(tmp_path))
+    served = []
+    monkeypatch.setattr(cli, "cmd_serve", lambda args, settings: served.append(settings) or 0)
+    assert cli.main(["serve", "--dev-wechat"]) == 0
+    assert cli.main(["serve"]) == 0
+    assert [s.wechat_dev for s in served] == [True, False]
