@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import http.client
 import re
 import sys
 import urllib.parse
@@ -31,6 +32,7 @@ from harness import RunningApp, make_settings  # noqa: E402
 from servers import create_database, drop_database  # noqa: E402
 
 from items.scope import Actor  # noqa: E402
+from server.console.base import SESSION_COOKIE as CONSOLE_COOKIE  # noqa: E402
 
 OK, UNAUTHORISED, FORBIDDEN, HIDDEN = "ok", 401, 403, 404
 HARDEN_AUTH = "fixed in harden-auth"
@@ -115,12 +117,31 @@ class Route:
     content_type: str | None = None
     headers: dict = field(default_factory=dict)
     query: str = ""
+    console: bool = False  # a console page: the token goes in the session cookie, POSTs carry the CSRF pair
+    not_run: str = ""  # a reason the whole route cannot be asked today (xfail, not run)
     # role → reason: today's answer is wrong, the entry states the right one (strict xfail flips on the fix)
     xfail: dict = field(default_factory=dict)
 
 
 def route(expect: dict, **kwargs) -> Route:
     return Route(expect, **kwargs)
+
+
+# Console pages on main answer 500 today: they read query and form fields they do not declare
+# (server/operations.py, UndeclaredInput). Their entries state the intended access; they run once fixed.
+CONSOLE_BROKEN = "console pages read undeclared inputs (500): remove once the console declares its operations"
+
+
+def page(expect: dict, **kwargs) -> Route:
+    """A console page (/console/): signed-out visitors are sent to the sign-in page, which counts as 401."""
+    if kwargs.get("raw") is None and "body" not in kwargs:
+        kwargs.setdefault("raw", b"")
+    kwargs.setdefault("not_run", CONSOLE_BROKEN)
+    return Route(expect, console=True, content_type=kwargs.pop("content_type", FORM), **kwargs)
+
+
+FORM = "application/x-www-form-urlencoded"
+CONSOLE_EDITORS = ("editor", "province_admin")
 
 
 def _callback_query(**extra) -> str:
@@ -216,6 +237,30 @@ MATRIX: dict[str, Route] = {
     "PUT /api/v1/admin/holidays/{year}": route(province_admin_only(), body={}),
     # after the GET above: the province admin's DELETE really deletes the seeded synonym
     "DELETE /api/v1/admin/synonyms/{term}": route(province_admin_only()),
+    # --- the staff console (pages; a refusal is a Chinese error page with the same status) -----------
+    "GET /console/": page(signed_in()),
+    "GET /console/login": page(public()),
+    "POST /console/login": page(public()),
+    "POST /console/logout": page(signed_in()),
+    "GET /console/static/{asset}": page(public()),
+    "GET /console/items": page(only(*CONSOLE_EDITORS)),
+    "GET /console/coverage": page(only("editor")),
+    "POST /console/coverage": page(only("editor")),
+    "GET /console/items/{work}": page(only(*CONSOLE_EDITORS)),
+    "POST /console/items/{work}": page(only(*CONSOLE_EDITORS)),
+    "GET /console/items/{work}/validate": page(only(*CONSOLE_EDITORS)),
+    "POST /console/items/{work}/validate": page(only(*CONSOLE_EDITORS)),
+    "GET /console/items/{work}/submit": page(only(*CONSOLE_EDITORS)),
+    "POST /console/items/{work}/submit": page(only(*CONSOLE_EDITORS)),
+    "GET /console/items/{work}/recall": page(only(*CONSOLE_EDITORS)),
+    "POST /console/items/{work}/recall": page(only(*CONSOLE_EDITORS)),
+    "GET /console/items/{work}/history": page(only(*CONSOLE_EDITORS)),
+    "POST /console/items/{work}/history": page(only(*CONSOLE_EDITORS)),
+    "GET /console/items/{work}/diff": page(only(*CONSOLE_EDITORS)),
+    "GET /console/items/{work}/conformance": page(only(*CONSOLE_EDITORS)),
+    "GET /console/items/{work}/rebase": page(only(*CONSOLE_EDITORS)),
+    "POST /console/items/{work}/rebase": page(only(*CONSOLE_EDITORS)),
+    "GET /console/items/{work}/preview": page(only(*CONSOLE_EDITORS)),
 }
 
 
@@ -235,7 +280,7 @@ def _group_end(path: str, start: int) -> int:
 
 def _shapes(pattern: str) -> list[str]:
     """A route regex as paths with `{}` for each parameter; literal alternatives (a|b) give one path each."""
-    path = pattern.rstrip("$").replace("\\.", ".")
+    path = pattern.rstrip("$").replace("\\.", ".").replace("/?", "/")
     start = path.find("(")
     if start < 0:
         return [path]
@@ -265,13 +310,12 @@ def _shape(key: str) -> str:
     return _PLACEHOLDER.sub("{}", key)
 
 
-def test_every_route_has_an_entry():
-    from server.app import collect_routes
-    app = tornado.web.Application(collect_routes())
+def test_every_route_has_an_entry(world):
+    served = app_routes(world.app.app)  # the app as served: API handlers, console pages, everything routed
     entries = {_shape(key) for key in MATRIX}
-    missing = sorted(app_routes(app) - entries)
+    missing = sorted(served - entries)
     assert not missing, "add MATRIX entries (write each {} as a {name} of WORLD_VALUES): " + ", ".join(missing)
-    stale = sorted(key for key in MATRIX if _shape(key) not in app_routes(app))
+    stale = sorted(key for key in MATRIX if _shape(key) not in served)
     assert not stale, "MATRIX entries without a route: " + ", ".join(stale)
 
 
@@ -284,7 +328,7 @@ def test_every_entry_states_every_role():
 
 # --- the seeded world ----------------------------------------------------------------------------
 
-WORLD_VALUES = ("impl", "work", "basic", "version", "case", "finished", "rect", "term", "year")
+WORLD_VALUES = ("impl", "work", "basic", "version", "case", "finished", "rect", "term", "year", "asset")
 
 
 @dataclass
@@ -314,8 +358,14 @@ def _seed(app: RunningApp) -> World:
     rating = owner.post(f"/api/v1/hall/applications/{finished}/rating", {"level": "very_dissatisfied"})
     assert rating.status == 201, rating.body
     values = dict(impl=hall.impl_code, work=work, basic=ITEM["basic_code"], version="1", case=case,
-                  finished=finished, rect=str(rating.json["rectification"]["id"]), term="办施工证", year="2026")
+                  finished=finished, rect=str(rating.json["rectification"]["id"]), term="办施工证", year="2026",
+                  asset=_a_static_asset())
     return World(app, hall, values, {"citizen": owner, "citizen_other": other})
+
+
+def _a_static_asset() -> str:
+    from server.console.base import STATIC
+    return next(p for p in sorted(STATIC.rglob("*")) if p.is_file()).relative_to(STATIC).as_posix()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -360,8 +410,13 @@ def _outcome(status: int):
     return OK
 
 
-CASES = [pytest.param(key, role, id=f"{key} as {role}",
-                      marks=[pytest.mark.xfail(strict=True, reason=entry.xfail[role])] if role in entry.xfail else [])
+def _marks(entry: Route, role: str) -> list:
+    if entry.not_run:
+        return [pytest.mark.xfail(run=False, reason=entry.not_run)]
+    return [pytest.mark.xfail(strict=True, reason=entry.xfail[role])] if role in entry.xfail else []
+
+
+CASES = [pytest.param(key, role, id=f"{key} as {role}", marks=_marks(entry, role))
          for key, entry in MATRIX.items() for role in ROLES]
 
 
@@ -370,11 +425,37 @@ def test_route_answers_each_role_as_the_matrix_says(world, key, role):
     entry = MATRIX[key]
     method, template = key.split(" ", 1)
     path = _PLACEHOLDER.sub(lambda m: urllib.parse.quote(world.values[m.group(0)[1:-1]]), template) + entry.query
-    api = world.app.api()
-    resp = api.request(method, path, body=entry.body, raw=entry.raw, content_type=entry.content_type,
-                       headers=entry.headers, token=_token(world, role))
+    token = _token(world, role)
+    if entry.console:
+        status, text = _console_request(world, method, path, entry, token)
+    else:
+        resp = world.app.api().request(method, path, body=entry.body, raw=entry.raw, content_type=entry.content_type,
+                                       headers=entry.headers, token=token)
+        status, text = resp.status, resp.body
     expected = entry.expect[role]
-    got = _outcome(resp.status)
-    assert got == expected, f"{key} as {role}: expected {expected}, got {resp.status} {resp.body[:300]!r}"
-    if resp.status in (UNAUTHORISED, FORBIDDEN, HIDDEN):
+    got = _outcome(status)
+    assert got == expected, f"{key} as {role}: expected {expected}, got {status} {text[:300]!r}"
+    if status in (UNAUTHORISED, FORBIDDEN, HIDDEN) and not entry.console:
         resp.error_code()  # refusals carry the one error body
+
+
+def _console_request(world: World, method: str, path: str, entry: Route, token: str | None) -> tuple[int, bytes]:
+    """A page request as a browser makes it, without following redirects; a redirect to the sign-in page
+    is the console's 401."""
+    cookies = {"_xsrf": "matrix-xsrf"} if method != "GET" else {}
+    if token:
+        cookies[CONSOLE_COOKIE] = token
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()), **entry.headers}
+    if method != "GET":
+        headers.update({"X-XSRFToken": "matrix-xsrf", "Content-Type": entry.content_type or FORM})
+    conn = http.client.HTTPConnection("127.0.0.1", world.app.port, timeout=10)
+    try:
+        conn.request(method, path, body=entry.raw if method != "GET" else None, headers=headers)
+        resp = conn.getresponse()
+        status, location, text = resp.status, resp.getheader("Location") or "", resp.read()
+    finally:
+        conn.close()
+    signed_out = location.startswith("/console/login") and "msg=" not in location  # not a sign-out's goodbye
+    if status in (302, 303) and signed_out:
+        return UNAUTHORISED, text
+    return status, text
