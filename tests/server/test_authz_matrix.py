@@ -31,13 +31,15 @@ from hall_world import ITEM, ORG_A, ORG_B, Hall  # noqa: E402
 from harness import RunningApp, make_settings  # noqa: E402
 from servers import create_database, drop_database  # noqa: E402
 
+from items.codes import make_credit_code  # noqa: E402
 from items.scope import Actor  # noqa: E402
 from server.console.base import SESSION_COOKIE as CONSOLE_COOKIE  # noqa: E402
 
 OK, UNAUTHORISED, FORBIDDEN, HIDDEN = "ok", 401, 403, 404
 HARDEN_AUTH = "fixed in harden-auth"
 WECHAT_TOKEN = "matrix-callback-token"
-OWN_REGION, OTHER_REGION = "410402", "410403"
+OWN_REGION, OTHER_REGION, SPARE_REGION = "410402", "410403", "410423"
+SPARE_ORG = make_credit_code("11410423MB0000001")
 
 # Every caller the matrix asks about; "own" is the department or region of the seeded item and cases.
 ROLES: dict[str, Actor | str | None] = {
@@ -103,8 +105,8 @@ ITEM_READERS = dict(editor_other=FORBIDDEN, reviewer_other=FORBIDDEN, window_oth
 # Editing a local item: its department's editors and the province.
 ITEM_EDITORS = ("province_admin", "editor_own")
 STALE = {"If-Match": '"999"'}  # the editors' writes meet 412 and change nothing
-# A case of another department is refused (403 out_of_scope).
-OWN_CASES = dict(window_other=FORBIDDEN)
+# A case of another department is hidden (404 case_not_found): a case number reveals nothing.
+OWN_CASES = dict(window_other=HIDDEN)
 WHY = {"comment": "matrix check"}
 
 
@@ -219,7 +221,7 @@ MATRIX: dict[str, Route] = {
     "GET /api/v1/cases": route(only("window_staff")),
     "GET /api/v1/cases/{case}": route(only("window_staff", **OWN_CASES)),
     "POST /api/v1/cases/{case}/actions": route(only("window_staff", **OWN_CASES), body={"action": "accept"}),
-    "POST /api/v1/rectifications/{rect}/answer": route(only("window_staff", **OWN_CASES),
+    "POST /api/v1/rectifications/{rect}/answer": route(only("window_staff", window_other=FORBIDDEN),
                                                        body={"answer": "已电话回访并整改"}),
     # --- statistics ----------------------------------------------------------------------------
     "GET /api/v1/stats/items": route(only(*STATS)),
@@ -237,6 +239,37 @@ MATRIX: dict[str, Route] = {
     "PUT /api/v1/admin/holidays/{year}": route(province_admin_only(), body={}),
     # after the GET above: the province admin's DELETE really deletes the seeded synonym
     "DELETE /api/v1/admin/synonyms/{term}": route(province_admin_only()),
+    # --- directory (regions and departments are public government information: any signed-in caller) -
+    "GET /api/v1/directory/regions": route(signed_in()),
+    "POST /api/v1/directory/regions": route(province_admin_only(), body={}),
+    "GET /api/v1/directory/regions/{region}": route(signed_in()),
+    "PATCH /api/v1/directory/regions/{region}": route(province_admin_only(), body={}),
+    "DELETE /api/v1/directory/regions/{spare_region}": route(province_admin_only()),
+    "GET /api/v1/directory/departments": route(signed_in()),
+    "POST /api/v1/directory/departments": route(province_admin_only(), body={}),
+    "GET /api/v1/directory/departments/{org}": route(signed_in()),
+    "PATCH /api/v1/directory/departments/{org}": route(province_admin_only(), body={}),
+    "DELETE /api/v1/directory/departments/{spare_org}": route(province_admin_only()),
+    "POST /api/v1/directory/imports": route(province_admin_only(), raw=b"", content_type="application/json",
+                                            query="?dry_run=1"),
+    "GET /api/v1/directory/template.csv": route(public()),
+    "GET /api/v1/directory/template.xlsx": route(public()),
+    # --- staff accounts ------------------------------------------------------------------------
+    "GET /api/v1/users": route(province_admin_only()),
+    "POST /api/v1/users": route(province_admin_only(), body={}),
+    "GET /api/v1/users/{user}": route(province_admin_only()),
+    "PATCH /api/v1/users/{user}": route(province_admin_only(), body={"no_such_field": 1}),
+    "POST /api/v1/users/{user}/password": route(province_admin_only(), body={}),
+    "POST /api/v1/auth/password": route(staff(), body={}),
+    # --- window workbench ----------------------------------------------------------------------
+    "GET /api/v1/cases/{case}/files/{file}": route(only("window_staff", **OWN_CASES)),
+    "GET /api/v1/cases/{case}/guide": route(only("window_staff", **OWN_CASES)),
+    "POST /api/v1/cases/{case}/applicant/reveal": route(only("window_staff", **OWN_CASES),
+                                                        body={"reason": "核对申请人身份"}),
+    "GET /api/v1/reveals": route(province_admin_only()),
+    "GET /api/v1/rectifications": route(only("window_staff")),
+    "GET /api/v1/stats/summary": route(only(*STATS)),
+    "GET /api/v1/stats/summary/compare": route(only(*STATS), query="?from=2026-01-01&to=2026-06-30"),
     # --- the staff console (pages; a refusal is a Chinese error page with the same status) -----------
     "GET /console/": page(signed_in()),
     "GET /console/login": page(public()),
@@ -328,7 +361,8 @@ def test_every_entry_states_every_role():
 
 # --- the seeded world ----------------------------------------------------------------------------
 
-WORLD_VALUES = ("impl", "work", "basic", "version", "case", "finished", "rect", "term", "year", "asset")
+WORLD_VALUES = ("impl", "work", "basic", "version", "case", "finished", "rect", "term", "year", "asset", "region",
+                "spare_region", "org", "spare_org", "user", "file")
 
 
 @dataclass
@@ -351,15 +385,23 @@ def _seed(app: RunningApp) -> World:
         ctx.catalogue.put(second["basic_code"], second, ROLES["province_admin"])
         work = ctx.items.claim(second["basic_code"], ORG_A, "4", OWN_REGION, ROLES["editor_own"])["impl_code"]
         search_index.set_synonym("办施工证", ["建筑工程施工许可证核发"])
+        # a region and a department the province admin's DELETE may remove
+        item_store.ensure_region(SPARE_REGION, "鲁山县", "410400", "4")
+        item_store.ensure_org(SPARE_ORG, "鲁山县档案馆", SPARE_REGION, "4")
+    ctx.accounts.create_user("matrix_user", "matrix-password-1", "reviewer", region=OWN_REGION)
     owner, other = hall.citizen("openid-matrix-owner"), hall.citizen("openid-matrix-other")
     hall.at(2026, 11, 30)
-    case = hall.new_case(owner)
+    file_id = hall.upload(owner).json["file_id"]
+    filed = hall.submit(owner, hall.body(file_id))
+    assert filed.status == 201, filed.body
+    case = filed.json["case_no"]
     finished = hall.finished_case(owner)
     rating = owner.post(f"/api/v1/hall/applications/{finished}/rating", {"level": "very_dissatisfied"})
     assert rating.status == 201, rating.body
     values = dict(impl=hall.impl_code, work=work, basic=ITEM["basic_code"], version="1", case=case,
                   finished=finished, rect=str(rating.json["rectification"]["id"]), term="办施工证", year="2026",
-                  asset=_a_static_asset())
+                  asset=_a_static_asset(), region=OWN_REGION, spare_region=SPARE_REGION, org=ORG_A,
+                  spare_org=SPARE_ORG, user="matrix_user", file=file_id)
     return World(app, hall, values, {"citizen": owner, "citizen_other": other})
 
 
