@@ -13,7 +13,7 @@ from typing import Callable
 
 import peewee as pw
 
-from server.migrations import m0001_baseline
+from server.migrations import m0001_baseline, m0002_holiday_calendar
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class Migration:
 # Append only: a released step is never edited, a schema change is a new step.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline", m0001_baseline.apply),
+    Migration(2, "holiday_calendar", m0002_holiday_calendar.apply),
 )
 LATEST = MIGRATIONS[-1].version
 
