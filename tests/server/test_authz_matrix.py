@@ -36,7 +36,6 @@ from items.scope import Actor  # noqa: E402
 from server.console.base import SESSION_COOKIE as CONSOLE_COOKIE  # noqa: E402
 
 OK, UNAUTHORISED, FORBIDDEN, HIDDEN = "ok", 401, 403, 404
-HARDEN_AUTH = "fixed in harden-auth"
 WECHAT_TOKEN = "matrix-callback-token"
 OWN_REGION, OTHER_REGION, SPARE_REGION = "410402", "410403", "410423"
 SPARE_ORG = make_credit_code("11410423MB0000001")
@@ -168,14 +167,13 @@ MATRIX: dict[str, Route] = {
     # --- accounts ------------------------------------------------------------------------------
     "POST /api/v1/auth/login": route(public(), body={}),
     "POST /api/v1/auth/logout": route(signed_in()),
-    "GET /api/v1/auth/me": route(signed_in()),
+    "GET /api/v1/auth/me": route(staff()),
     # --- catalogue -----------------------------------------------------------------------------
-    "GET /api/v1/catalogue/items": route(staff(), xfail={c: HARDEN_AUTH for c in CITIZENS}),
-    "GET /api/v1/catalogue/items/{basic}": route(staff(), xfail={c: HARDEN_AUTH for c in CITIZENS}),
+    "GET /api/v1/catalogue/items": route(staff()),
+    "GET /api/v1/catalogue/items/{basic}": route(staff()),
     "PUT /api/v1/catalogue/items/{basic}": route(province_admin_only(), body={}),
-    "GET /api/v1/catalogue/items/{basic}/versions": route(staff(), xfail={c: HARDEN_AUTH for c in CITIZENS}),
-    "GET /api/v1/catalogue/items/{basic}/diff": route(staff(), query="?from=1&to=1",
-                                                     xfail={c: HARDEN_AUTH for c in CITIZENS}),
+    "GET /api/v1/catalogue/items/{basic}/versions": route(staff()),
+    "GET /api/v1/catalogue/items/{basic}/diff": route(staff(), query="?from=1&to=1"),
     "POST /api/v1/catalogue/imports": route(province_admin_only(), raw=b"", content_type="application/json",
                                             query="?dry_run=1"),
     "GET /api/v1/catalogue/template.csv": route(public()),
@@ -184,10 +182,9 @@ MATRIX: dict[str, Route] = {
     "POST /api/v1/catalogue/items/{basic}/rebase-all": route(only("editor", "province_admin"), body=[]),
     # --- claiming and local items --------------------------------------------------------------
     "POST /api/v1/items": route(only("editor", "province_admin"), body={}),
-    "GET /api/v1/items": route(staff(), xfail={c: HARDEN_AUTH for c in CITIZENS}),
+    "GET /api/v1/items": route(staff()),
     "POST /api/v1/items/bulk-claim": route(only("editor", "province_admin"), body={}),
-    "GET /api/v1/items/coverage": route(staff(), query=f"?region={OWN_REGION}",
-                                        xfail={c: HARDEN_AUTH for c in CITIZENS}),
+    "GET /api/v1/items/coverage": route(staff(), query=f"?region={OWN_REGION}"),
     "GET /api/v1/items/{impl}": route(staff(**ITEM_READERS)),
     "PATCH /api/v1/items/{work}": route(only(*ITEM_EDITORS), body=[], content_type="application/json-patch+json",
                                                  headers=STALE),
@@ -245,15 +242,15 @@ MATRIX: dict[str, Route] = {
     "PUT /api/v1/admin/holidays/{year}": route(province_admin_only(), body={}),
     # after the GET above: the province admin's DELETE really deletes the seeded synonym
     "DELETE /api/v1/admin/synonyms/{term}": route(province_admin_only()),
-    # --- directory (regions and departments are public government information: any signed-in caller) -
-    "GET /api/v1/directory/regions": route(signed_in()),
+    # --- directory (staff read it, the province admin changes it) ------------------------------------
+    "GET /api/v1/directory/regions": route(staff()),
     "POST /api/v1/directory/regions": route(province_admin_only(), body={}),
-    "GET /api/v1/directory/regions/{region}": route(signed_in()),
+    "GET /api/v1/directory/regions/{region}": route(staff()),
     "PATCH /api/v1/directory/regions/{region}": route(province_admin_only(), body={}),
     "DELETE /api/v1/directory/regions/{spare_region}": route(province_admin_only()),
-    "GET /api/v1/directory/departments": route(signed_in()),
+    "GET /api/v1/directory/departments": route(staff()),
     "POST /api/v1/directory/departments": route(province_admin_only(), body={}),
-    "GET /api/v1/directory/departments/{org}": route(signed_in()),
+    "GET /api/v1/directory/departments/{org}": route(staff()),
     "PATCH /api/v1/directory/departments/{org}": route(province_admin_only(), body={}),
     "DELETE /api/v1/directory/departments/{spare_org}": route(province_admin_only()),
     "POST /api/v1/directory/imports": route(province_admin_only(), raw=b"", content_type="application/json",
@@ -277,10 +274,10 @@ MATRIX: dict[str, Route] = {
     "GET /api/v1/stats/summary": route(only(*STATS)),
     "GET /api/v1/stats/summary/compare": route(only(*STATS), query="?from=2026-01-01&to=2026-06-30"),
     # --- the staff console (pages; a refusal is a Chinese error page with the same status) -----------
-    "GET /console/": page(signed_in()),
+    "GET /console/": page(staff()),
     "GET /console/login": page(public()),
     "POST /console/login": page(public()),
-    "POST /console/logout": page(signed_in()),
+    "POST /console/logout": page(staff()),
     "GET /console/static/{asset}": page(public()),
     "GET /console/items": page(only(*CONSOLE_EDITORS)),
     "GET /console/coverage": page(only("editor")),
