@@ -216,7 +216,7 @@ class LocalItemService:
         """Apply an RFC 6902 patch (items.patches.apply_patch) to the latest version → the `_edit` result.
         Raises what `_edit` raises; Malformed/Invalid when the patch cannot be applied."""
         return self._edit(impl_code, if_match, actor, remote_ip, "item.revise", message or "patch",
-                          lambda previous: patches.apply_patch(previous, ops))
+                          lambda previous: patches.apply_document_patch(previous, ops))
 
     def replace(self, impl_code: str, document: object, if_match: int | None, actor: Actor,
                 remote_ip: str = "", message: str = "") -> dict:

@@ -43,7 +43,17 @@ def apply_patch(doc, ops) -> dict:
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
         raise Invalid(f"patch cannot be applied: {exc}", code="patch_failed",
                       details={"rule": "rfc6902"}) from exc
-    if not isinstance(result, dict):  # an op on path "" may replace the document with any value
+    return result
+
+
+def apply_document_patch(doc: dict, ops) -> dict:
+    """apply_patch for an item document, which must stay a JSON object.
+
+    An op on path "" may replace the whole document with any value (RFC 6902 allows it for any JSON
+    document); an item document is always an object, so anything else is Invalid (patch_failed).
+    """
+    result = apply_patch(doc, ops)
+    if not isinstance(result, dict):
         raise Invalid("the patched document must stay a JSON object", code="patch_failed",
                       details={"rule": "document_is_object",
                                "errors": [{"path": "", "rule": "type", "message": "a document is a JSON object"}]})
