@@ -57,7 +57,8 @@ class BaseHandler(tornado.web.RequestHandler):
         super().__init_subclass__(**kwargs)
         for name in METHODS:
             fn = cls.__dict__.get(name)
-            if fn is not None and not getattr(fn, "__with_body__", False):
+            unimplemented = fn is getattr(tornado.web.RequestHandler, name)  # answers 405 as it is
+            if fn is not None and not unimplemented and not getattr(fn, "__with_body__", False):
                 wrapped = _with_body(fn)
                 wrapped.__with_body__ = True
                 setattr(cls, name, wrapped)

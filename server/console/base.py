@@ -60,7 +60,11 @@ class ConsolePage(BaseHandler):
         # `_xsrf` is in it), so it wraps the page method inside the base handler's body wrapper.
         for name in METHODS:
             fn = cls.__dict__.get(name)
-            if fn is not None and not getattr(fn, "__with_body__", False):
+            if fn is None:
+                # A page answers only the methods it defines itself: an action URL (…/submit) built on an
+                # item page must not inherit that page's get, which takes other path arguments (a 500).
+                setattr(cls, name, getattr(tornado.web.RequestHandler, name))
+            elif not getattr(fn, "__with_body__", False):
                 setattr(cls, name, _admitted(fn))
         super().__init_subclass__(**kwargs)
 
