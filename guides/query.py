@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from guides.search_terms import syllables
+from guides.synonyms import strip_colloquial
 
 # Words wrapped around what a citizen asks for, stripped anywhere in the query ("去哪里办理结婚登记需要带
 # 什么材料" → 结婚登记). Longest first. The literal query is always searched too, so an item whose name
@@ -138,7 +139,7 @@ def understand(text: str, table: Mapping[str, Sequence[str]], vocabulary: Vocabu
     Forms in order: the literal, the query without fillers, then the corrected query, each followed by
     its lexicon expansions; de-duplicated, at most MAX_FORMS.
     """
-    stripped = strip_fillers(text)
+    stripped = strip_colloquial(strip_fillers(text))  # then the verbs around it: 办身份证 → 身份证
     corrected = vocabulary.correct(stripped) if vocabulary is not None else stripped
     bases = [(text, "literal"), (stripped, "stripped")]
     if corrected != stripped:

@@ -221,7 +221,9 @@ class ConceptIndex:
             c = self.concepts[code]
             if not keep(c):
                 return
-            hit = Hit((tier, -round(coverage, 4), length, c.first_rank), code, tier, coverage, form,
+            # among partial matches of equal coverage, the longer unbroken run of the query wins
+            run = max((len(m) for m in matched), default=0) if tier == PARTIAL else 0
+            hit = Hit((tier, -round(coverage, 4), -run, length, c.first_rank), code, tier, coverage, form,
                       tuple(matched))
             if code not in best or hit.key < best[code].key:
                 best[code] = hit
