@@ -146,8 +146,8 @@ def search(q, region=None, org=None, service_object=None, page=1, size=20, home=
     shown = [(h, c, v) for h, c, v in shown if v is not None]
     items = _page_items(db, shown, parsed)
     literal_hit = hits and hits[0].tier < ranking.PARTIAL and hits[0].form == text
-    result = {"items": items, "total": min(len(hits), analysis.COUNT_CAP),
-              "total_exact": len(hits) <= analysis.COUNT_CAP, "page": page,
+    # every hit is ranked in memory, so the total is exact (COUNT_CAP bounds the previous search only)
+    result = {"items": items, "total": len(hits), "total_exact": True, "page": page,
               "did_you_mean": corrected if corrected and not literal_hit else None}
     if page == 1:
         poor = not hits or (hits[0].tier == ranking.PARTIAL and hits[0].coverage < POOR_COVERAGE)
