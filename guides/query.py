@@ -1,7 +1,9 @@
 """Query understanding: question and filler words, homophone correction through pinyin, lexicon forms."""
 from __future__ import annotations
 
+import io
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -73,10 +75,16 @@ class Vocabulary:
     def __init__(self) -> None:
         self.windows: dict[str, int] = {}
         self.by_reading: dict[str, str] = {}
+        self.words: dict[str, int] = {}  # whole names, aliases and lexicon words: the segmenter's dictionary
+        self._segmenter = None
+        self._lock = threading.Lock()
 
     def add(self, text: str, weight: int = 1) -> None:
         """Add the windows of one normalised text; a window seen more often wins a shared reading."""
         for run in re.findall(r"[\u3400-\u9fff]+", text):
+            if len(run) > 1:
+                self.words[run] = self.words.get(run, 0) + weight
+                self._segmenter = None
             sounds = syllables(run)
             for size in WINDOWS:
                 for i in range(len(run) - size + 1):
@@ -90,6 +98,32 @@ class Vocabulary:
                     best = self.by_reading.get(key)
                     if best is None or self.windows.get(best, 0) < seen:
                         self.by_reading[key] = window
+
+    def seams(self, text: str) -> set[int]:
+        """Return the positions i where text[i:i+2] joins two words of two or more characters.
+
+        jieba segments with the indexed names, aliases and lexicon words as its only dictionary (so the
+        item vocabulary decides, not a general corpus): 补领身份证 → 补领|身份证, and 领身 is no word of
+        the query. Runs of single characters keep every bigram (the bigram index's recall).
+        """
+        with self._lock:
+            if self._segmenter is None:
+                import jieba  # loaded on first use, not at import: its module sets up logging and caches
+
+                segmenter = jieba.Tokenizer()
+                lines = "\n".join(f"{w} {n}" for w, n in self.words.items())
+                # the dictionary from memory: no file of ours, no cache file written by jieba
+                segmenter.FREQ, segmenter.total = segmenter.gen_pfdict(io.BytesIO(lines.encode("utf-8")))
+                segmenter.initialized = True
+                self._segmenter = segmenter
+            segmenter = self._segmenter
+        out, at, previous = set(), 0, 0
+        for token in segmenter.lcut(text, HMM=False):
+            if at and len(token) > 1 and previous > 1:
+                out.add(at - 1)
+            at += len(token)
+            previous = len(token)
+        return out
 
     def correct(self, text: str) -> str:
         """Return `text` with each unknown window replaced by the known window of the same reading."""

@@ -186,7 +186,8 @@ class ConceptIndex:
 
     def _partial(self, form: str, skip: set[str]) -> dict[str, tuple[float, tuple[str, ...]]]:
         """Return {code: (coverage, matched words)} of items covering part of the form's known bigrams."""
-        pairs = list(dict.fromkeys(form[i:i + 2] for i in range(len(form) - 1)))
+        seams = self.vocabulary.seams(form) if self.vocabulary.words else set()
+        pairs = list(dict.fromkeys(form[i:i + 2] for i in range(len(form) - 1) if i not in seams))
         known = [p for p in pairs if p in self.postings]
         if not known:
             return {}
