@@ -37,7 +37,8 @@ class HallSearchHandler(BaseHandler):
     """Public: a guide is public information (政务公开), and citizens search before they sign in."""
 
     @operation(query("q", max_length=100), query("region", max_length=12), query("service_object", max_length=20),
-               query("org", max_length=18), query("page", max_length=12), query("size", max_length=12))
+               query("org", max_length=18), query("page", max_length=12), query("size", max_length=12),
+               query("home", max_length=12))
     async def get(self) -> None:
         """`?q=&region=&service_object=&org=&page=&size=&home=` → {items: [{impl_code, name, org_name,
         highlight, badges, basic_code, variants, matched_terms, match}], total, page, did_you_mean}: one
@@ -62,6 +63,7 @@ class HallSearchHandler(BaseHandler):
 class HallSuggestHandler(BaseHandler):
     """Public, like search: type-ahead and the region's frequent queries (热门搜索)."""
 
+    @operation(query("q", max_length=100), query("region", max_length=12))
     async def get(self) -> None:
         """`?q=&region=` → {suggestions: [{text, kind, basic_code}], popular: [{query, count}]}; 400 naming
         a bad parameter."""
@@ -74,6 +76,7 @@ class HallSuggestHandler(BaseHandler):
 
 
 class SearchMissListHandler(BaseHandler):
+    @operation(query("limit", max_length=12))
     async def get(self) -> None:
         """`?limit=` → {misses: [{query, count, zero_count, last_seen}]}: the most frequent queries with no
         or poor results (province_admin); 400 invalid_limit."""
@@ -94,6 +97,8 @@ def _promote(actor, remote_ip: str, body: dict) -> dict:
 
 
 class SearchMissPromoteHandler(BaseHandler):
+    @operation(body=Body(obj({"query": text(100), "expansions": {"type": "array", "maxItems": 50, "items": text(50)},
+                              "basic_code": text(12)}, ("query",)), max_bytes=limits.FORM_BODY))
     async def post(self) -> None:
         """`{query, expansions: [...]}` makes a lexicon entry, `{query, basic_code}` an alias of a catalogue
         item → {query, as, …}; the query leaves the report. 422 promote_invalid / synonym_invalid, 404
@@ -232,8 +237,8 @@ class SynonymHandler(BaseHandler):
                 return
         raise NotFound("no such synonym", code="synonym_not_found", details={"term": term})
 
-    @operation(body=Body(obj({"expansions": {"type": "array", "maxItems": 50, "items": text(50)}}, ("expansions",)),
-                         max_bytes=limits.FORM_BODY))
+    @operation(body=Body(obj({"expansions": {"type": "array", "maxItems": 50, "items": text(50)},
+                              "source": text(200)}, ("expansions",)), max_bytes=limits.FORM_BODY))
     async def put(self, term: str) -> None:
         """`{expansions: [...], source?}` creates or replaces a lexicon entry → {term, expansions, source};
         422 synonym_invalid."""
