@@ -216,18 +216,20 @@ class ConceptIndex:
     def rank(self, forms: Sequence[Form], letters: str | None = None,
              keep=lambda concept: True) -> list[Hit]:
         """Return the hits of the forms (and pinyin letters), best first, one per catalogue item."""
-        best: dict[str, Hit] = {}
+        best: dict[str, tuple] = {}  # code → (key, tier, coverage, form, matched): a Hit only at the end
+        kept: dict[str, bool] = {}
 
         def offer(code: str, tier: int, coverage: float, length: int, form: str, matched) -> None:
-            c = self.concepts[code]
-            if not keep(c):
+            if code not in kept:
+                kept[code] = keep(self.concepts[code])
+            if not kept[code]:
                 return
             # among partial matches of equal coverage, the longer unbroken run of the query wins
             run = max((len(m) for m in matched), default=0) if tier == PARTIAL else 0
-            hit = Hit((tier, -round(coverage, 4), -run, length, c.first_rank), code, tier, coverage, form,
-                      tuple(matched))
-            if code not in best or hit.key < best[code].key:
-                best[code] = hit
+            key = (tier, -round(coverage, 4), -run, length, self.concepts[code].first_rank)
+            old = best.get(code)
+            if old is None or key < old[0]:
+                best[code] = (key, tier, coverage, form, matched)
 
         exact_codes: set[str] = set()
         for form in forms:
@@ -249,7 +251,8 @@ class ConceptIndex:
             factor = FORM_WEIGHT.get(form.how, 1.0)
             for code, (share, matched) in self._partial(form.text, exact_codes).items():
                 offer(code, PARTIAL, share * factor, self.concepts[code].name_len, form.text, matched)
-        return sorted(best.values(), key=lambda h: h.key)
+        return [Hit(key, code, tier, coverage, form, tuple(matched))
+                for code, (key, tier, coverage, form, matched) in sorted(best.items(), key=lambda kv: kv[1][0])]
 
     def suggest(self, prefix: str, letters: str | None, limit: int) -> list[dict]:
         """Return up to `limit` names and aliases starting with `prefix` (or spelled by `letters`)."""

@@ -11,6 +11,8 @@ from collections import Counter
 from guides import search as analysis
 from guides import synonyms
 from guides.search_index import SearchAliasRecord, SearchMissRecord, SearchPopularRecord, changed, database
+from peewee import EXCLUDED
+
 from items.errors import NotFound
 from items.records import utcnow
 
@@ -72,17 +74,21 @@ def flush(db=None) -> None:
     if not popular and not misses:
         return
     now = utcnow()
+    # one statement per table: a flush on the query path must cost about one write, not one per query
     with db.atomic():
-        for text, n in misses.items():
-            (SearchMissRecord.insert(query=text, count=n, zero_count=zero[text], last_seen=now)
+        if misses:
+            (SearchMissRecord.insert_many([{"query": t, "count": n, "zero_count": zero[t], "last_seen": now}
+                                           for t, n in misses.items()])
              .on_conflict(conflict_target=[SearchMissRecord.query],
-                          update={SearchMissRecord.count: SearchMissRecord.count + n,
-                                  SearchMissRecord.zero_count: SearchMissRecord.zero_count + zero[text],
-                                  SearchMissRecord.last_seen: now}).execute())
-        for (region, text), n in popular.items():
-            (SearchPopularRecord.insert(region=region, query=text, count=n)
+                          update={SearchMissRecord.count: SearchMissRecord.count + EXCLUDED.count,
+                                  SearchMissRecord.zero_count: SearchMissRecord.zero_count + EXCLUDED.zero_count,
+                                  SearchMissRecord.last_seen: EXCLUDED.last_seen}).execute())
+        if popular:
+            (SearchPopularRecord.insert_many([{"region": r, "query": t, "count": n}
+                                              for (r, t), n in popular.items()])
              .on_conflict(conflict_target=[SearchPopularRecord.region, SearchPopularRecord.query],
-                          update={SearchPopularRecord.count: SearchPopularRecord.count + n}).execute())
+                          update={SearchPopularRecord.count: SearchPopularRecord.count + EXCLUDED.count})
+             .execute())
 
 
 def popular(region_prefix: str | None, limit: int) -> list[dict]:
