@@ -196,6 +196,25 @@ def seed_lexicon(db) -> int:
     return len(rows)
 
 
+def add_counts(db, misses: dict, zero: dict, popular: dict, now) -> None:
+    """Add query counts (guides.search_log): {query: n} misses, of which {query: n} found nothing, and
+    {(region, query): n} frequent queries; one statement per table."""
+    with db.atomic():
+        if misses:
+            (SearchMissRecord.insert_many([{"query": t, "count": n, "zero_count": zero.get(t, 0), "last_seen": now}
+                                           for t, n in misses.items()])
+             .on_conflict(conflict_target=[SearchMissRecord.query],
+                          update={SearchMissRecord.count: SearchMissRecord.count + pw.EXCLUDED.count,
+                                  SearchMissRecord.zero_count: SearchMissRecord.zero_count + pw.EXCLUDED.zero_count,
+                                  SearchMissRecord.last_seen: pw.EXCLUDED.last_seen}).execute())
+        if popular:
+            (SearchPopularRecord.insert_many([{"region": r, "query": t, "count": n}
+                                              for (r, t), n in popular.items()])
+             .on_conflict(conflict_target=[SearchPopularRecord.region, SearchPopularRecord.query],
+                          update={SearchPopularRecord.count: SearchPopularRecord.count + pw.EXCLUDED.count})
+             .execute())
+
+
 def changed(basic_code: str) -> None:
     """Log a change of what search sees (module docstring)."""
     SearchChangeRecord.insert(basic_code=basic_code).execute()

@@ -9,10 +9,8 @@ import weakref
 from collections import Counter
 
 from guides import search as analysis
-from guides import synonyms
+from guides import search_index, synonyms
 from guides.search_index import SearchAliasRecord, SearchMissRecord, SearchPopularRecord, changed, database
-from peewee import EXCLUDED
-
 from items.errors import NotFound
 from items.records import utcnow
 
@@ -73,22 +71,7 @@ def flush(db=None) -> None:
         pending.since = time.monotonic()
     if not popular and not misses:
         return
-    now = utcnow()
-    # one statement per table: a flush on the query path must cost about one write, not one per query
-    with db.atomic():
-        if misses:
-            (SearchMissRecord.insert_many([{"query": t, "count": n, "zero_count": zero[t], "last_seen": now}
-                                           for t, n in misses.items()])
-             .on_conflict(conflict_target=[SearchMissRecord.query],
-                          update={SearchMissRecord.count: SearchMissRecord.count + EXCLUDED.count,
-                                  SearchMissRecord.zero_count: SearchMissRecord.zero_count + EXCLUDED.zero_count,
-                                  SearchMissRecord.last_seen: EXCLUDED.last_seen}).execute())
-        if popular:
-            (SearchPopularRecord.insert_many([{"region": r, "query": t, "count": n}
-                                              for (r, t), n in popular.items()])
-             .on_conflict(conflict_target=[SearchPopularRecord.region, SearchPopularRecord.query],
-                          update={SearchPopularRecord.count: SearchPopularRecord.count + EXCLUDED.count})
-             .execute())
+    search_index.add_counts(db, misses, zero, popular, utcnow())
 
 
 def popular(region_prefix: str | None, limit: int) -> list[dict]:
@@ -133,8 +116,6 @@ def promote(query: str, expansions=None, basic_code=None) -> dict:
     Raises Invalid promote_invalid (neither or both given, bad code), synonym_invalid; NotFound
     item_not_found when no published item has the basic code.
     """
-    from guides import search_index  # the lexicon's writer
-
     def bad(path, rule, message):
         return analysis.invalid("promote_invalid", path, rule, message)
 
