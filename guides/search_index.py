@@ -1,11 +1,9 @@
-"""The hall search index of published local items and its synonym table, on SQLite FTS5 or PostgreSQL GIN.
+"""The hall search index of published local items, its lexicon (synonym table) and change log, on SQLite
+FTS5 or PostgreSQL GIN.
 
-A search reads only its page: the ranked slices (name starts with, name contains, alias starts with,
-alias contains, guide text) are each read in rank order and stop at the page. `total` (CONTRACT §3) is
-then counted, but at most COUNT_CAP (guides.search) matches: a common word such as 户口 matches half the
-province, and counting every match was the whole cost of the query. So `total` is the exact number of
-matches when `total_exact` is true, and COUNT_CAP ("at least this many") when it is false. A page past
-the cap is still read exactly; a page that reaches the last match gives the exact total again.
+Every change of what search sees (an item indexed or removed, a lexicon entry or a search alias
+changed) appends to search_change, so each process's in-memory ranking index (guides.hall_search)
+reloads only the catalogue items that changed. The n-gram terms serve guides.search_exact.
 """
 from __future__ import annotations
 
@@ -15,7 +13,7 @@ import peewee as pw
 
 from guides import search as analysis
 from guides import search_terms
-from guides import synonyms
+from guides import lexicon, synonyms
 from items.errors import NotFound
 from items.records import BaseRecord, JSONText, database, utcnow
 
@@ -51,22 +49,68 @@ class SearchDocRecord(BaseRecord):
 
 
 class SynonymRecord(BaseRecord):
-    """One operator-editable synonym: a citizen's term and the item-name words it stands for."""
+    """One lexicon entry, editable by province admins: a citizen's word and the catalogue words it means."""
     term = pw.CharField(max_length=64, unique=True)
     expansions = JSONText()
+    source = pw.CharField(max_length=200, default="")
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
         table_name = "search_synonym"
 
 
-MODELS = [SearchDocRecord, SynonymRecord]
-_TERM_SOURCE = (SearchDocRecord.id, SearchDocRecord.rank, SearchDocRecord.name, SearchDocRecord.aliases,
+class SearchAliasRecord(BaseRecord):
+    """A word citizens use for a catalogue item, added from the misses report (beside editors' aliases)."""
+    basic_code = pw.CharField(max_length=12, index=True)
+    alias = pw.CharField(max_length=64)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "search_alias"
+        indexes = ((("basic_code", "alias"), True),)
+
+
+class SearchChangeRecord(BaseRecord):
+    """One change of what search sees: a basic code, LEXICON for the lexicon, EVERYTHING after a rebuild."""
+    basic_code = pw.CharField(max_length=12)
+    changed_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "search_change"
+
+
+class SearchMissRecord(BaseRecord):
+    """A query that found nothing or little, counted (the normalised text only: no one's data)."""
+    query = pw.CharField(max_length=64, unique=True)
+    count = pw.IntegerField(default=0)
+    zero_count = pw.IntegerField(default=0)  # of which found nothing at all
+    last_seen = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "search_miss"
+
+
+class SearchPopularRecord(BaseRecord):
+    """How often a query that found something was asked in a region ("" for the whole province)."""
+    region = pw.CharField(max_length=12)
+    query = pw.CharField(max_length=64)
+    count = pw.IntegerField(default=0)
+
+    class Meta:
+        table_name = "search_popular"
+        indexes = ((("region", "query"), True),)
+
+
+LEXICON, EVERYTHING = "", "*"
+MODELS = [SearchDocRecord, SynonymRecord, SearchAliasRecord, SearchChangeRecord, SearchMissRecord,
+          SearchPopularRecord]
+_TERM_SOURCE = (SearchDocRecord.id, SearchDocRecord.rank, SearchDocRecord.basic_code, SearchDocRecord.name,
+                SearchDocRecord.aliases,
                 SearchDocRecord.body, SearchDocRecord.region_code, SearchDocRecord.org_credit_code,
                 SearchDocRecord.service_objects)
 
 
-def _is_postgres(db) -> bool:
+def is_postgres(db) -> bool:
     return isinstance(db, pw.PostgresqlDatabase)
 
 
@@ -74,8 +118,8 @@ def _db():
     return database.obj
 
 
-def _sql(db, sql: str) -> str:
-    return sql.replace("?", "%s") if _is_postgres(db) else sql
+def dialect_sql(db, sql: str) -> str:
+    return sql.replace("?", "%s") if is_postgres(db) else sql
 
 
 def create_search_schema(db) -> None:
@@ -85,7 +129,7 @@ def create_search_schema(db) -> None:
     must already be initialised to `db`. Idempotent.
     """
     with db.atomic():
-        if _is_postgres(db):
+        if is_postgres(db):
             # Bigram terms in a tsvector with GIN: pg_trgm cannot answer 2-character queries from its index.
             first = db.execute_sql(
                 "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
@@ -121,9 +165,59 @@ def create_search_schema(db) -> None:
                 "content='', columnsize=0, tokenize='unicode61 remove_diacritics 0')")
             if stale:
                 rebuild_index()
+        if "source" not in {c.name for c in db.get_columns("search_synonym")}:  # tables of earlier versions
+            db.execute_sql("ALTER TABLE search_synonym ADD COLUMN source VARCHAR(200) NOT NULL DEFAULT ''")
+        db.execute_sql("CREATE TABLE IF NOT EXISTS search_state (key VARCHAR(64) PRIMARY KEY, "
+                       "value VARCHAR(200) NOT NULL)")
         if first and not SynonymRecord.select().exists():
-            rows = [{"term": t, "expansions": e} for t, e in synonyms.DEFAULT_SYNONYMS.items()]
+            rows = [{"term": t, "expansions": e, "source": "default"} for t, e in synonyms.DEFAULT_SYNONYMS.items()]
             SynonymRecord.insert_many(rows).execute()
+        seed_lexicon(db)
+
+
+def seed_lexicon(db) -> int:
+    """Add the entries of the lexicon data file (guides.lexicon) once per version of the file: a word
+    already in the table (an admin's edit) is kept, and a word an admin deleted stays deleted until the
+    file changes. Returns how many entries were added."""
+    version = lexicon.version()
+    row = db.execute_sql(dialect_sql(db, "SELECT value FROM search_state WHERE key = ?"), ("lexicon",)).fetchone()
+    if row is not None and row[0] == version:
+        return 0
+    have = {t for (t,) in SynonymRecord.select(SynonymRecord.term).tuples()}
+    rows = [{"term": e.term, "expansions": list(e.expansions), "source": e.source}
+            for e in lexicon.entries() if e.term not in have]
+    for start in range(0, len(rows), 500):
+        SynonymRecord.insert_many(rows[start:start + 500]).execute()
+    if row is None:
+        db.execute_sql(dialect_sql(db, "INSERT INTO search_state (key, value) VALUES (?, ?)"), ("lexicon", version))
+    else:
+        db.execute_sql(dialect_sql(db, "UPDATE search_state SET value = ? WHERE key = ?"), (version, "lexicon"))
+    changed(LEXICON)
+    return len(rows)
+
+
+def add_counts(db, misses: dict, zero: dict, popular: dict, now) -> None:
+    """Add query counts (guides.search_log): {query: n} misses, of which {query: n} found nothing, and
+    {(region, query): n} frequent queries; one statement per table."""
+    with db.atomic():
+        if misses:
+            (SearchMissRecord.insert_many([{"query": t, "count": n, "zero_count": zero.get(t, 0), "last_seen": now}
+                                           for t, n in misses.items()])
+             .on_conflict(conflict_target=[SearchMissRecord.query],
+                          update={SearchMissRecord.count: SearchMissRecord.count + pw.EXCLUDED.count,
+                                  SearchMissRecord.zero_count: SearchMissRecord.zero_count + pw.EXCLUDED.zero_count,
+                                  SearchMissRecord.last_seen: pw.EXCLUDED.last_seen}).execute())
+        if popular:
+            (SearchPopularRecord.insert_many([{"region": r, "query": t, "count": n}
+                                              for (r, t), n in popular.items()])
+             .on_conflict(conflict_target=[SearchPopularRecord.region, SearchPopularRecord.query],
+                          update={SearchPopularRecord.count: SearchPopularRecord.count + pw.EXCLUDED.count})
+             .execute())
+
+
+def changed(basic_code: str) -> None:
+    """Log a change of what search sees (module docstring)."""
+    SearchChangeRecord.insert(basic_code=basic_code).execute()
 
 
 def _terms(row: dict) -> search_terms.FieldTerms:
@@ -136,7 +230,7 @@ def _values(t: search_terms.FieldTerms) -> tuple[str, ...]:
 
 
 def _drop_terms(db, row: dict) -> None:
-    if not _is_postgres(db):
+    if not is_postgres(db):
         t = _terms(row)
         db.execute_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {FTS_COLUMNS}) "
                        "VALUES ('delete', ?, ?, ?, ?, ?, ?, ?)", (row["rank"], *_values(t)))
@@ -144,7 +238,7 @@ def _drop_terms(db, row: dict) -> None:
 
 def _put_terms(db, row: dict) -> None:
     t = _terms(row)
-    if _is_postgres(db):
+    if is_postgres(db):
         db.execute_sql("UPDATE search_doc SET terms = CAST(%s AS tsvector) WHERE id = %s",
                        (search_terms.tsvector_literal(t), row["id"]))
     else:
@@ -176,6 +270,9 @@ def index_item(impl_code: str, doc: dict, published_version: int) -> None:
         fields.update(id=row_id, rank=(fields["name_len"] << RANK_SHIFT) | row_id)
         SearchDocRecord.update(**fields).where(SearchDocRecord.id == row_id).execute()
         _put_terms(db, fields)
+        changed(fields["basic_code"])
+        if old is not None and old["basic_code"] != fields["basic_code"]:
+            changed(old["basic_code"])
 
 
 def remove_item(impl_code: str) -> bool:
@@ -187,6 +284,7 @@ def remove_item(impl_code: str) -> bool:
             return False
         _drop_terms(db, old)
         SearchDocRecord.delete().where(SearchDocRecord.id == old["id"]).execute()
+        changed(old["basic_code"])
     return True
 
 
@@ -195,11 +293,12 @@ def rebuild_index() -> int:
     db = _db()
     count = 0
     with db.atomic():
-        if not _is_postgres(db):
+        if not is_postgres(db):
             db.execute_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
         for row in SearchDocRecord.select(*_TERM_SOURCE).dicts().iterator():
             _put_terms(db, row)
             count += 1
+        changed(EVERYTHING)
     return count
 
 
@@ -210,188 +309,42 @@ def synonym_table(text: str | None = None) -> dict[str, list[str]]:
     if text is None:
         return {r.term: list(r.expansions) for r in SynonymRecord.select()}
     db = _db()
-    pos = "strpos" if _is_postgres(db) else "instr"
-    sql = _sql(db, f"SELECT term, expansions FROM search_synonym WHERE {pos}(?, term) > 0")
+    pos = "strpos" if is_postgres(db) else "instr"
+    sql = dialect_sql(db, f"SELECT term, expansions FROM search_synonym WHERE {pos}(?, term) > 0")
     return {term: json.loads(expansions) for term, expansions in db.execute_sql(sql, (text,))}
 
 
 def list_synonyms() -> list[dict]:
-    """Return [{term, expansions}] ordered by term."""
-    return [{"term": r.term, "expansions": list(r.expansions)}
+    """Return [{term, expansions, source}] ordered by term."""
+    return [{"term": r.term, "expansions": list(r.expansions), "source": r.source}
             for r in SynonymRecord.select().order_by(SynonymRecord.term)]
 
 
-def set_synonym(term: str, expansions: list[str]) -> dict:
-    """Create or replace one synonym; returns {term, expansions}. Raises Invalid synonym_invalid."""
+def set_synonym(term: str, expansions: list[str], source: str | None = None) -> dict:
+    """Create or replace one lexicon entry; returns {term, expansions, source}. Raises Invalid
+    synonym_invalid (source: at most 200 characters of text)."""
     term, expansions = synonyms.check_synonym(term, expansions)
+    if source is not None and (not isinstance(source, str) or len(source) > 200):
+        raise analysis.invalid("synonym_invalid", "source", "max_length:200", "source is a text of at most 200 characters")
+    update = {SynonymRecord.expansions: expansions, SynonymRecord.updated_at: utcnow()}
+    if source is not None:
+        update[SynonymRecord.source] = source.strip()
     with _db().atomic():
-        (SynonymRecord.insert(term=term, expansions=expansions, updated_at=utcnow())
-         .on_conflict(conflict_target=[SynonymRecord.term],
-                      update={SynonymRecord.expansions: expansions, SynonymRecord.updated_at: utcnow()})
+        (SynonymRecord.insert(term=term, expansions=expansions, source=(source or "admin").strip(),
+                              updated_at=utcnow())
+         .on_conflict(conflict_target=[SynonymRecord.term], update=update)
          .execute())
-    return {"term": term, "expansions": expansions}
+        changed(LEXICON)
+        stored = SynonymRecord.get(SynonymRecord.term == term)
+    return {"term": term, "expansions": expansions, "source": stored.source}
 
 
 def delete_synonym(term: str) -> None:
-    """Delete one synonym. Raises NotFound synonym_not_found."""
-    if not SynonymRecord.delete().where(SynonymRecord.term == analysis.normalize(term or "")).execute():
-        raise NotFound("no such synonym", code="synonym_not_found", details={"term": term})
+    """Delete one lexicon entry. Raises NotFound synonym_not_found."""
+    with _db().atomic():
+        if not SynonymRecord.delete().where(SynonymRecord.term == analysis.normalize(term or "")).execute():
+            raise NotFound("no such synonym", code="synonym_not_found", details={"term": term})
+        changed(LEXICON)
 
 
 # ---- search --------------------------------------------------------------------------------------
-
-def search(q, region=None, org=None, service_object=None, page=1, size=20) -> dict:
-    """Search published local items: CONTRACT §3 `GET /hall/search`.
-
-    Returns {items: [{impl_code, name, org_name, highlight, badges}], total, total_exact, page}, ranked
-    name match > alias match > guide-text match; within each, starting with the query first, then shorter
-    names. `total` is exact up to COUNT_CAP matches, else COUNT_CAP with total_exact false (module
-    docstring). A single character searches names and aliases only. Raises Invalid query_required,
-    query_too_long, invalid_region, invalid_service_object, invalid_page, invalid_size.
-    """
-    page, size = analysis.check_page(page, size)
-    prefix = analysis.region_prefix(region) if region is not None else None
-    org = str(org).strip() if org is not None else None
-    if service_object is not None:
-        service_object = analysis.check_service_object(service_object)
-    db = _db()
-    query = analysis.analyze(q, synonym_table(analysis.normalize(q or "")))
-    if query.code:
-        hits, total, exact = _code_hits(db, query, prefix, org, service_object, page, size)
-    elif _is_postgres(db):
-        hits, total, exact = _ranked(_PostgresSlices(db, query, prefix, org, service_object), page, size)
-    else:
-        hits, total, exact = _ranked(_Fts5Slices(db, query, prefix, org, service_object), page, size)
-    return {"items": _page_items(db, hits, query), "total": total, "total_exact": exact, "page": page}
-
-
-class _Fts5Slices:
-    """The ranked slices of a query in FTS5: each read in rowid (= rank) order straight from the index."""
-
-    def __init__(self, db, query, prefix, org, service_object):
-        tags = [search_terms.REGION_MARK + prefix] if prefix is not None else []
-        if org is not None:
-            tags.append(search_terms.ORG_MARK + org.lower())
-        if service_object is not None:
-            tags.append(search_terms.OBJECT_MARK + service_object.replace("_", ""))
-        plan = search_terms.fts5_plan(query, tags)
-        self.db, self.any = db, plan.any
-        self.tiers, self.exprs = [tier for tier, _ in plan.slices], [expr for _, expr in plan.slices]
-
-    def read(self, i: int, limit: int, offset: int) -> list[int]:
-        return [rank for (rank,) in self.db.execute_sql(
-            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rowid LIMIT ? OFFSET ?",
-            (self.exprs[i], limit, offset))]
-
-    def count(self, i: int | None, cap: int) -> int:
-        expr = self.any if i is None else self.exprs[i]
-        return self.db.execute_sql(f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} "
-                                   "MATCH ? LIMIT ?)", (expr, cap)).fetchone()[0]
-
-
-class _PostgresSlices:
-    """The ranked slices of a query in PostgreSQL: GIN terms, verified where they are only candidates.
-
-    GIN has no order, so the plan is chosen here rather than left to ORDER BY rank LIMIT: the planner
-    assumes hits spread evenly over the rank index, but rank is name length, and a name word found only
-    in long names made it walk 70,000 rows. So the capped count runs first. Up to COUNT_CAP hits, a
-    slice is read from its GIN bitmap and sorted (rank + 0 keeps the rank index out). Past it, one walk
-    of the WALK_ROWS lowest ranks finds every slice's first hits; a slice it does not fill is read
-    from its bitmap. With a region or org filter the filtered rows are few: bitmaps only.
-    """
-    WALK_ROWS = 2000
-
-    def __init__(self, db, query, prefix, org, service_object):
-        plan = search_terms.postgres_plan(query)
-        self.db, self.any = db, plan.any
-        self.tiers, self.preds = [tier for tier, _ in plan.slices], [pred for _, pred in plan.slices]
-        self.filters = search_terms.postgres_filters(prefix, org, service_object)
-        self.may_walk = prefix is None and org is None
-        self.found = self._count(self.any, analysis.COUNT_CAP + 1)
-        self.walked: list[list[int]] | None = None
-
-    def _count(self, pred, cap: int) -> int:
-        sql = (f"SELECT count(*) FROM (SELECT 1 FROM search_doc d WHERE {pred[0]} AND {self.filters[0]} "
-               "LIMIT %s) s")
-        return self.db.execute_sql(sql, (*pred[1], *self.filters[1], cap)).fetchone()[0]
-
-    def count(self, i: int | None, cap: int) -> int:
-        if i is None and cap == analysis.COUNT_CAP + 1:
-            return self.found
-        return self._count(self.any if i is None else self.preds[i], cap)
-
-    def _walk(self) -> list[list[int]]:
-        which = " ".join(f"WHEN {sql} THEN {i}" for i, (sql, _) in enumerate(self.preds))
-        sql = (f"SELECT d.rank, CASE {which} END FROM (SELECT * FROM search_doc ORDER BY rank LIMIT %s) d "
-               f"WHERE {self.any[0]} AND {self.filters[0]} ORDER BY d.rank")
-        params = (*(v for _, ps in self.preds for v in ps), self.WALK_ROWS, *self.any[1], *self.filters[1])
-        out: list[list[int]] = [[] for _ in self.preds]
-        for rank, i in self.db.execute_sql(sql, params):
-            if i is not None:  # the slices cover every hit; a NULL would be a plan out of step with them
-                out[i].append(rank)
-        return out
-
-    def read(self, i: int, limit: int, offset: int) -> list[int]:
-        if self.found > analysis.COUNT_CAP and self.may_walk:
-            if self.walked is None:
-                self.walked = self._walk()
-            if len(self.walked[i]) >= offset + limit:
-                return self.walked[i][offset:offset + limit]
-        pred = self.preds[i]
-        sql = (f"SELECT d.rank FROM search_doc d WHERE {pred[0]} AND {self.filters[0]} "
-               "ORDER BY d.rank + 0 LIMIT %s OFFSET %s")
-        return [rank for (rank,) in self.db.execute_sql(sql, (*pred[1], *self.filters[1], limit, offset))]
-
-
-def _ranked(slices, page: int, size: int) -> tuple[list[tuple[int, int]], int, bool]:
-    """Return [(rank, tier)] of one page, the total and whether it is exact.
-
-    Slices are read in order, each from its top once the page has started in an earlier one; a page that
-    lies beyond a slice skips it by a count bounded by the rows still to skip. When the page ends before
-    the last slice, `total` is a count bounded by COUNT_CAP (+1 tells "more").
-    """
-    hits: list[tuple[int, int]] = []
-    skip = (page - 1) * size
-    for i, tier in enumerate(slices.tiers):
-        if len(hits) == size:
-            break
-        got = slices.read(i, size - len(hits), skip)
-        hits += [(rank, tier) for rank in got]
-        if got:
-            skip = 0
-        elif skip:
-            skip -= slices.count(i, skip)
-    else:
-        if len(hits) < size:  # every slice read to its end: the total is what came before and here
-            return hits, (page - 1) * size - skip + len(hits), True
-    found = slices.count(None, analysis.COUNT_CAP + 1)
-    return hits, min(found, analysis.COUNT_CAP), found <= analysis.COUNT_CAP
-
-
-def _code_hits(db, query, prefix, org, service_object, page, size) -> tuple[list[tuple[int, int]], int, bool]:
-    """An implementation or basic code: its items, name tier, shorter names first; filters still apply."""
-    rows = db.execute_sql(_sql(db, "SELECT rank, region_code, org_credit_code, service_objects FROM search_doc "
-                                   "WHERE impl_code = ? OR basic_code = ? ORDER BY rank"),
-                          (query.code, query.code)).fetchall()
-    ranks = [r[0] for r in rows
-             if (prefix is None or r[1].startswith(prefix)) and (org is None or r[2].upper() == org.upper())
-             and (service_object is None or f",{service_object}," in r[3])]
-    start = (page - 1) * size
-    return [(rank, search_terms.TIER_NAME) for rank in ranks[start:start + size]], len(ranks), True
-
-
-def _page_items(db, hits: list[tuple[int, int]], query) -> list[dict]:
-    if not hits:
-        return []
-    marks = ", ".join(["?"] * len(hits))
-    # Raw SQL: on a 1 ms query, building the statement through the ORM costs a quarter of the time.
-    records = {r[0]: r for r in db.execute_sql(_sql(db, (
-        "SELECT rank, impl_code, name, org_name, aliases, body, badges FROM search_doc "
-        f"WHERE rank IN ({marks})")), [rank for rank, _ in hits])}
-    out = []
-    for rank, tier in hits:
-        _, impl_code, name, org_name, aliases, body, badges = records[rank]
-        out.append({"impl_code": impl_code, "name": name, "org_name": org_name,
-                    "highlight": analysis.result_highlight(tier, name, json.loads(aliases), body, query),
-                    "badges": json.loads(badges)})
-    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from guides import render, search_index
+from guides import hall_search, render, search_index, search_log
 from items import codes
 from items import store as item_store
 from items.errors import Invalid, Malformed, NotFound, Unavailable
@@ -37,10 +37,12 @@ class HallSearchHandler(BaseHandler):
     """Public: a guide is public information (政务公开), and citizens search before they sign in."""
 
     @operation(query("q", max_length=100), query("region", max_length=12), query("service_object", max_length=20),
-               query("org", max_length=18), query("page", max_length=12), query("size", max_length=12))
+               query("org", max_length=18), query("page", max_length=12), query("size", max_length=12),
+               query("home", max_length=12))
     async def get(self) -> None:
-        """`?q=&region=&service_object=&org=&page=&size=` → {items: [{impl_code, name, org_name,
-        highlight, badges}], total, page} over published items. A bad parameter is 400 naming it."""
+        """`?q=&region=&service_object=&org=&page=&size=&home=` → {items: [{impl_code, name, org_name,
+        highlight, badges, basic_code, variants, matched_terms, match}], total, page, did_you_mean}: one
+        entry per catalogue item, `home`'s local item first. A bad parameter is 400 naming it."""
         arg = self.get_query_argument
         org = arg("org", None) or None
         if org is not None and not codes.is_valid_credit_code(org):
@@ -48,13 +50,62 @@ class HallSearchHandler(BaseHandler):
                             details={"errors": [{"path": "org", "rule": "gb_32100",
                                                  "message": "org is a credit code with a valid check character"}]})
         try:
-            result = await self.run(search_index.search, arg("q", None), region=arg("region", None) or None,
+            result = await self.run(hall_search.search, arg("q", None), region=arg("region", None) or None,
                                     org=org, service_object=arg("service_object", None) or None,
-                                    page=arg("page", None) or 1, size=arg("size", None) or 20)
+                                    page=arg("page", None) or 1, size=arg("size", None) or 20,
+                                    home=arg("home", None) or None)
         except Invalid as exc:
             # The search module checks its parameters; a bad query string is a malformed request here.
             raise Malformed(exc.message, code=exc.code, details=exc.details) from None
         self.send(result)
+
+
+class HallSuggestHandler(BaseHandler):
+    """Public, like search: type-ahead and the region's frequent queries (热门搜索)."""
+
+    @operation(query("q", max_length=100), query("region", max_length=12))
+    async def get(self) -> None:
+        """`?q=&region=` → {suggestions: [{text, kind, basic_code}], popular: [{query, count}]}; 400 naming
+        a bad parameter."""
+        arg = self.get_query_argument
+        try:
+            result = await self.run(hall_search.suggest, arg("q", None), region=arg("region", None) or None)
+        except Invalid as exc:
+            raise Malformed(exc.message, code=exc.code, details=exc.details) from None
+        self.send(result)
+
+
+class SearchMissListHandler(BaseHandler):
+    @operation(query("limit", max_length=12))
+    async def get(self) -> None:
+        """`?limit=` → {misses: [{query, count, zero_count, last_seen}]}: the most frequent queries with no
+        or poor results (province_admin); 400 invalid_limit."""
+        await self.authenticate("province_admin")
+        try:
+            misses = await self.run(search_log.misses, self.get_query_argument("limit", None) or 50)
+        except Invalid as exc:
+            raise Malformed(exc.message, code=exc.code, details=exc.details) from None
+        self.send({"misses": misses})
+
+
+def _promote(actor, remote_ip: str, body: dict) -> dict:
+    # Like a synonym change, a promoted query changes what every citizen finds: audited.
+    with item_store.transaction():
+        result = search_log.promote(body.get("query"), body.get("expansions"), body.get("basic_code"))
+        item_store.audit(actor.username, "search_miss.promote", result["query"], remote_ip, result)
+    return result
+
+
+class SearchMissPromoteHandler(BaseHandler):
+    @operation(body=Body(obj({"query": text(100), "expansions": {"type": "array", "maxItems": 50, "items": text(50)},
+                              "basic_code": text(12)}, ("query",)), max_bytes=limits.FORM_BODY))
+    async def post(self) -> None:
+        """`{query, expansions: [...]}` makes a lexicon entry, `{query, basic_code}` an alias of a catalogue
+        item → {query, as, …}; the query leaves the report. 422 promote_invalid / synonym_invalid, 404
+        item_not_found (province_admin)."""
+        actor = await self.authenticate("province_admin")
+        body = self.json_object(required=("query",))
+        self.send(await self.run(_promote, actor, self.remote_ip, body))
 
 
 def published_guide(items, impl_code: str) -> dict:
@@ -153,14 +204,14 @@ class WeChatCallbackHandler(BaseHandler):
         self._reply("success")
 
 
-def _change_synonym(actor, remote_ip: str, term: str, expansions: list | None) -> dict:
+def _change_synonym(actor, remote_ip: str, term: str, expansions: list | None, source=None) -> dict:
     # The synonym table changes what every citizen finds: each change is audited.
     with item_store.transaction():
         if expansions is None:
             search_index.delete_synonym(term)
             result = {"term": term, "deleted": True}
         else:
-            result = search_index.set_synonym(term, expansions)
+            result = search_index.set_synonym(term, expansions, source)
         item_store.audit(actor.username, "synonym.delete" if expansions is None else "synonym.put",
                          result["term"], remote_ip, result)
     return result
@@ -186,13 +237,15 @@ class SynonymHandler(BaseHandler):
                 return
         raise NotFound("no such synonym", code="synonym_not_found", details={"term": term})
 
-    @operation(body=Body(obj({"expansions": {"type": "array", "maxItems": 50, "items": text(50)}}, ("expansions",)),
-                         max_bytes=limits.FORM_BODY))
+    @operation(body=Body(obj({"expansions": {"type": "array", "maxItems": 50, "items": text(50)},
+                              "source": text(200)}, ("expansions",)), max_bytes=limits.FORM_BODY))
     async def put(self, term: str) -> None:
-        """`{expansions: [...]}` creates or replaces a synonym → {term, expansions}; 422 synonym_invalid."""
+        """`{expansions: [...], source?}` creates or replaces a lexicon entry → {term, expansions, source};
+        422 synonym_invalid."""
         actor = await self.authenticate("province_admin")
         body = self.json_object(required=("expansions",))
-        self.send(await self.run(_change_synonym, actor, self.remote_ip, term, body["expansions"]))
+        self.send(await self.run(_change_synonym, actor, self.remote_ip, term, body["expansions"],
+                                 body.get("source")))
 
     @operation()
     async def delete(self, term: str) -> None:
@@ -204,9 +257,12 @@ class SynonymHandler(BaseHandler):
 routes = [
     (r"/api/v1/hall/login", HallLoginHandler),
     (r"/api/v1/hall/search", HallSearchHandler),
+    (r"/api/v1/hall/suggest", HallSuggestHandler),
     (r"/api/v1/hall/items/([^/]+)", HallGuideHandler),
     (r"/api/v1/hall/subscriptions", HallSubscriptionHandler),
     (r"/wechat/callback", WeChatCallbackHandler),
     (r"/api/v1/admin/synonyms", SynonymListHandler),
     (r"/api/v1/admin/synonyms/([^/]+)", SynonymHandler),
+    (r"/api/v1/admin/search/misses", SearchMissListHandler),
+    (r"/api/v1/admin/search/misses/promote", SearchMissPromoteHandler),
 ]

@@ -215,18 +215,18 @@ def test_a_withdrawn_or_unknown_guide_is_404_alike(hall):
 def test_province_admins_edit_synonyms_and_search_follows(hall):
     admin = hall.api()
     admin.token = hall.ctx.accounts.issue_token(ADMIN)
-    term = urllib.parse.quote("出国证件")
-    assert found(hall, "出国证件") == []
+    term = urllib.parse.quote("洋本本")
+    assert found(hall, "洋本本") == []
 
-    put = admin.put(f"/api/v1/admin/synonyms/{term}", {"expansions": ["普通护照"]})
+    put = admin.put(f"/api/v1/admin/synonyms/{term}", {"expansions": ["普通护照"], "source": "12345 hotline"})
     assert put.status == 200, put.body
-    assert put.json == {"term": "出国证件", "expansions": ["普通护照"]}
+    assert put.json == {"term": "洋本本", "expansions": ["普通护照"], "source": "12345 hotline"}
     assert admin.get(f"/api/v1/admin/synonyms/{term}").json["expansions"] == ["普通护照"]
-    assert {"term": "出国证件", "expansions": ["普通护照"]} in admin.get("/api/v1/admin/synonyms").json["synonyms"]
-    assert found(hall, "出国证件") == [hall.impl["passport"]]
+    assert put.json in admin.get("/api/v1/admin/synonyms").json["synonyms"]
+    assert found(hall, "洋本本") == [hall.impl["passport"]]
 
     assert admin.request("DELETE", f"/api/v1/admin/synonyms/{term}").status == 200
-    assert found(hall, "出国证件") == []
+    assert found(hall, "洋本本") == []
     gone = admin.request("DELETE", f"/api/v1/admin/synonyms/{term}")
     assert (gone.status, gone.error_code()) == (404, "synonym_not_found")
 
@@ -250,3 +250,78 @@ def test_only_province_admins_edit_synonyms(hall):
 
     assert (put.status, put.error_code()) == (403, "role_required")
     assert (anonymous.status, anonymous.error_code()) == (401, "not_signed_in")
+
+
+# -- suggestions, misses and their promotion ---------------------------------------------------------
+
+def test_suggest_completes_names_and_pinyin_initials_without_signing_in(hall):
+    by_prefix = hall.public.get("/api/v1/hall/suggest?q=" + urllib.parse.quote("普通"), token=None)
+    by_initials = hall.public.get("/api/v1/hall/suggest?q=pthz", token=None)
+
+    assert by_prefix.status == 200, by_prefix.body
+    assert [s["text"] for s in by_prefix.json["suggestions"]] == ["普通护照签发"]
+    assert by_initials.json["suggestions"][0]["basic_code"] == "000120002000"
+
+
+def test_frequent_queries_of_a_region_are_offered_by_suggest(hall):
+    for _ in range(3):
+        assert found(hall, "护照", region="511602")
+    assert found(hall, "低保", region="511602")
+
+    popular = hall.public.get("/api/v1/hall/suggest?region=511602", token=None).json["popular"]
+
+    assert popular[:2] == [{"query": "护照", "count": 3}, {"query": "低保", "count": 1}]
+
+
+def test_a_missed_query_is_reported_and_promoted_to_an_alias_in_one_call(hall):
+    admin = hall.api()
+    admin.token = hall.ctx.accounts.issue_token(ADMIN)
+    assert found(hall, "洋本本") == [] and found(hall, "洋本本") == []
+
+    report = admin.get("/api/v1/admin/search/misses?limit=10")
+    assert report.status == 200, report.body
+    assert {"query": "洋本本", "count": 2, "zero_count": 2} == {
+        k: v for k, v in report.json["misses"][0].items() if k != "last_seen"}
+
+    promoted = admin.post("/api/v1/admin/search/misses/promote", {"query": "洋本本", "basic_code": "000120002000"})
+    assert promoted.status == 200, promoted.body
+    assert found(hall, "洋本本") == [hall.impl["passport"]]
+    assert all(m["query"] != "洋本本" for m in admin.get("/api/v1/admin/search/misses").json["misses"])
+
+
+def test_promoting_with_neither_or_both_targets_is_422_and_an_unknown_code_404(hall):
+    admin = hall.api()
+    admin.token = hall.ctx.accounts.issue_token(ADMIN)
+
+    neither = admin.post("/api/v1/admin/search/misses/promote", {"query": "洋本本"})
+    unknown = admin.post("/api/v1/admin/search/misses/promote", {"query": "洋本本", "basic_code": "009999999000"})
+
+    assert (neither.status, neither.error_code()) == (422, "promote_invalid")
+    assert (unknown.status, unknown.error_code()) == (404, "item_not_found")
+
+
+def test_a_bad_misses_limit_is_400(hall):
+    admin = hall.api()
+    admin.token = hall.ctx.accounts.issue_token(ADMIN)
+
+    resp = admin.get("/api/v1/admin/search/misses?limit=0")
+
+    assert (resp.status, resp.error_code()) == (400, "invalid_limit")
+
+
+@pytest.mark.parametrize("path,method", [("/api/v1/admin/search/misses", "GET"),
+                                         ("/api/v1/admin/search/misses/promote", "POST")])
+def test_only_province_admins_read_misses_and_promote(hall, path, method):
+    editor = hall.api()
+    editor.token = hall.ctx.accounts.issue_token(EDITORS[POLICE])
+    citizen = hall.api()
+    citizen.token = hall.ctx.accounts.issue_token(Actor(username="citizen-1", role="citizen"))
+    body = {"query": "洋本本", "expansions": ["普通护照"]}
+
+    anonymous = hall.public.request(method, path, body if method == "POST" else None, token=None)
+    as_editor = editor.request(method, path, body if method == "POST" else None)
+    as_citizen = citizen.request(method, path, body if method == "POST" else None)
+
+    assert (anonymous.status, anonymous.error_code()) == (401, "not_signed_in")
+    assert (as_editor.status, as_editor.error_code()) == (403, "role_required")
+    assert (as_citizen.status, as_citizen.error_code()) == (403, "role_required")

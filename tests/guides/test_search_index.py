@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from guides import hall_search, lexicon, search_exact
+from guides import query as understanding
 from guides import search as analysis
 from guides import search_terms
 from guides import search_index
@@ -42,7 +44,7 @@ def everything(q, **filters) -> tuple[list[dict], int]:
     """All hits of a query, page by page at the largest page size."""
     hits, page = [], 1
     while True:
-        res = search_index.search(q, page=page, size=analysis.MAX_PAGE_SIZE, **filters)
+        res = hall_search.search(q, page=page, size=analysis.MAX_PAGE_SIZE, **filters)
         hits += res["items"]
         if len(hits) >= res["total"] or not res["items"]:
             return hits, res["total"]
@@ -87,6 +89,11 @@ def normalized(items: tuple) -> tuple:
     return tuple((impl, analysis.normalize(name)) for impl, name in items)
 
 
+@functools.lru_cache(maxsize=4)
+def lexicon_of(db) -> dict:
+    return {analysis.normalize(k): [analysis.normalize(v) for v in vs] for k, vs in search_index.synonym_table().items()}
+
+
 def assert_finds_every_name_containing(q: str, items) -> None:
     hits, total = everything(q)
     found = [h["impl_code"] for h in hits]
@@ -94,7 +101,7 @@ def assert_finds_every_name_containing(q: str, items) -> None:
     wanted = {impl for impl, name in items if q in name}
     assert wanted <= set(found), (q, sorted(wanted - set(found))[:3])
     # Name matches of the query (or a form it stands for) come first, before alias and guide-text hits.
-    forms = analysis.analyze(q, DEFAULT_SYNONYMS).forms
+    forms = [f.text for f in understanding.understand(analysis.normalize(q), lexicon_of(database.obj), None)[0]]
     by_name = {impl for impl, name in normalized(items) if any(f in name for f in forms)}
     if analysis.analyze(q, {}).pinyin is None:
         assert set(found[:len(by_name)]) == by_name, q
@@ -126,7 +133,7 @@ def test_whole_real_names_rank_the_item_itself_first(guangan):
     for impl, name in random.Random(7).sample(guangan, 60):
         if name in ("最低生活保障",):  # a synonym target: equal-length names tie on length alone
             continue
-        first = search_index.search(name, size=5)["items"][0]
+        first = hall_search.search(name, size=5)["items"][0]
         assert analysis.normalize(first["name"]) == analysis.normalize(name)
         assert first["highlight"].startswith("<em>")
 
@@ -145,9 +152,9 @@ def test_pinyin_initials_of_real_names_find_them(guangan):
 
 def test_full_pinyin_and_initials_find_identity_card_items(guangan):
     for q in ("sfz", "shenfenzheng", "jmsfz", "ShenFen"):
-        items = search_index.search(q, size=50)["items"]
+        items = hall_search.search(q, size=50)["items"]
         assert any(h["name"].startswith("居民身份证") for h in items), q
-    top = search_index.search("jmsfz", size=3)["items"][0]
+    top = hall_search.search("jmsfz", size=3)["items"][0]
     assert top["highlight"].startswith("<em>居民身份证</em>")
 
 
@@ -162,19 +169,19 @@ def test_colloquial_queries_and_synonyms_find_the_official_names(guangan):
     cases = {"驾照": "驾驶证", "办身份证": "居民身份证", "低保怎么办理": "最低生活保障", "户口": "户口",
              "我要申请教师资格证": "教师资格"}
     for q, official in cases.items():
-        names = [h["name"] for h in search_index.search(q, size=10)["items"]]
+        names = [h["name"] for h in hall_search.search(q, size=10)["items"]]
         assert names and all(official in n or q in n for n in names[:1]), (q, names)
         assert any(official in n for n in names), (q, names)
 
 
 def test_a_region_filter_on_the_city_finds_the_county_items(guangan):
-    total = search_index.search("证明")["total"]
+    total = hall_search.search("证明")["total"]
     assert total > 0
-    assert search_index.search("证明", region="511600")["total"] == total  # 广安市 → its 广安区
-    assert search_index.search("证明", region="510000")["total"] == total  # 四川省
-    assert search_index.search("证明", region="511602")["total"] == total
-    assert search_index.search("证明", region="511700")["total"] == 0  # 达州市
-    assert search_index.search("证明", region="511603")["total"] == 0  # 前锋区
+    assert hall_search.search("证明", region="511600")["total"] == total  # 广安市 → its 广安区
+    assert hall_search.search("证明", region="510000")["total"] == total  # 四川省
+    assert hall_search.search("证明", region="511602")["total"] == total
+    assert hall_search.search("证明", region="511700")["total"] == 0  # 达州市
+    assert hall_search.search("证明", region="511603")["total"] == 0  # 前锋区
 
 
 def test_an_org_filter_keeps_one_department(guangan):
@@ -193,7 +200,7 @@ def test_name_match_ranks_above_alias_above_guide_text_then_prefix_then_shorter(
     inside = publish(4, "婚姻登记证明")
     prefix_long = publish(5, "登记证明开具（含补开）")
     prefix = publish(6, "登记证明开具")
-    hits = search_index.search("登记证明")["items"]
+    hits = hall_search.search("登记证明")["items"]
     assert [h["impl_code"] for h in hits] == [prefix, prefix_long, inside, inside_long, alias, text]
     assert hits[0]["highlight"] == "<em>登记证明</em>开具"
     assert hits[4]["highlight"] == "办<em>登记证明</em>"
@@ -202,14 +209,14 @@ def test_name_match_ranks_above_alias_above_guide_text_then_prefix_then_shorter(
 
 def test_the_org_name_is_searchable_as_guide_text(search_db):
     impl = publish(1, "某某事项", org_name="广安区退役军人事务局")
-    hits = search_index.search("退役军人")["items"]
+    hits = hall_search.search("退役军人")["items"]
     assert [h["impl_code"] for h in hits] == [impl]
     assert hits[0]["org_name"] == "广安区退役军人事务局"
 
 
 def test_highlights_escape_html_in_names(search_db):
     publish(1, "<script>alert(1)</script>身份证&明")
-    hit = search_index.search("身份证&")["items"][0]
+    hit = hall_search.search("身份证&")["items"][0]
     assert hit["highlight"] == "&lt;script&gt;alert(1)&lt;/script&gt;<em>身份证&amp;</em>明"
     assert hit["name"] == "<script>alert(1)</script>身份证&明"
 
@@ -217,7 +224,7 @@ def test_highlights_escape_html_in_names(search_db):
 def test_results_carry_badges(search_db):
     publish(1, "护照签发", handling_type="instant", visits=0, online_depth=4, scope="cross_province")
     publish(2, "护照加注", handling_type="promised", visits=1, online_depth=2, scope=None)
-    hits = {h["name"]: h["badges"] for h in search_index.search("护照")["items"]}
+    hits = {h["name"]: h["badges"] for h in hall_search.search("护照")["items"]}
     assert [b["code"] for b in hits["护照签发"]] == ["instant", "zero_visit", "full_online", "cross_province"]
     assert [b["label"] for b in hits["护照签发"]] == ["即办", "零跑动", "全程网办", "跨省通办"]
     assert hits["护照加注"] == []
@@ -226,8 +233,8 @@ def test_results_carry_badges(search_db):
 def test_an_item_never_indexed_is_never_found(search_db):
     publish(1, "普通护照签发")
     # A draft exists elsewhere but the publish service never indexed it.
-    assert search_index.search("出入境通行证")["total"] == 0
-    assert [h["name"] for h in search_index.search("护照")["items"]] == ["普通护照签发"]
+    assert hall_search.search("出入境通行证")["total"] == 0
+    assert [h["name"] for h in hall_search.search("护照")["items"]] == ["普通护照签发"]
 
 
 def test_a_removed_item_is_never_found_again(search_db):
@@ -236,7 +243,7 @@ def test_a_removed_item_is_never_found_again(search_db):
     assert search_index.remove_item(impl) is True
     for q in ("护照", "普通护照", "办护照", "hz", "putong", "护", impl):
         assert impl not in {h["impl_code"] for h in everything(q)[0]}, q
-    assert [h["impl_code"] for h in search_index.search("护照")["items"]] == [other]
+    assert [h["impl_code"] for h in hall_search.search("护照")["items"]] == [other]
     assert search_index.remove_item(impl) is False
 
 
@@ -244,9 +251,9 @@ def test_republishing_replaces_the_old_terms(search_db):
     impl = publish(1, "普通护照签发", aliases=["办护照"], conditions=["持户口簿"])
     search_index.index_item(impl, item_doc("居民身份证申领", conditions=["持户口本"]), 2)
     for q in ("护照", "签发", "户口簿", "hz", "办护照"):
-        assert search_index.search(q)["total"] == 0, q
-    assert [h["impl_code"] for h in search_index.search("身份证申")["items"]] == [impl]
-    assert search_index.search("户口本")["total"] == 1
+        assert hall_search.search(q)["total"] == 0, q
+    assert [h["impl_code"] for h in hall_search.search("身份证申")["items"]] == [impl]
+    assert hall_search.search("户口本")["total"] == 1
     assert search_index.SearchDocRecord.get(impl_code=impl).published_version == 2
 
 
@@ -262,7 +269,7 @@ def test_region_filter_accepts_twelve_digit_codes_on_both_sides(search_db):
     town = publish(2, "护照加注", region="511602001000")
     other_city = publish(3, "护照换发", region="511702")
     def found(region):
-        return {h["impl_code"] for h in search_index.search("护照", region=region)["items"]}
+        return {h["impl_code"] for h in hall_search.search("护照", region=region)["items"]}
     assert found("511600") == {county, town}
     assert found("511602001000") == {town}
     assert found("510000") == {county, town, other_city}
@@ -271,23 +278,23 @@ def test_region_filter_accepts_twelve_digit_codes_on_both_sides(search_db):
 def test_service_object_filter(search_db):
     person = publish(1, "护照签发", service_objects=["person"])
     firm = publish(2, "护照代办备案", service_objects=["enterprise", "social_org"])
-    assert [h["impl_code"] for h in search_index.search("护照", service_object="enterprise")["items"]] == [firm]
-    assert [h["impl_code"] for h in search_index.search("护照", service_object="person")["items"]] == [person]
+    assert [h["impl_code"] for h in hall_search.search("护照", service_object="enterprise")["items"]] == [firm]
+    assert [h["impl_code"] for h in hall_search.search("护照", service_object="person")["items"]] == [person]
     with pytest.raises(Invalid) as caught:
-        search_index.search("护照", service_object="alien")
+        hall_search.search("护照", service_object="alien")
     assert caught.value.code == "invalid_service_object"
 
 
 def test_a_code_finds_its_item(search_db):
     impl = publish(1, "护照签发")
     publish(2, "护照加注")
-    assert [h["impl_code"] for h in search_index.search(impl.lower())["items"]] == [impl]
-    assert [h["impl_code"] for h in search_index.search(impl[-12:])["items"]] == [impl]
+    assert [h["impl_code"] for h in hall_search.search(impl.lower())["items"]] == [impl]
+    assert [h["impl_code"] for h in hall_search.search(impl[-12:])["items"]] == [impl]
 
 
 def test_pages_split_the_ranked_hits_and_keep_the_total(search_db):
     impls = {publish(n, "证明" + "甲" * n) for n in range(1, 8)}
-    pages = [search_index.search("证明", page=p, size=3) for p in (1, 2, 3, 4)]
+    pages = [hall_search.search("证明", page=p, size=3) for p in (1, 2, 3, 4)]
     assert [len(p["items"]) for p in pages] == [3, 3, 1, 0]
     assert {p["total"] for p in pages} == {7} and [p["page"] for p in pages] == [1, 2, 3, 4]
     assert {h["impl_code"] for p in pages for h in p["items"]} == impls
@@ -301,31 +308,40 @@ def test_pages_run_on_across_ranked_slices(search_db):
     publish(4, "婚姻登记证明")
     publish(5, "登记证明开具（含补开）")
     publish(6, "登记证明开具")
-    ranked = [h["impl_code"] for h in search_index.search("登记证明")["items"]]
+    ranked = [h["impl_code"] for h in hall_search.search("登记证明")["items"]]
     assert len(ranked) == 6
     for size in (1, 2, 4):
-        paged = [h["impl_code"] for p in range(1, 8) for h in search_index.search("登记证明", page=p, size=size)["items"]]
+        paged = [h["impl_code"] for p in range(1, 8) for h in hall_search.search("登记证明", page=p, size=size)["items"]]
         assert paged == ranked, size
-    assert search_index.search("登记证明", page=9, size=1) == {"items": [], "total": 6, "total_exact": True, "page": 9}
+    assert hall_search.search("登记证明", page=9, size=1) == {"items": [], "total": 6, "total_exact": True, "page": 9,
+                                                         "did_you_mean": None}
 
 
-def test_a_total_past_the_count_cap_is_the_cap_marked_inexact_and_pages_stay_exact(search_db, monkeypatch):
+def test_the_previous_search_caps_its_total_marked_inexact_and_pages_stay_exact(search_db, monkeypatch):
     monkeypatch.setattr(analysis, "COUNT_CAP", 3)
     impls = [publish(n, "证明" + "甲" * n, conditions=["须持证明原件"] if n % 2 else ()) for n in range(1, 8)]
     publish(8, "某某事项", conditions=["须持证明原件"])
-    first = search_index.search("证明", page=1, size=2)
+    first = search_exact.exact_search("证明", page=1, size=2)
     assert (first["total"], first["total_exact"]) == (3, False)
-    pages = [search_index.search("证明", page=p, size=2) for p in range(1, 6)]
+    pages = [search_exact.exact_search("证明", page=p, size=2) for p in range(1, 6)]
     assert [h["impl_code"] for p in pages for h in p["items"]][:7] == impls
     assert [len(p["items"]) for p in pages] == [2, 2, 2, 2, 0]
     assert [(p["total"], p["total_exact"]) for p in pages] == [(3, False)] * 4 + [(8, True)]
-    assert (search_index.search("证明", size=100)["total"], search_index.search("证明", size=100)["total_exact"]) \
+    assert (search_exact.exact_search("证明", size=100)["total"], search_exact.exact_search("证明", size=100)["total_exact"]) \
         == (8, True)
     # PostgreSQL past the cap walks the lowest ranks first; a walk too short for a slice falls back to its bitmap
-    monkeypatch.setattr(search_index._PostgresSlices, "WALK_ROWS", 3)
-    assert [search_index.search("证明", page=p, size=2) for p in range(1, 6)] == pages
+    monkeypatch.setattr(search_exact._PostgresSlices, "WALK_ROWS", 3)
+    assert [search_exact.exact_search("证明", page=p, size=2) for p in range(1, 6)] == pages
     monkeypatch.setattr(analysis, "COUNT_CAP", 8)
-    assert search_index.search("证明", size=2)["total_exact"] is True
+    assert search_exact.exact_search("证明", size=2)["total_exact"] is True
+
+
+def test_the_total_counts_every_catalogue_item_found_exactly(search_db, monkeypatch):
+    monkeypatch.setattr(analysis, "COUNT_CAP", 3)
+    impls = [publish(n, "证明" + "甲" * n) for n in range(1, 8)]
+    pages = [hall_search.search("证明", page=p, size=2) for p in range(1, 6)]
+    assert [h["impl_code"] for p in pages for h in p["items"]] == impls
+    assert {(p["total"], p["total_exact"]) for p in pages} == {(7, True)}
 
 
 # SQLite only: PostgreSQL keeps the terms in a column of search_doc, so no separate table can go stale.
@@ -335,30 +351,31 @@ def test_an_index_written_by_earlier_term_rules_is_rebuilt(search_db):
     search_db.execute_sql("DROP TABLE search_fts")
     search_db.execute_sql("CREATE VIRTUAL TABLE search_fts USING fts5(name, body, content='')")
     search_index.create_search_schema(search_db)
-    assert [h["impl_code"] for h in search_index.search("护照")["items"]] == [impl]
+    assert [h["impl_code"] for h in hall_search.search("护照")["items"]] == [impl]
 
 
 def test_bad_parameters_are_rejected_before_searching(search_db):
     for kwargs, code in (({"q": ""}, "query_required"), ({"q": "证明", "region": "5116"}, "invalid_region"),
                          ({"q": "证明", "size": 0}, "invalid_size"), ({"q": "证明", "page": 0}, "invalid_page")):
         with pytest.raises(Invalid) as caught:
-            search_index.search(**kwargs)
+            hall_search.search(**kwargs)
         assert caught.value.code == code
 
 
 def test_synonyms_are_seeded_once_and_editable(search_db):
-    seeded = search_index.list_synonyms()
-    assert len(seeded) == len(DEFAULT_SYNONYMS)
+    seeded = {s["term"]: s["source"] for s in search_index.list_synonyms()}
+    assert {t: seeded[t] for t in DEFAULT_SYNONYMS} == dict.fromkeys(DEFAULT_SYNONYMS, "default")
+    assert set(seeded) == set(DEFAULT_SYNONYMS) | {e.term for e in lexicon.entries()}
     publish(1, "机动车驾驶证补领")
     publish(2, "机动车行驶证补领")
-    assert [h["name"] for h in search_index.search("驾照")["items"]] == ["机动车驾驶证补领"]
+    assert [h["name"] for h in hall_search.search("驾照")["items"]][:1] == ["机动车驾驶证补领"]
     search_index.delete_synonym("驾照")
-    assert search_index.search("驾照")["total"] == 0
+    assert hall_search.search("驾照")["total"] == 0
     assert search_index.set_synonym(" 车本 ", ["驾驶证", "行驶证", "驾驶证"]) == {
-        "term": "车本", "expansions": ["驾驶证", "行驶证"]}
-    assert search_index.search("车本")["total"] == 2
+        "term": "车本", "expansions": ["驾驶证", "行驶证"], "source": "admin"}
+    assert hall_search.search("车本")["total"] == 2
     search_index.set_synonym("车本", ["行驶证"])
-    assert [h["name"] for h in search_index.search("车本补领")["items"]] == ["机动车行驶证补领"]
+    assert [h["name"] for h in hall_search.search("车本补领")["items"]][:1] == ["机动车行驶证补领"]
     search_index.create_search_schema(search_db)  # a restart must not bring 驾照 back
     assert "驾照" not in {s["term"] for s in search_index.list_synonyms()}
     with pytest.raises(NotFound) as caught:
@@ -368,9 +385,9 @@ def test_synonyms_are_seeded_once_and_editable(search_db):
 
 def test_rebuilding_the_index_keeps_every_hit(search_db):
     impls = [publish(1, "普通护照签发", aliases=["办护照"]), publish(2, "护照加注", conditions=["普通护照原件"])]
-    before = [h["impl_code"] for h in search_index.search("普通护照")["items"]]
+    before = [h["impl_code"] for h in hall_search.search("普通护照")["items"]]
     assert search_index.rebuild_index() == 2
-    assert [h["impl_code"] for h in search_index.search("普通护照")["items"]] == before == impls
+    assert [h["impl_code"] for h in hall_search.search("普通护照")["items"]] == before == impls
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

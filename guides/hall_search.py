@@ -1,0 +1,201 @@
+"""Citizen search: one entry per catalogue item, ranked by how much of the query it covers and where.
+
+A province publishes ~100,000 local items but only a few thousand catalogue items (四级四同: one basic
+code, many counties). Ranking runs in memory over the catalogue items (guides.ranking), loaded once per
+process and kept in step through the change log (guides.search_index): a query costs one read of the
+log's head, the ranking, and one read of the page's local items. Code queries keep the per-item lookup
+of guides.search_exact.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import weakref
+
+from guides import query as understanding
+from guides import ranking
+from guides import search as analysis
+from guides import search_exact, search_index, search_log
+from guides.search_terms import TIER_ALIAS, TIER_NAME, TIER_TEXT, Query
+
+FULL_RELOAD = 500  # more changed catalogue items than this since the last query: load everything again
+POOR_COVERAGE = 0.6  # a best hit covering less of the query than this is logged as a poor result
+SUGGESTIONS = 10
+_DISPLAY_TIER = {ranking.NAME_START: TIER_NAME, ranking.NAME: TIER_NAME, ranking.ALIAS_START: TIER_ALIAS,
+                 ranking.ALIAS: TIER_ALIAS, ranking.TEXT: TIER_TEXT, ranking.PARTIAL: TIER_TEXT}
+
+
+class _State:
+    """One database's ranking index, lexicon and log position; the lock serialises reload and ranking."""
+
+    def __init__(self) -> None:
+        self.index = ranking.ConceptIndex()
+        self.lexicon: dict[str, list[str]] = {}
+        self.seen = -1
+        self.lock = threading.Lock()
+
+
+# A cache of database content per database object, checked against the change log on every query.
+_STATES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_STATES_LOCK = threading.Lock()
+
+
+def _concepts(db, codes: list[str] | None) -> dict[str, ranking.Concept]:
+    where, params = "", []
+    if codes is not None:
+        where = f"WHERE basic_code IN ({', '.join(['?'] * len(codes))})"
+        params = codes
+    grouped: dict[str, dict] = {}
+    for rank, code, region, org, objects, name_norm, alias_norm, body in db.execute_sql(search_index.dialect_sql(
+            db, "SELECT rank, basic_code, region_code, org_credit_code, service_objects, name_norm, alias_norm, "
+                f"body FROM search_doc {where}"), params):
+        g = grouped.setdefault(code, {"names": {}, "aliases": {}, "lines": {}, "variants": []})
+        g["names"][name_norm] = None
+        g["aliases"].update(dict.fromkeys(a for a in alias_norm.split("\n") if a))
+        g["lines"].update(dict.fromkeys(body.split("\n")))
+        g["variants"].append(ranking.Variant(rank, region, org.upper(), objects, name_norm))
+    extra = search_log.extra_aliases(codes)
+    out = {}
+    for code in (codes if codes is not None else grouped):
+        g = grouped.get(code, {"names": {}, "aliases": {}, "lines": {}, "variants": []})
+        aliases = list(g["aliases"]) + [a for a in extra.get(code, ()) if a not in g["aliases"]]
+        out[code] = ranking.Concept(code, list(g["names"]), aliases, "\n".join(g["lines"]), g["variants"])
+    return out
+
+
+def _load_lexicon(state: _State) -> None:
+    state.lexicon = {analysis.normalize(k): [analysis.normalize(v) for v in vs]
+                     for k, vs in search_index.synonym_table().items()}
+    for word, expansions in state.lexicon.items():
+        state.index.vocabulary.add(word, 2)
+        for e in expansions:
+            state.index.vocabulary.add(e)
+
+
+def _state(db) -> _State:
+    with _STATES_LOCK:
+        state = _STATES.get(db)
+        if state is None:
+            state = _STATES[db] = _State()
+        return state
+
+
+def _refresh(db, state: _State) -> None:
+    """Bring the state up to date with the change log. Caller holds state.lock."""
+    head = db.execute_sql("SELECT max(id) FROM search_change").fetchone()[0] or 0
+    if head == state.seen:
+        return
+    changes = [] if state.seen < 0 or head < state.seen else [c for (c,) in db.execute_sql(
+        search_index.dialect_sql(db, "SELECT DISTINCT basic_code FROM search_change WHERE id > ?"), (state.seen,))]
+    if state.seen < 0 or head < state.seen or search_index.EVERYTHING in changes or len(changes) > FULL_RELOAD:
+        fresh = _State()
+        for concept in _concepts(db, None).values():
+            fresh.index.put(concept)
+        _load_lexicon(fresh)
+        state.index, state.lexicon = fresh.index, fresh.lexicon
+    else:
+        codes = [c for c in changes if c != search_index.LEXICON]
+        if codes:
+            for concept in _concepts(db, codes).values():
+                state.index.put(concept)
+        if search_index.LEXICON in changes:
+            _load_lexicon(state)
+    state.seen = head
+
+
+def _pick(concept: ranking.Concept, prefix, org, service_object, home) -> ranking.Variant | None:
+    """The local item shown for a catalogue item: one the filters keep, in the citizen's region first."""
+    def kept(v):
+        return ((prefix is None or v.region.startswith(prefix)) and (org is None or v.org == org)
+                and (service_object is None or f",{service_object}," in f",{v.objects},"))
+
+    fits = [v for v in concept.variants if kept(v)]
+    if not fits:
+        return None
+    return min(fits, key=lambda v: (home is not None and not v.region.startswith(home), v.rank))
+
+
+def search(q, region=None, org=None, service_object=None, page=1, size=20, home=None) -> dict:
+    """Search published items: CONTRACT §3 `GET /hall/search`, one entry per catalogue item.
+
+    Returns {items: [{impl_code, name, org_name, highlight, badges, basic_code, variants, matched_terms,
+    match}], total, total_exact, page, did_you_mean}. `home` (a region code) puts the citizen's own
+    county's local item forward without filtering. Raises Invalid query_required, query_too_long,
+    invalid_region, invalid_service_object, invalid_page, invalid_size.
+    """
+    page, size = analysis.check_page(page, size)
+    prefix = analysis.region_prefix(region) if region is not None else None
+    home = analysis.region_prefix(home) if home is not None else None
+    org = str(org).strip().upper() if org is not None else None
+    if service_object is not None:
+        service_object = analysis.check_service_object(service_object)
+    db = search_index.database.obj
+    parsed = analysis.analyze(q, {})
+    if parsed.code:
+        return search_exact.exact_search(q, region=region, org=org, service_object=service_object, page=page,
+                                         size=size)
+    text = parsed.text
+    state = _state(db)
+    with state.lock:
+        _refresh(db, state)
+        forms, corrected = understanding.understand(text, state.lexicon, state.index.vocabulary)
+        hits = state.index.rank(forms, parsed.pinyin, lambda c: c.keeps(prefix, org, service_object))
+        page_hits = hits[(page - 1) * size:page * size]
+        chosen = [(h, state.index.concepts[h.code]) for h in page_hits]
+    shown = [(h, c, _pick(c, prefix, org, service_object, home)) for h, c in chosen]
+    shown = [(h, c, v) for h, c, v in shown if v is not None]
+    items = _page_items(db, shown, parsed)
+    literal_hit = hits and hits[0].tier < ranking.PARTIAL and hits[0].form == text
+    # every hit is ranked in memory, so the total is exact (COUNT_CAP bounds the previous search only)
+    result = {"items": items, "total": len(hits), "total_exact": True, "page": page,
+              "did_you_mean": corrected if corrected and not literal_hit else None}
+    if page == 1:
+        poor = not hits or (hits[0].tier == ranking.PARTIAL and hits[0].coverage < POOR_COVERAGE)
+        search_log.note(db, text, prefix, found=bool(hits), poor=poor)
+    return result
+
+
+def _page_items(db, shown, parsed) -> list[dict]:
+    if not shown:
+        return []
+    ranks = [v.rank for _, _, v in shown]
+    rows = {r[0]: r for r in db.execute_sql(search_index.dialect_sql(db, (
+        "SELECT rank, impl_code, name, org_name, aliases, body, badges FROM search_doc "
+        f"WHERE rank IN ({', '.join(['?'] * len(ranks))})")), ranks)}
+    out = []
+    for hit, concept, variant in shown:
+        row = rows.get(variant.rank)
+        if row is None:  # withdrawn between the ranking and this read
+            continue
+        _, impl_code, name, org_name, aliases, body, badges = row
+        marks = Query(hit.form, hit.matched or (hit.form,), pinyin=parsed.pinyin)
+        out.append({"impl_code": impl_code, "name": name, "org_name": org_name,
+                    "highlight": analysis.result_highlight(_DISPLAY_TIER[hit.tier], name, json.loads(aliases),
+                                                           body, marks),
+                    "badges": json.loads(badges), "basic_code": concept.code,
+                    "variants": len(concept.variants), "matched_terms": list(hit.matched),
+                    "match": "partial" if hit.tier == ranking.PARTIAL else "whole"})
+    return out
+
+
+def suggest(q, region=None, limit=SUGGESTIONS) -> dict:
+    """Type-ahead: {suggestions: [{text, kind, basic_code}], popular: [{query, count}]}.
+
+    Names and aliases starting with `q` (or spelled by its pinyin letters or initials), then the
+    region's frequent queries. An empty `q` gives the frequent queries only. Raises Invalid
+    query_too_long, invalid_region.
+    """
+    prefix = analysis.region_prefix(region) if region is not None else None
+    text = analysis.normalize(q or "")
+    if len(text) > analysis.MAX_QUERY_CHARS:
+        raise analysis.invalid("query_too_long", "q", f"max_length:{analysis.MAX_QUERY_CHARS}",
+                               f"a query has at most {analysis.MAX_QUERY_CHARS} characters")
+    db = search_index.database.obj
+    suggestions = []
+    if text:
+        letters = text if text.isascii() and text.isalpha() else None
+        state = _state(db)
+        with state.lock:
+            _refresh(db, state)
+            suggestions = state.index.suggest(text, letters, limit)
+    return {"suggestions": suggestions, "popular": search_log.popular(prefix, limit)}
