@@ -204,6 +204,7 @@ MATRIX: dict[str, Route] = {
     # --- branch hall ---------------------------------------------------------------------------
     "POST /api/v1/hall/login": route(public(), body={}),
     "GET /api/v1/hall/search": route(public(), query="?q=%E5%BB%BA%E7%AD%91"),
+    "GET /api/v1/hall/suggest": route(public(), query="?q=%E5%BB%BA"),
     "GET /api/v1/hall/items/{impl}": route(public()),
     "POST /api/v1/hall/subscriptions": route(citizen_only(), body={}),
     "POST /api/v1/hall/uploads": route(citizen_only(), body={}),
@@ -231,6 +232,8 @@ MATRIX: dict[str, Route] = {
     "GET /api/v1/stats/rankings": route(only(*STATS)),
     # --- operations ----------------------------------------------------------------------------
     "GET /api/v1/admin/synonyms": route(province_admin_only()),
+    "GET /api/v1/admin/search/misses": route(province_admin_only()),
+    "POST /api/v1/admin/search/misses/promote": route(province_admin_only(), body={}),
     "GET /api/v1/admin/synonyms/{term}": route(province_admin_only()),
     "PUT /api/v1/admin/synonyms/{term}": route(province_admin_only(), body={}),
     "GET /api/v1/admin/holidays": route(staff()),
