@@ -9,6 +9,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/console/catalogue", "基本目录", ("province_admin",)),
     ("/console/catalogue/import", "导入目录", ("province_admin",)),
     ("/console/synonyms", "同义词", ("province_admin",)),
+    ("/console/reform", "改革指标", ("reform_office", "province_admin")),
 ]
 
 
