@@ -17,6 +17,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from console.conftest import CHROMIUM_ARGS, CONTEXT, chromium_path, screenshot, sign_in  # noqa: E402
 from console.conftest import Console  # noqa: E402
+from console.reform_world import DAYS, seed_reform  # noqa: E402
 from console.world import revise_catalogue, seed  # noqa: E402
 from harness import RunningApp, make_settings  # noqa: E402
 
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "docs" / "console"))
     parser.add_argument("--chromium", default=chromium_path())
+    parser.add_argument("--only", choices=("reform",), help="only the pages of one audience")
     args = parser.parse_args(argv)
     out = Path(args.out)
     from playwright.sync_api import sync_playwright
@@ -32,7 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         app = RunningApp(make_settings(f"sqlite:///{tmp}/govhall.db", upload_dir=f"{tmp}/uploads")).start()
         try:
             console = Console(app, seed(app.ctx))
-            shoot(console, out, args.chromium, sync_playwright)
+            seed_reform(console.ctx)
+            if args.only == "reform":
+                with sync_playwright() as playwright:
+                    browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS, headless=True)
+                    shoot_reform(console, out, browser.new_context(**CONTEXT).new_page())
+                    browser.close()
+            else:
+                shoot(console, out, args.chromium, sync_playwright)
         finally:
             app.stop()
     print(f"screenshots written to {out}")
@@ -82,6 +91,7 @@ def shoot(console: Console, out: Path, chromium: str, sync_playwright) -> None:
         page.get_by_role("button", name="提交审核").click()
         shoot_reviewer(console, out, browser.new_context(**CONTEXT).new_page(), code)
         shoot_admin(console, out, browser.new_context(**CONTEXT).new_page())
+        shoot_reform(console, out, browser.new_context(**CONTEXT).new_page())
         browser.close()
 
 
@@ -117,6 +127,20 @@ def shoot_admin(console: Console, out: Path, page) -> None:
     page.get_by_label("展开为（用顿号或逗号分隔）").fill("建筑工程施工许可证、施工许可")
     page.get_by_role("button", name="保存同义词").click()
     screenshot(page, out / "synonyms.png")
+
+
+def shoot_reform(console: Console, out: Path, page) -> None:
+    sign_in(page, console, "reform_city")
+    page.goto(console.url(f"/console/reform?as_of={DAYS[2]}&from={DAYS[0]}&to={DAYS[2]}"))
+    page.wait_for_selector("#chart-item_type[data-ready='1']")
+    page.locator("li.card[data-key=compression_ratio]").focus()   # the numerator and denominator on focus
+    screenshot(page, out / "reform.png")
+    page.locator("#table-region a").first.click()
+    screenshot(page, out / "reform-drilldown.png")
+    page.goto(console.url(f"/console/reform/report?month={DAYS[2]:%Y-%m}"))
+    screenshot(page, out / "reform-report.png")
+    page.emulate_media(media="print")
+    screenshot(page, out / "reform-report-print.png", full_page=False)
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ def visible_regions(ctx, actor) -> list[dict]:
 def chart_json(charts: list[dict]) -> str:
     """The charts' data for static/reform.js, safe inside a <script type="application/json"> block."""
     data = [{"id": c["id"], "title": c["title"], "labels": [b["label"] for b in c["bars"]],
-             "values": [None if b["ratio"] is None else round(b["ratio"] * 100, 2) for b in c["bars"]],
+             "values": [None if b["ratio"] is None else round(b["ratio"] * 100, 1) for b in c["bars"]],
              "links": [b["link"] for b in c["bars"]]} for c in charts]
     return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 

@@ -3,6 +3,7 @@ opened into its drill-down, the XLSX export equal to the screen, the printable r
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import shutil
 from pathlib import Path
@@ -156,10 +157,11 @@ def test_the_monthly_report_prints_as_clean_pages(reform, page, tmp_path):
     assert first.locator("td").first.inner_text() == percent(body["figures"][0]["after"]["ratio"])
     axe_check(page)
     pdf = page.pdf(format="A4")
-    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type/Page") >= 1
-    path = tmp_path / "report.pdf"
-    path.write_bytes(pdf)
-    if shutil.which("pdfinfo"):
-        info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
-        pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
-        assert pages == 4   # the figures and the three tables, each on its own page
+    assert pdf.startswith(b"%PDF")
+    # Chromium writes one page object per page: the figures and the three tables, each on its own page
+    assert len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf)) == 4
+    if shutil.which("pdftoppm"):
+        path = tmp_path / "report.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")], check=True)
+        assert list(tmp_path.glob("page*.png"))
