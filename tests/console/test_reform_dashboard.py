@@ -165,3 +165,19 @@ def test_the_monthly_report_prints_as_clean_pages(reform, page, tmp_path):
         path.write_bytes(pdf)
         subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")], check=True)
         assert list(tmp_path.glob("page*.png"))
+
+
+def test_the_dashboard_on_postgresql_gives_the_api_figures_and_pages_the_drilldown(console_pg, page):
+    seed_reform(console_pg.ctx, per_org=20)
+    sign_in(page, console_pg, "admin")
+    page.goto(console_pg.url(f"/console/reform?as_of={DAYS[2]}"))
+    body = api_as(console_pg, "admin").get(f"/api/v1/stats/summary?as_of={DAYS[2]}").json
+    assert cards_on_screen(page) == {f["key"]: (percent(f["ratio"]), number(f["numerator"]), number(f["denominator"]))
+                                     for f in body["figures"]}
+    page.locator("#table-region a", has_text="平顶山市").click()
+    drill = api_as(console_pg, "admin").get(
+        f"/api/v1/stats/items/drilldown?metric=instant_ratio&region=410400&as_of={DAYS[2]}&limit=1000").json
+    assert drill["total"] > 50
+    page.get_by_role("link", name="下一页").click()
+    names = page.locator("#drilldown tbody th").all_inner_texts()
+    assert names == [item["name"] for item in drill["items"][50:100]]
