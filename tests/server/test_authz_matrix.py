@@ -138,6 +138,7 @@ def page(expect: dict, **kwargs) -> Route:
 FORM = "application/x-www-form-urlencoded"
 CONSOLE_EDITORS = ("editor", "province_admin")
 CONSOLE_REVIEWERS = ("reviewer", "province_admin")
+CONSOLE_REFORM = ("reform_office", "province_admin")
 # Console item pages: the item's department and the province; review pages: reviewers of its region.
 CONSOLE_ITEM = dict(editor_other=FORBIDDEN)
 CONSOLE_REVIEW = dict(reviewer_other=FORBIDDEN)
@@ -307,6 +308,11 @@ MATRIX: dict[str, Route] = {
     "GET /console/jobs/{job}": page(province_admin_only(province_admin=HIDDEN)),  # no such job
     "GET /console/synonyms": page(province_admin_only()),
     "POST /console/synonyms": page(province_admin_only()),
+    "GET /console/reform": page(only(*CONSOLE_REFORM)),
+    # a county office asking for its city is refused like the statistics API
+    "GET /console/reform/drilldown": page(only(*CONSOLE_REFORM, reform_county=FORBIDDEN), query="?region=410400"),
+    "GET /console/reform/export": page(only(*CONSOLE_REFORM), query="?table=summary&format=csv"),
+    "GET /console/reform/report": page(only(*CONSOLE_REFORM)),
 }
 
 
