@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-PAGE_MODULES = ["auth", "editor", "editor_compare", "review", "admin", "admin_rebase", "reform"]
+PAGE_MODULES = ["auth", "editor", "editor_compare", "review", "admin", "admin_rebase", "reform", "window"]
 
 
 def routes() -> list:

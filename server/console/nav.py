@@ -10,6 +10,8 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/console/catalogue/import", "导入目录", ("province_admin",)),
     ("/console/synonyms", "同义词", ("province_admin",)),
     ("/console/reform", "改革指标", ("reform_office", "province_admin")),
+    ("/console/cases", "办件", ("window_staff",)),
+    ("/console/rectifications", "差评整改", ("window_staff",)),
 ]
 
 
