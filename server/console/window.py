@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 from items.errors import Conflict, Invalid, RateLimited
 from server.console import labels
 from server.console.base import NOTICES, PREFIX, ConsolePage
+from server.operations import operation, query
 from wechat import lifecycle, progress
 from wechat.workbench import RECTIFICATION_STATES
 
@@ -18,7 +19,11 @@ CHUNK = 64 * 1024
 ITEM_CHOICES = 500
 # The revealed number must not stay in any cache, the browser's back-forward cache included.
 NO_STORE = "no-store, no-cache, must-revalidate, private"
-FILTERS = ("state", "impl_code", "received_from", "received_to", "due", "case_no")
+# The queue's filters, checked at the edge like the API's (GET /api/v1/cases): a bad value is a 400 page.
+FILTERS = (query("state", enum=lifecycle.STATES), query("impl_code", max_length=31, pattern=r"^[0-9A-Za-z]{1,31}$"),
+           query("received_from", "date"), query("received_to", "date"), query("due", enum=progress.DUE_STATUSES),
+           query("case_no", max_length=50, pattern=r"^[0-9A-Za-z]{1,50}$"))
+PAGE = query("page", "integer", minimum=1, maximum=100_000)
 
 CLOCK_LABELS = {"starts": "开始计时", "stops": "暂停计时", "resumes": "恢复计时"}
 ACTION_LABELS = {a: form["label"] for a, form in lifecycle.ACTION_FORMS.items()}
@@ -43,7 +48,7 @@ labels.ERROR_MESSAGES.update({
     "unknown_material": "补正材料不在该办件依据的办事指南中。", "materials_invalid": "补正材料选择有误。",
     "materials_only_on_correction": "只有补齐补正时选择材料。",
     "unknown_state": "没有这个状态。", "unknown_due_status": "没有这个到期状态。",
-    "dates_out_of_order": "受理日期的结束日不能早于开始日。", "bad_date": "日期格式应为 年-月-日。",
+    "dates_out_of_order": "申报日期的结束日不能早于开始日。",
     "answer_required": "请填写整改答复。", "rectification_answered": "该整改已答复过。",
     "rectification_not_found": "没有找到该整改任务。",
 })
@@ -75,27 +80,22 @@ class WindowPage(ConsolePage):
 
 
 class CaseQueuePage(WindowPage):
+    @operation(*FILTERS, PAGE)
     async def get(self) -> None:
         """The department's cases, newest first, with due status as colour and text; filters and paging."""
-        chosen = {name: self.get_query_argument(name, "").strip()[:50] for name in FILTERS}
+        chosen = {p.name: self.get_query_argument(p.name, "") for p in FILTERS}
         page = self.int_arg("page", 1, maximum=100_000)
-        error = ""
-        dates: dict = {}
-        for name in ("received_from", "received_to"):
-            try:
-                dates[name] = dt.date.fromisoformat(chosen[name]) if chosen[name] else None
-            except ValueError:
-                error = labels.error_message("bad_date")
+        dates = {name: dt.date.fromisoformat(chosen[name]) if chosen[name] else None
+                 for name in ("received_from", "received_to")}
         result = {"cases": [], "total": 0, "page": page}
-        if not error:
-            try:
-                result = await self.run(self.workbench.queue, self.actor, state=chosen["state"] or None,
-                                        impl_code=chosen["impl_code"] or None, due=chosen["due"] or None,
-                                        case_no=chosen["case_no"] or None, page=page, size=PAGE_SIZE, **dates)
-            except Invalid as exc:
-                error = labels.error_message(exc.code, exc.message)
-        if error:
-            self.set_status(400 if "bad_date" in error else 422)
+        error = ""
+        try:
+            result = await self.run(self.workbench.queue, self.actor, state=chosen["state"] or None,
+                                    impl_code=chosen["impl_code"] or None, due=chosen["due"] or None,
+                                    case_no=chosen["case_no"] or None, page=page, size=PAGE_SIZE, **dates)
+        except Invalid as exc:  # received_to before received_from: shown beside the filters
+            error = labels.error_message(exc.code, exc.message)
+            self.set_status(422)
         items = await self.run(self.ctx.items.list, self.actor, size=ITEM_CHOICES)
         query = urlencode({k: v for k, v in chosen.items() if v})
         self.page("window/queue.html", title="办件", result=result, chosen=chosen, error=error,
@@ -184,13 +184,13 @@ class RevealPage(CasePage):
 
 
 class RectificationPage(WindowPage):
+    @operation(query("state", enum=RECTIFICATION_STATES))
     async def get(self) -> None:
         """Bad ratings waiting for rectification, with their working-day deadline, answered from here."""
         await self.show()
 
     async def show(self, status: int = 200, error: dict | None = None) -> None:
-        state = self.get_query_argument("state", "open")
-        state = state if state in RECTIFICATION_STATES else "open"
+        state = self.get_query_argument("state", "open") if self.request.method == "GET" else "open"
         result = await self.run(self.workbench.rectifications, self.actor, state)
         self.set_status(status)
         self.page("window/rectifications.html", title="差评整改", result=result, state=state, error=error or {},

@@ -2,6 +2,8 @@
 audited downloads and ID-number reveals, another department's 404, and rectifications answered; axe on each."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -138,7 +140,7 @@ def test_downloading_a_material_streams_the_file_and_is_audited(console, page, c
         page.get_by_role("link", name="下载 建筑工程施工许可证核发申请表").click()
     download = info.value
     assert download.suggested_filename == "建筑工程施工许可证核发申请表.pdf"
-    assert open(download.path(), "rb").read() == PDF
+    assert Path(download.path()).read_bytes() == PDF
     audit = admin_api(console).get("/api/v1/audit?action=case.file_download")
     assert audit.status == 200, audit.body
     entries = audit.json["entries"]
