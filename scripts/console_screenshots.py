@@ -3,7 +3,8 @@
     python -m scripts.console_screenshots [--out docs/console] [--chromium /usr/bin/chromium]
 
 Starts the app on a temporary SQLite database with the console tests' seeded world
-(tests/console/world.py), signs in as the demo editor and saves one PNG per page.
+(tests/console/world.py), signs in as the demo editor, reviewer, admin and window staff
+(tests/console/window_world.py) and saves one PNG per page.
 """
 from __future__ import annotations
 
@@ -26,26 +27,41 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "docs" / "console"))
     parser.add_argument("--chromium", default=chromium_path())
-    parser.add_argument("--only", choices=("reform",), help="only the pages of one audience")
+    parser.add_argument("--only", choices=("reform", "window"), help="only the pages of one audience")
     args = parser.parse_args(argv)
     out = Path(args.out)
     from playwright.sync_api import sync_playwright
+    if args.only != "window":
+        with tempfile.TemporaryDirectory() as tmp:
+            app = RunningApp(make_settings(f"sqlite:///{tmp}/govhall.db", upload_dir=f"{tmp}/uploads")).start()
+            try:
+                console = Console(app, seed(app.ctx))
+                seed_reform(console.ctx)
+                if args.only == "reform":
+                    with sync_playwright() as playwright:
+                        browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS,
+                                                             headless=True)
+                        shoot_reform(console, out, browser.new_context(**CONTEXT).new_page())
+                        browser.close()
+                else:
+                    shoot(console, out, args.chromium, sync_playwright)
+            finally:
+                app.stop()
+    if args.only in (None, "window"):
+        shoot_window_world(out, args.chromium, sync_playwright)
+    print(f"screenshots written to {out}")
+    return 0
+
+
+def shoot_window_world(out: Path, chromium: str, sync_playwright) -> None:
     with tempfile.TemporaryDirectory() as tmp:
+        # the window workbench gets a world of its own: its item is published, not in review
         app = RunningApp(make_settings(f"sqlite:///{tmp}/govhall.db", upload_dir=f"{tmp}/uploads")).start()
         try:
             console = Console(app, seed(app.ctx))
-            seed_reform(console.ctx)
-            if args.only == "reform":
-                with sync_playwright() as playwright:
-                    browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS, headless=True)
-                    shoot_reform(console, out, browser.new_context(**CONTEXT).new_page())
-                    browser.close()
-            else:
-                shoot(console, out, args.chromium, sync_playwright)
+            shoot_window(console, out, chromium, sync_playwright)
         finally:
             app.stop()
-    print(f"screenshots written to {out}")
-    return 0
 
 
 def shoot(console: Console, out: Path, chromium: str, sync_playwright) -> None:
@@ -141,6 +157,30 @@ def shoot_reform(console: Console, out: Path, page) -> None:
     screenshot(page, out / "reform-report.png")
     page.emulate_media(media="print")
     screenshot(page, out / "reform-report-print.png", full_page=False)
+
+
+def shoot_window(console: Console, out: Path, chromium: str, sync_playwright) -> None:
+    from console.window_world import seed_cases
+    cases = seed_cases(console)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_context(**CONTEXT).new_page()
+        sign_in(page, console, "window_a")
+        screenshot(page, out / "window-queue.png")
+        page.goto(console.url(f"/console/cases/{cases['soon']}"))
+        form = page.get_by_role("form", name="补齐补正", exact=True)
+        form.get_by_label("建筑工程施工许可证核发申请表").check()
+        form.get_by_role("button", name="补齐补正").click()  # no reason: the service's refusal at the form
+        screenshot(page, out / "window-case.png")
+        page.get_by_role("button", name="查看完整身份证号").click()
+        page.locator("#h-applicant").scroll_into_view_if_needed()
+        screenshot(page, out / "window-reveal-refused.png", full_page=False)
+        page.get_by_label("查看完整身份证号的理由").fill("申请人到窗口核对身份")
+        page.get_by_role("button", name="查看完整身份证号").click()
+        screenshot(page, out / "window-reveal.png", full_page=False)
+        page.goto(console.url("/console/rectifications"))
+        screenshot(page, out / "window-rectifications.png")
+        browser.close()
 
 
 if __name__ == "__main__":

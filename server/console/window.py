@@ -61,6 +61,19 @@ def due_badge(status: str | None) -> dict | None:
     return {"label": progress.DUE_LABELS[status], "css": f"due due-{status}"}
 
 
+def china_time(stamp: str | None, seconds: bool = False) -> str:
+    """An API time (ISO, UTC, Z) as staff read it: China time `2026-10-08 10:00`; "—" when absent."""
+    if not stamp:
+        return "—"
+    moment = dt.datetime.fromisoformat(stamp.rstrip("Z")) + progress.CHINA_OFFSET
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def who(actor: str | None) -> str:
+    """The actor of a history event: staff by name, the citizen (hall:<id>) as 申请人."""
+    return "申请人" if (actor or "").startswith("hall:") else (actor or "")
+
+
 def action_values(get) -> dict:
     """The form of one action → the service's keyword arguments (names of lifecycle.ACTION_FORMS)."""
     action = get("action")
@@ -73,6 +86,11 @@ def action_values(get) -> dict:
 
 class WindowPage(ConsolePage):
     roles = WINDOW_ROLES
+
+    def get_template_namespace(self) -> dict:
+        namespace = super().get_template_namespace()
+        namespace.update(china_time=china_time, who=who, due_badge=due_badge)
+        return namespace
 
     @property
     def workbench(self):
@@ -100,7 +118,7 @@ class CaseQueuePage(WindowPage):
         query = urlencode({k: v for k, v in chosen.items() if v})
         self.page("window/queue.html", title="办件", result=result, chosen=chosen, error=error,
                   items=items["items"], pages=max(1, math.ceil(result["total"] / PAGE_SIZE)), query=query,
-                  states=lifecycle.STATE_LABELS, due_labels=progress.DUE_LABELS, due_badge=due_badge)
+                  states=lifecycle.STATE_LABELS, due_labels=progress.DUE_LABELS)
 
 
 class CasePage(WindowPage):
