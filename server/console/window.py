@@ -121,10 +121,8 @@ class CaseQueuePage(WindowPage):
                   states=lifecycle.STATE_LABELS, due_labels=progress.DUE_LABELS)
 
 
-class CasePage(WindowPage):
-    async def get(self, case_no: str) -> None:
-        """One case: masked applicant, form, materials with downloads, guide version, timeline, action forms."""
-        await self.show(case_no)
+class CaseView(WindowPage):
+    """The case page, shown by its GET and again by the posts it makes when the service refuses one."""
 
     async def show(self, case_no: str, status: int = 200, action_error: dict | None = None,
                    reveal_error: str = "", reveal_reason: str = "") -> None:
@@ -140,7 +138,13 @@ class CasePage(WindowPage):
                   reason_min=progress.REVEAL_REASON_MIN)
 
 
-class CaseActionPage(CasePage):
+class CasePage(CaseView):
+    async def get(self, case_no: str) -> None:
+        """One case: masked applicant, form, materials with downloads, guide version, timeline, action forms."""
+        await self.show(case_no)
+
+
+class CaseActionPage(CaseView):
     async def post(self, case_no: str) -> None:
         """Apply one action through the same use case as the API; a refusal comes back on the case page."""
         def get(name: str) -> str:
@@ -179,7 +183,7 @@ class CaseFilePage(WindowPage):
         self.finish()
 
 
-class RevealPage(CasePage):
+class RevealPage(CaseView):
     async def post(self, case_no: str) -> None:
         """Show the applicant's full ID number once: a POST with a reason (never a URL), answered no-store,
         audited and rate-limited by the workbench use case."""
@@ -201,11 +205,8 @@ class RevealPage(CasePage):
         self.page("window/reveal.html", title=f"办件 {case_no} 申请人身份证号", answer=answer, reason=reason.strip())
 
 
-class RectificationPage(WindowPage):
-    @operation(query("state", enum=RECTIFICATION_STATES))
-    async def get(self) -> None:
-        """Bad ratings waiting for rectification, with their working-day deadline, answered from here."""
-        await self.show()
+class RectificationView(WindowPage):
+    """The rectification list, shown by its GET and again when an answer is refused."""
 
     async def show(self, status: int = 200, error: dict | None = None) -> None:
         state = self.get_query_argument("state", "open") if self.request.method == "GET" else "open"
@@ -215,7 +216,14 @@ class RectificationPage(WindowPage):
                   state_labels=RECTIFICATION_STATE_LABELS)
 
 
-class RectificationAnswerPage(RectificationPage):
+class RectificationPage(RectificationView):
+    @operation(query("state", enum=RECTIFICATION_STATES))
+    async def get(self) -> None:
+        """Bad ratings waiting for rectification, with their working-day deadline, answered from here."""
+        await self.show()
+
+
+class RectificationAnswerPage(RectificationView):
     async def post(self, rectification_id: str) -> None:
         answer = self.get_body_argument("answer", "")
         try:

@@ -2,6 +2,7 @@
 audited downloads and ID-number reveals, another department's 404, and rectifications answered; axe on each."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -147,7 +148,8 @@ def test_downloading_a_material_streams_the_file_and_is_audited(console, page, c
     assert [(e["actor"], e["target"], e["details"]["material_id"]) for e in entries] == [("window_a", case_no, "m1")]
 
 
-def test_revealing_the_id_number_needs_a_reason_is_audited_and_never_cached(console, page, cases):
+def test_revealing_the_id_number_needs_a_reason_is_audited_and_never_cached(console, page, cases, caplog):
+    caplog.set_level(logging.DEBUG)
     case_no = cases["late"]
     sign_in(page, console, "window_a")
     open_case(page, console, case_no)
@@ -173,6 +175,24 @@ def test_revealing_the_id_number_needs_a_reason_is_audited_and_never_cached(cons
 
     page.get_by_role("link", name="返回办件").click()                 # shown once: the case page masks it again
     expect(page.locator("main")).not_to_contain_text(ID_NUMBER)
+    assert ID_NUMBER not in caplog.text
+
+
+def test_the_eleventh_reveal_in_an_hour_is_refused_with_retry_after(console, page, cases):
+    case_no = cases["late"]
+    staff = console.app.api()
+    staff.login("window_a", PASSWORD)
+    for _ in range(10):  # the limit counts the staff member's reveals, through the API or the console
+        assert staff.post(f"/api/v1/cases/{case_no}/applicant/reveal", {"reason": "核对身份信息"}).status == 200
+    sign_in(page, console, "window_a")
+    open_case(page, console, case_no)
+    page.get_by_label("查看完整身份证号的理由").fill("申请人到窗口核对身份")
+    with page.expect_response(lambda r: r.url.endswith("/reveal")) as info:
+        page.get_by_role("button", name="查看完整身份证号").click()
+    assert info.value.status == 429 and 0 < int(info.value.headers["retry-after"]) <= 3600
+    expect(page.get_by_role("alert")).to_contain_text("每小时上限")
+    expect(page.locator("main")).not_to_contain_text(ID_NUMBER)
+    assert admin_api(console).get("/api/v1/reveals").json["total"] == 10
 
 
 def test_another_department_gets_a_404_for_the_case_its_files_and_its_number(console, page, cases):
@@ -233,3 +253,16 @@ def test_bad_ratings_wait_for_rectification_and_are_answered_here(console, page,
     expect(page.locator("main")).to_contain_text("没有待整改的整改任务")
     page.get_by_role("link", name="已答复").click()
     expect(page.get_by_role("region", name=cases["rated"])).to_contain_text("已约谈窗口人员，增设取号机")
+
+
+def test_queue_and_case_actions_work_the_same_on_postgresql(console_pg, page):
+    cases = seed_cases(console_pg)
+    sign_in(page, console_pg, "window_a")
+    expect(page.get_by_role("row").filter(has_text=cases["late"]).locator(".due")).to_have_text("已超期")
+    open_case(page, console_pg, cases["fresh"])
+    act(page, "受理")
+    expect(page.get_by_role("status")).to_contain_text("已受理")
+    act(page, "特别程序", **{"特别程序的理由（必填）": "需现场勘验"})
+    expect(page.get_by_role("status")).to_contain_text("暂停计时")
+    act(page, "恢复办理")
+    expect(page.locator(".case-facts")).to_contain_text("按时")
