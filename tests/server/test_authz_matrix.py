@@ -313,6 +313,16 @@ MATRIX: dict[str, Route] = {
     "GET /console/reform/drilldown": page(only(*CONSOLE_REFORM, reform_county=FORBIDDEN), query="?region=410400"),
     "GET /console/reform/export": page(only(*CONSOLE_REFORM), query="?table=summary&format=csv"),
     "GET /console/reform/report": page(only(*CONSOLE_REFORM)),
+    # window workbench pages: another department's case is the 404 page, as in the API; the empty action and
+    # reveal forms are refused (422) by the service and change nothing
+    "GET /console/cases": page(only("window_staff")),
+    "GET /console/cases/{case}": page(only("window_staff", **OWN_CASES)),
+    "POST /console/cases/{case}/actions": page(only("window_staff", **OWN_CASES)),
+    "GET /console/cases/{case}/files/{file}": page(only("window_staff", **OWN_CASES)),
+    "POST /console/cases/{case}/reveal": page(only("window_staff", **OWN_CASES)),
+    "GET /console/rectifications": page(only("window_staff")),
+    "POST /console/rectifications/{rect}/answer": page(only("window_staff", window_other=FORBIDDEN),
+                                                      raw=urllib.parse.urlencode({"answer": "已电话回访并整改"}).encode()),
 }
 
 
