@@ -27,7 +27,7 @@ PAGE = query("page", "integer", minimum=1, maximum=100_000)
 
 CLOCK_LABELS = {"starts": "开始计时", "stops": "暂停计时", "resumes": "恢复计时"}
 ACTION_LABELS = {a: form["label"] for a, form in lifecycle.ACTION_FORMS.items()}
-ACTION_LABELS.update(submit="提交申请", withdraw="申请人撤回", resubmit="补正材料")
+ACTION_LABELS.update(submit="提交申请", withdraw="申请人撤回")
 OPINION_LABELS = {"reject": "不予受理的理由", "request_correction": "补正告知（缺什么、为什么）",
                   "suspend": "特别程序的理由", "accept": "受理意见", "finish": "办结意见"}
 RECTIFICATION_STATE_LABELS = {"open": "待整改", "answered": "已答复", "closed": "已关闭", "all": "全部"}

@@ -4,16 +4,22 @@ claimed item published, citizens' applications with an uploaded file, and a case
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import uuid
+from pathlib import Path
 
 from console.world import ORG_A, ORG_B, PASSWORD
 from items.codes import make_id_number
 from items.scope import Actor
 
+HALL_TESTS = str(Path(__file__).resolve().parents[1] / "wechat")  # the hall test world's sample files
+if HALL_TESTS not in sys.path:
+    sys.path.insert(0, HALL_TESTS)
+from hall_world import PDF  # noqa: E402  (a real PDF: uploads are parsed, not only sniffed)
+
 WINDOW_STAFF = (("window_a", ORG_A), ("window_b", ORG_B))
 ID_NUMBER = make_id_number("11010519491231002")   # ends in X
 PHONE = "13812345678"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PROMISED_WORKDAYS = 5
 # The workbench's "today" (a Thursday): the overdue case was accepted three weeks before.
 TODAY = (2026, 10, 8)
