@@ -15,9 +15,6 @@ from items import store
 from items.scope import ROLES, ROLES_NEEDING_ORG, ROLES_NEEDING_REGION, Actor
 
 logger = logging.getLogger(__name__)
-_hasher = PasswordHasher()
-# A hash to verify against when the user does not exist, so timing does not reveal usernames.
-_DUMMY_HASH = _hasher.hash("not-a-password")
 TOKEN_PREFIX = "govhall:token:"
 LOGIN_FAILURES = "govhall:login-failures:"
 MAX_LOGIN_FAILURES = 10
@@ -28,10 +25,19 @@ def _token_key(token: str) -> str:
     return TOKEN_PREFIX + hashlib.sha256(token.encode()).hexdigest()
 
 
+def password_hasher(time_cost: int = 3, memory_kib: int = 65536) -> PasswordHasher:
+    """An argon2id hasher of the given cost (the defaults are argon2-cffi's own)."""
+    parallelism = min(4, max(1, memory_kib // 8))  # argon2 needs at least 8 KiB per lane
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+
+
 class AccountService:
-    def __init__(self, kv, token_ttl: int):
+    def __init__(self, kv, token_ttl: int, hasher: PasswordHasher | None = None):
         self.kv = kv
         self.token_ttl = token_ttl
+        self._hasher = hasher or password_hasher()
+        # A hash to verify against when the user does not exist, so timing does not reveal usernames.
+        self._dummy_hash = self._hasher.hash("not-a-password")
 
     def create_user(self, username: str, password: str, role: str, org: str | None = None,
                     region: str | None = None) -> Actor:
@@ -54,7 +60,7 @@ class AccountService:
         if role in ROLES_NEEDING_ORG and org:
             org_record = store.get_org(org)
             region = region or (org_record.region_code if org_record else None)
-        user = store.save_user(username, _hasher.hash(password), role, org, region)
+        user = store.save_user(username, self._hasher.hash(password), role, org, region)
         return _actor(user)
 
     def login(self, username: str, password: str) -> dict:
@@ -65,7 +71,7 @@ class AccountService:
             raise RateLimited("too many failed sign-ins; try again in 15 minutes", code="too_many_attempts")
         user = store.get_user(username)
         try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+            self._hasher.verify(user.password_hash if user else self._dummy_hash, password)
             ok = user is not None and user.active
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
@@ -76,8 +82,8 @@ class AccountService:
             pipe.execute()
             raise NotSignedIn("wrong username or password", code="bad_credentials")
         self.kv.delete(failures_key)
-        if _hasher.check_needs_rehash(user.password_hash):
-            store.set_password_hash(user, _hasher.hash(password))
+        if self._hasher.check_needs_rehash(user.password_hash):
+            store.set_password_hash(user, self._hasher.hash(password))
         actor = _actor(user)
         return {"token": self.issue_token(actor), "expires_in": self.token_ttl, "user": actor.as_dict()}
 

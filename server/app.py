@@ -11,7 +11,7 @@ import tornado.web
 
 from guides import search_index
 from guides.lint import lint as guide_lint
-from items.accounts import AccountService
+from items.accounts import AccountService, password_hasher
 from items.catalogue import CatalogueService
 from items.local import LocalItemService
 from items.stats import StatsService
@@ -42,7 +42,8 @@ class Context:
         self.kv = make_kv(settings.redis_url)
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=settings.workers,
                                                               thread_name_prefix="usecase")
-        self.accounts = AccountService(self.kv, settings.token_ttl)
+        self.accounts = AccountService(self.kv, settings.token_ttl,
+                                       password_hasher(settings.password_time_cost, settings.password_memory_kib))
         self.catalogue = CatalogueService()
         self.items = LocalItemService()
         self.hall = HallService(self)

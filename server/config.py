@@ -71,6 +71,9 @@ class Settings:
     rectification_workdays: int = 5
     rank_min_items: int = 5
     holiday_file: str | None = None
+    # argon2 cost of staff passwords (argon2-cffi's defaults); tests lower it, production keeps it
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
     debug: bool = False
 
     @classmethod
@@ -106,6 +109,8 @@ class Settings:
             rectification_workdays=int(get("RECTIFICATION_WORKDAYS", cls.rectification_workdays)),
             rank_min_items=int(get("RANK_MIN_ITEMS", cls.rank_min_items)),
             holiday_file=get("HOLIDAY_FILE"),
+            password_time_cost=int(get("PASSWORD_TIME_COST", cls.password_time_cost)),
+            password_memory_kib=int(get("PASSWORD_MEMORY_KIB", cls.password_memory_kib)),
             debug=get("DEBUG", "0") in ("1", "true", "yes"),
         )
 
