@@ -70,29 +70,6 @@ def _close(impl_code: str, at: dt.datetime) -> None:
         store.add_to_totals(closed, -1, day_of(at))   # the totals follow the open rows exactly
 
 
-def _register_hooks(ctx) -> bool:
-    """Append the hooks once to the workflow's lists (items.workflow.on_publish/on_withdraw and the
-    lists a ctx.workflow service holds); True when a workflow was found."""
-    try:
-        from items import workflow as module  # noqa: PLC0415 - statistics work without a workflow too
-    except ModuleNotFoundError as exc:
-        if exc.name != "items.workflow":
-            raise
-        module = None
-    service = getattr(ctx, "workflow", None) if ctx is not None else None
-    targets = [(getattr(module, "on_publish", None), record_publish),
-               (getattr(module, "on_withdraw", None), record_withdraw),
-               (getattr(service, "publish_hooks", None), record_publish),
-               (getattr(service, "withdraw_hooks", None), record_withdraw)]
-    found = False
-    for hooks, hook in targets:
-        if isinstance(hooks, list):
-            found = True
-            if hook not in hooks:   # module-level lists outlive one Context: never register twice
-                hooks.append(hook)
-    return found
-
-
 # --- queries --------------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -174,11 +151,9 @@ def _region_child(base: str | None, leaf: str) -> str:
 class StatsService:
     """Figures for reform offices and reviewers. Every method is synchronous and runs off the event loop."""
 
-    def __init__(self, ctx=None, *, rank_min_items: int | None = None, case_counts=None):
-        settings = getattr(ctx, "settings", None)
+    def __init__(self, *, rank_min_items: int = 5, case_counts=None):
         self.case_counts = case_counts   # the branch hall's counter, set where the hall is wired
-        self.rank_min_items = rank_min_items if rank_min_items is not None else getattr(settings, "rank_min_items", 5)
-        self.hooked = _register_hooks(ctx)
+        self.rank_min_items = rank_min_items
 
     # --- scope ----------------------------------------------------------------------------------------
 

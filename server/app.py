@@ -1,4 +1,5 @@
-"""make_app(settings): builds the database, key-value store, thread pool, services and routes."""
+"""The composition root: make_app(settings) builds the database, key-value store, thread pool, every
+service with exactly the collaborators it uses, and the routes."""
 from __future__ import annotations
 
 import asyncio
@@ -12,10 +13,11 @@ import tornado.web
 from guides import search_index
 from guides.lint import lint as guide_lint
 from items.accounts import AccountService, password_hasher
+from items import stats as item_stats
 from items.catalogue import CatalogueService
 from items.local import LocalItemService
+from items.rebase import RebaseService
 from items.stats import StatsService
-from items import workflow as workflow_hooks
 from items.workflow import WorkflowService
 from server import console  # the staff console's pages at /console/ (server/console/)
 from server import db as dbmod
@@ -29,6 +31,8 @@ from wechat.outbox import OutboxWorker
 
 logger = logging.getLogger(__name__)
 
+# Every handler module of the app (server.handlers.NAME), each ending in `routes = [...]`; a new module is
+# added here, and a module listed here that does not import is an error at start.
 HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "stats", "admin", "rebase",
                    "hall_public"]
 
@@ -46,15 +50,17 @@ class Context:
                                        password_hasher(settings.password_time_cost, settings.password_memory_kib))
         self.catalogue = CatalogueService()
         self.items = LocalItemService()
-        self.hall = HallService(self)
-        self.workflow = WorkflowService(linter=guide_lint)
+        self.rebase = RebaseService(self.items)
+        self.hall = HallService(settings, self.kv, self.accounts)
+        # Inside the publish / withdraw transaction, in this order: the statistics facts follow the
+        # published versions, and the hall search follows them at once.
+        self.workflow = WorkflowService(linter=guide_lint,
+                                        publish_hooks=[item_stats.record_publish, index_published],
+                                        withdraw_hooks=[item_stats.record_withdraw, unindex_withdrawn])
         # Case figures come from the branch hall; items never import wechat, so the counter is handed in.
-        self.stats = StatsService(self, case_counts=hall_store.case_counts)
+        self.stats = StatsService(rank_min_items=settings.rank_min_items, case_counts=hall_store.case_counts)
         self.gateway = WeChatGateway(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base,
                                      self.kv, timeout=settings.wechat_timeout)
-        # The hall search follows publishes at once: indexed in the publish transaction (items/workflow.py).
-        _register_once(workflow_hooks.on_publish, index_published)
-        _register_once(workflow_hooks.on_withdraw, unindex_withdrawn)
         self._background: list[asyncio.Task] = []
 
     async def run(self, fn, *args, **kwargs):
@@ -127,24 +133,10 @@ def unindex_withdrawn(impl_code: str, withdrawn_at) -> None:
     search_index.remove_item(impl_code)
 
 
-def _register_once(hooks: list, hook) -> None:
-    # module-level hook lists outlive one Context (tests build many): never register twice
-    if hook not in hooks:
-        hooks.append(hook)
-
-
 def collect_routes() -> list:
-    """Routes of every handler module present, each ending in `routes = [...]`."""
-    routes = []
-    for name in HANDLER_MODULES:
-        try:
-            module = importlib.import_module(f"server.handlers.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"server.handlers.{name}":
-                continue
-            raise
-        routes += module.routes
-    return routes
+    """The routes of every handler module, in the order of HANDLER_MODULES."""
+    modules = [importlib.import_module(f"server.handlers.{name}") for name in HANDLER_MODULES]
+    return [route for module in modules for route in module.routes]
 
 
 def make_app(settings: Settings | None = None, ctx: Context | None = None) -> tornado.web.Application:

@@ -1,7 +1,6 @@
 """The database: built from settings, bound to the records' proxy, tables created or upgraded at start."""
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -10,30 +9,21 @@ import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate
 from playhouse.pool import PooledPostgresqlDatabase
 
+from guides import search_index
 from items import records
+from wechat import records as hall_records
 
 logger = logging.getLogger(__name__)
 
 
 # Storage modules of the other packages; each exposes MODELS and may add schema peewee cannot express.
-STORAGE_MODULES = ("guides.search_index", "wechat.records")
-
-
-def _storage_modules() -> list:
-    modules = []
-    for name in STORAGE_MODULES:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return modules
+STORAGE_MODULES = (search_index, hall_records)
 
 
 def all_models() -> list[type[pw.Model]]:
     """Every table of every package, in creation order."""
     models = list(records.MODELS)
-    for module in _storage_modules():
+    for module in STORAGE_MODULES:
         models += list(getattr(module, "MODELS", []))
     return models
 
@@ -82,7 +72,7 @@ def upgrade_schema(db: pw.Database) -> None:
                     if not field.null and field.default is None:
                         field.null = True  # an added column cannot be NOT NULL without a default
                     migrate(migrator.add_column(table, field.column_name, field))
-        for module in _storage_modules():
+        for module in STORAGE_MODULES:
             create = getattr(module, "create_search_schema", None) or getattr(module, "create_schema", None)
             if create is not None:
                 create(db)

@@ -241,7 +241,7 @@ def test_claim_rate_per_region_at_its_level(ctx, province):
 
 
 def test_case_figures_are_zero_with_a_note_until_the_branch_hall_counts_cases():
-    result = stats.StatsService(None).cases(ADMIN)
+    result = stats.StatsService().cases(ADMIN)
     assert result["note"] == "branch_hall_not_available"
     assert result["figures"]["finished"] == 0 and result["figures"]["on_time_ratio"] is None
     calls = []
@@ -252,7 +252,7 @@ def test_case_figures_are_zero_with_a_note_until_the_branch_hall_counts_cases():
                 "ratings_by_level": {"very_satisfied": 5, "satisfied": 2, "basic": 1, "dissatisfied": 2}}
 
     office = Actor(username="wd", role="reform_office", region="410402")
-    counted = stats.StatsService(None, case_counts=case_counts).cases(office, None, dt.date(2026, 1, 1),
+    counted = stats.StatsService(case_counts=case_counts).cases(office, None, dt.date(2026, 1, 1),
                                                                        dt.date(2026, 6, 30))
     # the counter gets the office's region and the two day ends, as naive UTC
     assert calls == [("410402", dt.datetime(2025, 12, 31, 16), dt.datetime(2026, 6, 30, 16))]
@@ -431,7 +431,7 @@ def test_figures_at_every_day_equal_recomputation_from_the_documents_live_then(f
             stats.record_withdraw(code, now)
             live.pop(code, None)
         timeline.append((now.date(), {k: v for k, v in live.items() if metrics.counts_in_statistics(v)}))
-    service = stats.StatsService(None)
+    service = stats.StatsService()
     for day in sorted({d for d, _ in timeline}):
         counted = [docs for d, docs in timeline if d <= day][-1]
         for group_by, key_of in (("region", lambda d: d["region_code"][:4] + "00"), ("level", lambda d: d["level"])):
