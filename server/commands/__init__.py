@@ -1,0 +1,55 @@
+"""The `govhall` command: one module per subcommand, listed in COMMANDS (CONTRACT.md §1).
+
+A command module has HELP, configure(parser) adding its arguments, and run(args, settings) -> exit
+status. To add one, write server/commands/NAME.py and add one line to COMMANDS.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from items.errors import DomainError
+from server.commands import config, create_user, demo, import_catalogue, rebase, serve, stats
+from server.commands.running import setup_logging
+from server.config import Settings
+
+# subcommand name → its module, in the order `govhall --help` lists them
+COMMANDS = {
+    "serve": serve,
+    "create-user": create_user,
+    "import-catalogue": import_catalogue,
+    "demo": demo,
+    "config": config,
+    "rebase": rebase,
+    "stats": stats,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="govhall", description="govhall: government service items kept four-same")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, module in COMMANDS.items():
+        command = sub.add_parser(name, help=module.HELP)
+        module.configure(command)
+        command.set_defaults(func=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    settings = Settings.from_env()
+    try:
+        return args.func(args, settings)
+    except DomainError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        if exc.details:
+            print(json.dumps(exc.details, ensure_ascii=False, indent=1, default=str), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
