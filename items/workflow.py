@@ -7,7 +7,7 @@ from typing import Callable
 
 from items import rules, store
 from items.errors import Conflict, Invalid
-from items.records import utcnow
+from items.clock import utcnow
 from items.scope import Actor, require_item_scope, require_role
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,6 @@ from server.base import NotFoundHandler, log_request
 from server.config import Settings
 from server.kv import make_kv
 from wechat.gateway import WeChatGateway
-from wechat import store as hall_store
 from wechat.hall_service import HallService
 from wechat.outbox import OutboxWorker
 
@@ -51,14 +50,14 @@ class Context:
         self.catalogue = CatalogueService()
         self.items = LocalItemService()
         self.rebase = RebaseService(self.items)
-        self.hall = HallService(settings, self.kv, self.accounts)
+        self.hall = HallService(settings, self.kv, self.accounts, self.items)
         # Inside the publish / withdraw transaction, in this order: the statistics facts follow the
         # published versions, and the hall search follows them at once.
         self.workflow = WorkflowService(linter=guide_lint,
                                         publish_hooks=[item_stats.record_publish, index_published],
                                         withdraw_hooks=[item_stats.record_withdraw, unindex_withdrawn])
         # Case figures come from the branch hall; items never import wechat, so the counter is handed in.
-        self.stats = StatsService(rank_min_items=settings.rank_min_items, case_counts=hall_store.case_counts)
+        self.stats = StatsService(rank_min_items=settings.rank_min_items, case_counts=self.hall.case_counts)
         self.gateway = WeChatGateway(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base,
                                      self.kv, timeout=settings.wechat_timeout)
         self._background: list[asyncio.Task] = []

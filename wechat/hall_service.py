@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from items.records import utcnow
+from items.clock import utcnow
 from items.scope import Actor
 from wechat import store
 from wechat.applications import ApplicationService
@@ -22,7 +22,7 @@ class HallService:
     Replacing it (a test setting a date in 2026's National Day week) moves every service at once.
     """
 
-    def __init__(self, settings, kv, accounts):
+    def __init__(self, settings, kv, accounts, items):
         self.settings = settings
         self.accounts = accounts
         self.calendar = WorkCalendar.from_file(settings.holiday_file) if settings.holiday_file else WorkCalendar()
@@ -30,8 +30,9 @@ class HallService:
         self._cipher: IdCipher | None = None
         self._lock = threading.Lock()
         self.uploads = UploadService(settings.upload_dir, settings.upload_max_bytes)
-        self.applications = ApplicationService(self.calendar, self.cipher, kv, self.now)
+        self.applications = ApplicationService(self.calendar, self.cipher, kv, self.now, items)
         self.casework = CaseworkService(self.calendar, self.now)
+        self.case_counts = store.case_counts  # the case figures of the statistics (items.stats)
         self.ratings = RatingService(self.calendar, self.now, settings.rectification_workdays)
 
     def now(self) -> dt.datetime:

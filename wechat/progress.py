@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from items.clock import china_date
 from items.errors import Conflict
 from wechat import lifecycle, store
 from wechat.workdays import WorkCalendar
 
-CHINA_OFFSET = dt.timedelta(hours=8)  # China Standard Time has no daylight saving
 NEAR_DUE_WORKDAYS = 2  # a running case due within this many working days is flagged near due
 
 
 def china_day(at_utc: dt.datetime) -> dt.date:
     """Return the business day in China of a naive UTC time (dates and deadlines are Beijing dates)."""
-    return (at_utc + CHINA_OFFSET).date()
+    return china_date(at_utc)
 
 
 def iso(value: dt.datetime | dt.date | None) -> str | None:
