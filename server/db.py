@@ -76,7 +76,3 @@ def upgrade_schema(db: pw.Database) -> None:
             create = getattr(module, "create_search_schema", None) or getattr(module, "create_schema", None)
             if create is not None:
                 create(db)
-
-
-def is_sqlite(db: pw.Database) -> bool:
-    return isinstance(db, pw.SqliteDatabase)
