@@ -129,6 +129,10 @@ class LocalItemService:
                 "author": record.author, "created_at": record.created_at.isoformat() + "Z",
                 "document": record.document}
 
+    def org(self, credit_code: str | None):
+        """The department of a credit code (its name, level and region_code), None when unknown."""
+        return store.get_org(credit_code)
+
     def published_head(self, impl_code: str) -> PublishedHead | None:
         """The live published version of an item, None when never published or withdrawn (public: no
         actor). Raises NotFound item_not_found."""
