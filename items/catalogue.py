@@ -6,56 +6,26 @@ import logging
 from typing import Callable
 
 from items import conformance, importer, model, rules, store
+from items.entry_match import match_entries
 from items.errors import Invalid, Malformed
 from items.clock import utcnow
 from items.scope import Actor, require_role
 
 logger = logging.getLogger(__name__)
 
-# Content that identifies a list entry when a file brings no ids: an entry that keeps its content
-# keeps its id across versions, so local items that reference it by id stay attached.
-ENTRY_KEYS = {
-    "basis": ("title", "article"),
-    "conditions": ("text",),
-    "materials": ("name",),
-    "process": ("name",),
-    "fees": ("name",),
-    "faq": ("question",),
-}
-
-
-def carry_ids(previous: dict | None, document: dict) -> dict:
-    """Give entries of `document` the id of the previous version's entry with the same content key."""
-    if not previous:
-        return document
-    out = dict(document)
-    for field, keys in ENTRY_KEYS.items():
-        old = previous.get(field) or []
-        new = document.get(field)
-        if not isinstance(new, list) or not old:
-            continue
-        by_key = {}
-        for entry in old:
-            if isinstance(entry, dict):
-                by_key.setdefault(tuple(entry.get(k) for k in keys), entry.get("id"))
-        used = set()
-        carried = []
-        for entry in new:
-            if isinstance(entry, dict):
-                old_id = by_key.get(tuple(entry.get(k) for k in keys))
-                if old_id and old_id not in used:
-                    entry = dict(entry, id=old_id)
-                    used.add(old_id)
-                elif entry.get("id") in used or (entry.get("id") and entry.get("id") in by_key.values()):
-                    entry = {k: v for k, v in entry.items() if k != "id"}  # a new entry must not take an old id
-            carried.append(entry)
-        out[field] = carried
-    return out
-
-
 def _catalogue_view(document: dict) -> dict:
     """The catalogue-block fields of `document`, not copied: model.normalize builds the copy."""
     return {k: document[k] for k in model.CATALOGUE_FIELDS if k in document}
+
+
+def _without_ids(document: dict) -> dict:
+    """`document` with the ids of its list entries removed (a copy; the input is left as it is)."""
+    out = dict(document)
+    for field in model.LIST_FIELDS:
+        if isinstance(out.get(field), list):
+            out[field] = [{k: v for k, v in e.items() if k != "id"} if isinstance(e, dict) else e
+                          for e in out[field]]
+    return out
 
 
 def creation_patch(document: dict) -> list[dict]:
@@ -82,7 +52,7 @@ class CatalogueService:
         with store.transaction():
             head = store.catalogue_head(basic_code)
             previous = store.catalogue_version(basic_code).document if head else None
-            prepared = self._prepare(document, previous)
+            prepared, renames = self._prepare(document, previous)
             findings = rules.validate(prepared, "catalogue")
             rules.raise_if_errors(findings)
             result = self._write([(prepared, previous, head.latest_version if head else 0)], actor, message)
@@ -92,12 +62,13 @@ class CatalogueService:
         warnings = [f.as_dict() for f in rules.warnings_of(findings)]
         if not result:
             return {"basic_code": basic_code, "version": head.latest_version, "patch": [], "changed": False,
-                    "warnings": warnings}
-        return dict(result[0], changed=True, warnings=warnings)
+                    "warnings": warnings, "renames": renames}
+        return dict(result[0], changed=True, warnings=warnings, renames=renames)
 
     @staticmethod
-    def _prepare(document: dict, previous: dict | None) -> dict:
-        return model.assign_ids(carry_ids(previous, model.normalize(_catalogue_view(document))))
+    def _prepare(document: dict, previous: dict | None) -> tuple[dict, list[dict]]:
+        matched, renames = match_entries(previous, model.normalize(_catalogue_view(document)))
+        return model.assign_ids(matched), renames
 
     @staticmethod
     def _write(batch: list[tuple[dict, dict | None, int]], actor: Actor, message: str) -> list[dict]:
@@ -139,14 +110,20 @@ class CatalogueService:
         parsed = importer.read_catalogue(data, filename)
         total = len(parsed.rows)
         report = {"format": parsed.format, "source": parsed.source, "rows": total, "created": 0, "updated": 0,
-                  "unchanged": 0, "errors": [], "warnings": [], "dry_run": dry_run, "written": False}
-        prepared_rows: list[tuple[int, dict]] = []
+                  "unchanged": 0, "errors": [], "warnings": [], "renames": [], "dry_run": dry_run,
+                  "written": False}
+        # Only govhall JSON files carry ids of their own; tables and the Liaoning export number entries
+        # by position, which says nothing about which entry is which, so those ids are set aside below.
+        file_ids = parsed.format == "json" and parsed.source == "govhall"
+        prepared_rows: list[tuple[int, dict, dict]] = []  # (row, document as read, with ids assigned)
         seen: dict[str, int] = {}
         for row in parsed.rows:
             errors = [dict(e) for e in row.errors]
-            document = None
+            document = read = None
             if row.document is not None:
-                document = model.assign_ids(model.normalize(_catalogue_view(row.document)))
+                # ids the file brings are kept apart from those assigned here: only the first are identity
+                read = model.normalize(_catalogue_view(row.document))
+                document = model.assign_ids(read)
                 findings = rules.validate(document, "catalogue")
                 errors += [{"field": f.path, "rule": f.rule, "message": f.message} for f in rules.errors_of(findings)]
                 warnings = [dict(w) for w in getattr(row, "warnings", [])]
@@ -164,22 +141,24 @@ class CatalogueService:
                 report["errors"].append({"row": row.row, "basic_code": (document or {}).get("basic_code"),
                                          "errors": errors})
             else:
-                prepared_rows.append((row.row, document))
+                prepared_rows.append((row.row, read, document))
         if report["errors"] or not prepared_rows:
             return report
         chunk = 1000
         done = 0
         with store.transaction():
             for start in range(0, len(prepared_rows), chunk):
-                part = [doc for _, doc in prepared_rows[start:start + chunk]]
-                codes_ = [doc["basic_code"] for doc in part]
+                part = prepared_rows[start:start + chunk]
+                codes_ = [doc["basic_code"] for _, _, doc in part]
                 heads = store.catalogue_heads(codes_)
                 previous = store.catalogue_documents([(c, heads[c].latest_version) for c in codes_ if c in heads])
                 batch = []
-                for doc in part:
+                for row_no, read, doc in part:
                     prev = previous.get(doc["basic_code"])
                     if prev is not None:
-                        doc = model.assign_ids(carry_ids(prev, doc))
+                        matched, renames = match_entries(prev, read if file_ids else _without_ids(read))
+                        doc = model.assign_ids(matched)
+                        report["renames"] += [dict(r, row=row_no, basic_code=doc["basic_code"]) for r in renames]
                     batch.append((doc, prev, heads[doc["basic_code"]].latest_version if doc["basic_code"] in heads else 0))
                 written = self._write(batch, actor, message or f"import {filename}") if not dry_run else [
                     {"basic_code": d["basic_code"], "version": n + 1} for d, p, n in batch if p != d]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from items.codes import ITEM_TYPES, LEVELS
 from items.model import LIST_FIELDS
 
 LABELS = {
@@ -24,6 +25,8 @@ ENTRY_LABELS = {
     "title": "标题", "article": "条款",
 }
 VALUE_LABELS = {
+    # 事项类型 and 行使层级 are codes in the document; staff read 行政许可 and 县, never "01" or "4".
+    "item_type": ITEM_TYPES, "levels": LEVELS, "level": LEVELS,
     "handling_type": {"instant": "即办件", "promised": "承诺件"},
     "online_depth": {1: "I 信息公开", 2: "II 在线预约", 3: "III 在线预审", 4: "IV 全程网办"},
     "state": {"in_use": "在用", "suspended": "挂起", "cancelled": "取消"},

@@ -4,17 +4,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils.exceptions import InvalidFileException
 
+from items import tables
 from items.columns import COLUMNS, RowCells, cell_text, document_from_cells, parse_levels, split_basis
-from items.errors import Malformed, UnsupportedType
+from items.errors import UnsupportedType
 
 FORMATS = ("json", "csv", "xlsx")
 _MEDIA_TYPES = {"application/json": "json", "text/csv": "csv",
@@ -105,21 +103,16 @@ def read_catalogue(data: bytes, filename_or_format: str) -> ImportFile:
     return ImportFile(reader.format, reader.source, rows, reader.ignored_columns)
 
 
-def _unreadable(fmt: str, reason: str) -> Malformed:
-    return Malformed(f"the file cannot be read as {fmt.upper()}: {reason}", code="unreadable_file",
-                     details={"format": fmt, "reason": reason})
-
-
 # ---- JSON: govhall documents or the Liaoning export -------------------------------------------------
 
 def _open_json(data: bytes) -> CatalogueReader:
     try:
         loaded = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise _unreadable("json", str(exc)) from None
+        raise tables.unreadable("json", str(exc)) from None
     records = loaded.get("items") if isinstance(loaded, dict) else loaded
     if not isinstance(records, list):
-        raise _unreadable("json", 'expected a list of items or {"items": [...]}')
+        raise tables.unreadable("json", 'expected a list of items or {"items": [...]}')
     first = next((r for r in records if isinstance(r, dict)), {})
     if _LIAONING_KEYS & first.keys():
         return CatalogueReader("json", "liaoning", _liaoning_rows(records), len(records))
@@ -173,37 +166,21 @@ _LIAONING_FIELD = {"basic_code": "职权编码", "name": "事项名称", "item_t
 
 # ---- CSV and XLSX: the documented column layout (items/columns.py) ----------------------------------
 
-def _header_keys(header: tuple) -> tuple[list[str | None], list[str]]:
-    """Column keys by position, accepting 基本编码, basic_code, "基本编码(basic_code)" and a leading "*"."""
-    keys: list[str | None] = []
-    ignored: list[str] = []
-    for raw in header:
-        text = cell_text(raw).lstrip("*＊").strip()
-        base = text.split("(")[0].split("（")[0].strip()
-        key = _HEADERS.get(text) or _HEADERS.get(text.lower()) or _HEADERS.get(base) or _HEADERS.get(base.lower())
-        if key in keys:
-            key = None  # the first column of a name wins
-        if key is None and text:
-            ignored.append(text)
-        keys.append(key)
-    return keys, ignored
-
-
 def _table_rows(fmt: str, rows: Iterator[tuple[int, tuple]]) -> CatalogueReader:
     header_row = None
     for number, values in rows:
-        if not _blank(values):
+        if not tables.is_blank(values):
             header_row = (number, values)
             break
     if header_row is None:
-        raise _unreadable(fmt, "the file is empty")
-    keys, ignored = _header_keys(header_row[1])
+        raise tables.unreadable(fmt, "the file is empty")
+    keys, ignored = tables.header_keys(header_row[1], _HEADERS)
     if not any(keys):
-        raise _unreadable(fmt, "no known column header (see docs/import-format.md)")
+        raise tables.unreadable(fmt, "no known column header (see docs/import-format.md)")
 
     def parsed() -> Iterator[ParsedRow]:
         for number, values in rows:
-            if _blank(values):
+            if tables.is_blank(values):
                 continue
             cells = {k: v for k, v in zip(keys, values) if k}
             cells.update({k: None for k in keys if k and k not in cells})
@@ -213,57 +190,14 @@ def _table_rows(fmt: str, rows: Iterator[tuple[int, tuple]]) -> CatalogueReader:
     return CatalogueReader(fmt, "govhall", parsed(), None, ignored)
 
 
-def _blank(values: tuple) -> bool:
-    return all(v is None or (type(v) is str and not v.strip()) for v in values)
-
-
 def _open_csv(data: bytes) -> CatalogueReader:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")  # Excel in a Chinese locale saves CSV as GBK
-        except UnicodeDecodeError:
-            raise _unreadable("csv", "not UTF-8 or GB18030 text") from None
-    if "\x00" in text:
-        raise _unreadable("csv", "binary content")
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-
-    def numbered() -> Iterator[tuple[int, tuple]]:
-        try:
-            # a record is one spreadsheet row even when a quoted cell spans lines
-            for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1):
-                yield number, tuple(values)
-        except csv.Error as exc:
-            raise _unreadable("csv", str(exc)) from None
-
-    return _table_rows("csv", numbered())
-
-
-_XLSX_ERRORS = (zipfile.BadZipFile, InvalidFileException, KeyError, ParseError, ValueError, OSError, TypeError)
+    return _table_rows("csv", tables.csv_rows(data))
 
 
 def _open_xlsx(data: bytes) -> CatalogueReader:
-    try:
-        # read_only streams rows instead of building every cell in memory (openpyxl "optimised modes")
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        total = sheet.max_row
-        sheet.reset_dimensions()  # some writers store a wrong dimension that would cut rows off
-    except _XLSX_ERRORS + (IndexError,) as exc:
-        raise _unreadable("xlsx", f"{type(exc).__name__}: {exc}") from None
-
-    def numbered() -> Iterator[tuple[int, tuple]]:
-        try:
-            for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
-                yield number, values
-        except _XLSX_ERRORS as exc:
-            raise _unreadable("xlsx", f"{type(exc).__name__}: {exc}") from None
-        finally:
-            workbook.close()
-
-    reader = _table_rows("xlsx", numbered())
+    book = tables.XlsxBook(data)
+    reader = _table_rows("xlsx", book.rows(0, close=True))
+    total = book.sheets[0][1] if book.sheets else None
     reader.total = total - 1 if total else None
     return reader
 

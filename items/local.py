@@ -7,7 +7,7 @@ import logging
 from items import codes, conformance, history, model, patches, rules, store
 from items.errors import Conflict, DomainError, Forbidden, Invalid, PreconditionRequired, Stale
 from items.clock import utcnow
-from items.scope import Actor, region_covers, region_prefix, require_item_scope, require_role
+from items.scope import ROLES, Actor, region_covers, require_item_scope, require_role, scope_of
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +44,7 @@ class LocalItemService:
         Raises Forbidden (not this org's editor), NotFound (no such catalogue item or org),
         Invalid (level not in the item's levels, item not in use, bad codes), Conflict (already claimed).
         """
-        _require_claimer(actor, org_credit_code)
-        if not codes.is_valid_credit_code(org_credit_code or ""):
-            raise invalid("/org_credit_code", "credit_code", "not a valid GB 32100 credit code")
-        if level not in model.LEVELS:
-            raise invalid("/level", "enum", "level must be one of 1..7 (GB/T 39046)")
-        org = store.get_org(org_credit_code)
-        if org is None:
-            raise invalid("/org_credit_code", "org_known", "no such department is registered")
-        region_code = region_code or org.region_code
-        if not codes.is_valid_region_code(region_code):
-            raise invalid("/region_code", "region_code", "not a GB/T 2260 region code")
+        org, region_code = _claim_target(actor, org_credit_code, level, region_code)
         with store.transaction():
             catalogue = store.catalogue_version(basic_code)
             doc = catalogue.document
@@ -133,6 +123,14 @@ class LocalItemService:
         """The department of a credit code (its name, level and region_code), None when unknown."""
         return store.get_org(credit_code)
 
+    def basic_code(self, impl_code: str) -> str:
+        """The catalogue item a local item was claimed from. Raises NotFound item_not_found."""
+        return store.local_head(impl_code).basic_code
+
+    def version_written_at(self, impl_code: str, version: int):
+        """When one version was written (naive UTC). Raises NotFound version_not_found."""
+        return store.local_version(impl_code, version).created_at
+
     def published_head(self, impl_code: str) -> PublishedHead | None:
         """The live published version of an item, None when never published or withdrawn (public: no
         actor). Raises NotFound item_not_found."""
@@ -183,19 +181,11 @@ class LocalItemService:
 
     def list(self, actor: Actor, org=None, region=None, status=None, basic_code=None, outdated=False,
              page=1, size=50) -> dict:
-        """Local items the actor may see, filtered. Editors see their org; reviewers their region."""
-        if actor.role in ("editor", "window_staff"):
-            if org and org != actor.org:
-                raise Forbidden("editors list only their own department", code="out_of_scope",
-                                details={"org": org})
-            org = actor.org
-        elif actor.role in ("reviewer", "reform_office"):
-            if region and not region_covers(actor.region, region):
-                raise Forbidden("that region is outside yours", code="out_of_scope", details={"region": region})
-            region = region or actor.region
-        rows, total = store.list_local(org=org, region_prefix=region_prefix(region) if region else None,
-                                       status=status, basic_code=basic_code, outdated=outdated,
-                                       page=page, size=size)
+        """Local items the actor may see (scope.scope_of), filtered. Raises Forbidden for a filter
+        outside the actor's scope and for actors without one (citizens)."""
+        scope = scope_of(actor).narrowed(org=org, region=region)
+        rows, total = store.list_local(**scope.filters(), status=status, basic_code=basic_code,
+                                       outdated=outdated, page=page, size=size)
         return {"items": [{"impl_code": r.impl_code, "basic_code": r.basic_code, "name": r.name, "org": r.org,
                            "level": r.level, "region_code": r.region_code, "status": r.status,
                            "version": r.latest_version, "published_version": r.published_version,
@@ -213,7 +203,7 @@ class LocalItemService:
         Raises Forbidden once for the whole list when the actor may not claim for the org, Invalid
         when `basic_codes` is not a list of 1..BULK_CLAIM_MAX strings.
         """
-        _require_claimer(actor, org_credit_code)
+        _claim_target(actor, org_credit_code, level, region_code)  # once for the list: 403/422 for all
         if (not isinstance(basic_codes, list) or not basic_codes or len(basic_codes) > BULK_CLAIM_MAX
                 or not all(isinstance(c, str) and c for c in basic_codes)):
             raise invalid("/basic_codes", "list_of_codes", f"basic_codes is a list of 1 to {BULK_CLAIM_MAX} codes")
@@ -229,27 +219,29 @@ class LocalItemService:
         claimed = sum(1 for r in results if r["ok"])
         return {"claimed": claimed, "failed": len(results) - claimed, "results": results}
 
-    def coverage(self, region_code: str, level: str, actor: Actor) -> dict:
+    def coverage(self, region_code: str, level: str, actor: Actor, org: str | None = None) -> dict:
         """Claim coverage of one region at one level → {region_code, level, applicable, claimed,
         unclaimed_count, claim_rate, unclaimed: [{basic_code, name, item_type}]}.
 
         `applicable` counts in-use catalogue items whose levels include `level`; an item is claimed
         when a department of exactly `region_code` claimed it at `level` (认领率: DOMAIN.md §4;
-        claim_rate null when nothing applies). Raises Invalid (bad codes), Forbidden (outside the
-        actor's region; province admins see all).
+        claim_rate null when nothing applies). With `org`, only that department's claims count (an
+        editor's claim page: what my department has not claimed yet). Raises Invalid (bad codes),
+        Forbidden (outside the actor's region; province admins see all).
         """
         if not codes.is_valid_region_code(region_code or ""):
             raise invalid("/region", "region_code", "region must be a GB/T 2260 code")
         if level not in model.LEVELS:
             raise invalid("/level", "enum", "level must be one of 1..7 (GB/T 39046)")
+        require_role(actor, *ROLES)
         if actor.role != "province_admin" and not region_covers(actor.region, region_code):
             raise Forbidden("that region is outside yours", code="out_of_scope", details={"region": region_code})
         applicable = store.catalogue_applying(level)
-        claimed = store.claimed_basic_codes(region_code, level)
+        claimed = store.claimed_basic_codes(region_code, level, org)
         unclaimed = [{"basic_code": r.basic_code, "name": r.name, "item_type": r.item_type}
                      for r in applicable if r.basic_code not in claimed]
         done = len(applicable) - len(unclaimed)
-        return {"region_code": region_code, "level": level, "applicable": len(applicable), "claimed": done,
+        return {"region_code": region_code, "level": level, "org": org, "applicable": len(applicable), "claimed": done,
                 "unclaimed_count": len(unclaimed),
                 "claim_rate": round(done / len(applicable), 4) if applicable else None, "unclaimed": unclaimed}
 
@@ -330,6 +322,39 @@ class LocalItemService:
         return {"impl_code": impl_code, "version": head.latest_version, "status": head.status,
                 "published_version": head.published_version, "changed": True, "patch": patch,
                 "warnings": warnings}
+
+
+def _claim_target(actor: Actor, org_credit_code: str, level: str, region_code: str | None) -> tuple:
+    """The department a claim is for and the region the item gets → (OrgRecord, region_code).
+
+    The department's entry in the directory decides region and level (a department implements items
+    where it sits, at its own level): a claim naming another region or level is refused rather than
+    filed under a place the department does not serve. Raises Forbidden (another org's editor, not an
+    editor), Invalid naming the field and rule (credit_code, org_known, enum, region_code, org_region,
+    org_level).
+    """
+    _require_claimer(actor, org_credit_code)
+    if not codes.is_valid_credit_code(org_credit_code or ""):
+        raise invalid("/org_credit_code", "credit_code", "not a valid GB 32100 credit code")
+    if level not in model.LEVELS:
+        raise invalid("/level", "enum", "level must be one of 1..7 (GB/T 39046)")
+    org = store.get_org(org_credit_code)
+    if org is None:
+        raise invalid("/org_credit_code", "org_known", "no such department is registered")
+    if region_code not in (None, ""):
+        if not isinstance(region_code, str) or not codes.is_valid_region_code(region_code):
+            raise invalid("/region_code", "region_code", "not a GB/T 2260 region code")
+        if _same_place(region_code) != _same_place(org.region_code):
+            raise invalid("/region_code", "org_region",
+                          f"the department sits in region {org.region_code}; it claims items only there")
+    if org.level and level != org.level:
+        raise invalid("/level", "org_level", f"the department works at level {org.level}; it claims at that level")
+    return org, org.region_code
+
+
+def _same_place(region_code: str) -> str:
+    # 410402000000 names the same place as 410402 (GB/T 2260 12-digit form of a county)
+    return region_code[:6] if len(region_code) == 12 and region_code.endswith("000000") else region_code
 
 
 def _require_claimer(actor: Actor, org_credit_code: str) -> None:

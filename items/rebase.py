@@ -12,7 +12,7 @@ from items.errors import Conflict, Forbidden, Invalid, Malformed, Stale
 from items.local import EDITABLE, LocalItemService
 from items.merge import CATALOGUE, LOCAL, merge, resolve
 from items.clock import utcnow
-from items.scope import Actor, region_covers, region_prefix, require_item_scope, require_role
+from items.scope import Actor, require_item_scope, require_role, scope_of
 
 logger = logging.getLogger(__name__)
 
@@ -124,18 +124,11 @@ def plan(base: dict, local: dict, target: dict, resolutions: dict | None = None,
 
 
 def scope_filters(actor: Actor, roles: tuple[str, ...], region: str | None, org: str | None) -> tuple:
-    """The (region prefix, org) a bulk operation may cover: editors their department, reviewers and
-    reform offices their region, province admins what they ask. Raises Forbidden."""
+    """The (region prefix, org) a bulk operation may cover: the actor's scope (scope.scope_of) narrowed
+    to the asked region and org. Raises Forbidden."""
     require_role(actor, *roles)
-    if actor.role in ("editor", "window_staff"):
-        if org and org != actor.org:
-            raise Forbidden("editors act only on their own department", code="out_of_scope", details={"org": org})
-        org = actor.org
-    elif actor.role in ("reviewer", "reform_office"):
-        if region and not region_covers(actor.region, region):
-            raise Forbidden("that region is outside yours", code="out_of_scope", details={"region": region})
-        region = region or actor.region
-    return (region_prefix(region) if region else None), org
+    filters = scope_of(actor).narrowed(org=org, region=region).filters()
+    return filters["region_prefix"], filters["org"]
 
 
 class _Catalogue:

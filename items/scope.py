@@ -1,4 +1,4 @@
-"""Who may do what: the signed-in actor, roles (CONTRACT.md §1) and the scope of their region or org."""
+"""Who may do what: the signed-in actor, roles (CONTRACT.md §1) and the one scope of items each actor may see."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,6 +9,7 @@ from items.errors import Forbidden
 ROLES = ("province_admin", "editor", "reviewer", "reform_office", "window_staff")
 ROLES_NEEDING_ORG = ("editor", "window_staff")
 ROLES_NEEDING_REGION = ("reviewer", "reform_office")
+CITIZEN = "citizen"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,18 +44,71 @@ def require_role(actor: Actor, *roles: str) -> None:
                         details={"required": list(roles), "role": actor.role})
 
 
-def can_see_item(actor: Actor, org: str, region_code: str) -> bool:
-    """Editors and window staff see their org's items; reviewers and reform offices their region."""
-    if actor.role == "province_admin":
+@dataclasses.dataclass(frozen=True)
+class ItemScope:
+    """The local items (and the cases and figures drawn from them) an actor may see: every item
+    (both None), one department's (`org`) or those of one region and the regions inside it (`region`)."""
+    org: str | None = None
+    region: str | None = None
+
+    def covers(self, org: str | None, region_code: str | None) -> bool:
+        """True when an item of department `org` in region `region_code` lies inside the scope."""
+        if self.org is not None and org != self.org:
+            return False
+        if self.region is not None and not region_covers(self.region, region_code):
+            return False
         return True
+
+    def narrowed(self, org: str | None = None, region: str | None = None) -> "ItemScope":
+        """The scope restricted to the `org` and `region` a request asks for → a scope inside this one.
+
+        Raises Forbidden (out_of_scope) when the request reaches outside: another department for an
+        org-scoped actor, a region that is not inside theirs for a region-scoped one.
+        """
+        if org and self.org is not None and org != self.org:
+            raise Forbidden("that department is not yours", code="out_of_scope", details={"org": org})
+        if region and self.region is not None and not region_covers(self.region, region):
+            raise Forbidden("that region is outside yours", code="out_of_scope",
+                            details={"region": region, "your_region": self.region})
+        return ItemScope(org=org or self.org, region=region or self.region)
+
+    def filters(self) -> dict:
+        """The store's filter arguments for this scope → {org, region_prefix}."""
+        return {"org": self.org, "region_prefix": region_prefix(self.region) if self.region else None}
+
+
+def scope_of(actor: Actor) -> ItemScope:
+    """The one place that turns an actor into the items it may see (every list and read goes through it).
+
+    Province admins see every item; editors and window staff their department's; reviewers and reform
+    offices their region's, subregions included. Raises Forbidden: role_required for citizens and any
+    other role, out_of_scope for an account missing the org or region its role needs (never "all").
+    """
+    if actor.role == "province_admin":
+        return ItemScope()
     if actor.role in ROLES_NEEDING_ORG:
-        return actor.org == org
+        if not actor.org:
+            raise Forbidden("this account has no department", code="out_of_scope", details={"org": None})
+        return ItemScope(org=actor.org)
     if actor.role in ROLES_NEEDING_REGION:
-        return region_covers(actor.region, region_code)
-    return False
+        if not actor.region:
+            raise Forbidden("this account has no region", code="out_of_scope", details={"region": None})
+        return ItemScope(region=actor.region)
+    raise Forbidden("this needs a staff role", code="role_required",
+                    details={"required": list(ROLES), "role": actor.role})
+
+
+def can_see_item(actor: Actor, org: str, region_code: str) -> bool:
+    """Whether the item of department `org` in `region_code` lies in the actor's scope (scope_of)."""
+    try:
+        return scope_of(actor).covers(org, region_code)
+    except Forbidden:
+        return False
 
 
 def require_item_scope(actor: Actor, org: str, region_code: str) -> None:
-    if not can_see_item(actor, org, region_code):
+    """Raise Forbidden unless the item lies in the actor's scope: role_required for non-staff,
+    out_of_scope for another department's or region's item."""
+    if not scope_of(actor).covers(org, region_code):
         raise Forbidden("this item belongs to another department or region", code="out_of_scope",
                         details={"org": org, "region_code": region_code})

@@ -9,7 +9,7 @@ from typing import Mapping
 from items import codes, metrics, model, store
 from items.errors import Forbidden, Malformed, invalid
 from items.clock import CHINA, china_date, utcnow
-from items.scope import Actor, region_covers, region_prefix
+from items.scope import Actor, region_prefix, scope_of
 
 logger = logging.getLogger(__name__)
 
@@ -160,20 +160,14 @@ class StatsService:
 
         Raises Forbidden (role_required for other roles, out_of_scope for a region outside theirs).
         """
-        if actor.role == "province_admin":
-            return region
-        if actor.role not in REGION_SCOPED_ROLES:
+        if actor.role not in ("province_admin", *REGION_SCOPED_ROLES):
             raise Forbidden("statistics need the role reform_office, reviewer or province_admin",
                             code="role_required",
                             details={"required": ["province_admin", *REGION_SCOPED_ROLES], "role": actor.role})
-        if not actor.region:
-            raise Forbidden("this account has no region", code="out_of_scope", details={"region": None})
-        if region is None:
-            return _leaf(actor.region)
-        if not region_covers(actor.region, region):
-            raise Forbidden("that region is outside yours", code="out_of_scope",
-                            details={"region": region, "your_region": actor.region})
-        return region
+        scope = scope_of(actor)
+        if region is None and scope.region:
+            return _leaf(scope.region)
+        return scope.narrowed(region=region).region
 
     def _scoped(self, actor: Actor, query: Query) -> Query:
         return dataclasses.replace(query, region=self.scoped_region(actor, query.region))

@@ -22,3 +22,20 @@ def worklist(items: LocalItemService, actor: Actor, status: str | None = None, o
         row["latest_catalogue_version"] = latest.get(row["basic_code"])
         row["outdated"] = (row["latest_catalogue_version"] or 0) > row["based_on_catalogue_version"]
     return result
+
+
+def review_queue(items: LocalItemService, actor: Actor, status: str = "submitted", page: int = 1,
+                 size: int = 50) -> dict:
+    """The reviewer's queue: the `items.list` page of items in `status` the actor may see (reviewers:
+    their region), each row with `org_name`, `submitted_at` and `submitted_by` (the latest submit
+    event) → {items, total, page, size}. Raises what `LocalItemService.list` raises."""
+    result = items.list(actor, status=status, page=page, size=size)
+    rows = result["items"]
+    orgs = store.org_names(sorted({r["org"] for r in rows}))
+    submits = store.last_events([r["impl_code"] for r in rows], "submit")
+    for row in rows:
+        org, event = orgs.get(row["org"]), submits.get(row["impl_code"])
+        row["org_name"] = org.name if org else row["org"]
+        row["submitted_at"] = event.at.isoformat() + "Z" if event else None
+        row["submitted_by"] = event.actor if event else None
+    return result

@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import functools
 import importlib
 import logging
 
+import redis
 import tornado.web
 
 from guides import search_index
 from guides.lint import lint as guide_lint
-from items.accounts import AccountService, password_hasher
+from items.accounts import AccountService
 from items import stats as item_stats
 from items.catalogue import CatalogueService
+from items.directory import DirectoryService
+from items.directory_import import DirectoryImport
 from items.local import LocalItemService
+from items.passwords import Passwords
 from items.rebase import RebaseService
+from items.staff import StaffService
 from items.stats import StatsService
+from items.stats_summary import SummaryService
 from items.workflow import WorkflowService
 from server import console  # the staff console's pages at /console/ (server/console/)
 from server import db as dbmod
 from server.base import NotFoundHandler, log_request
 from server.config import Settings
 from server.kv import make_kv
+from server.lifecycle import InFlight
+from server.metrics import Metrics
 from wechat.gateway import WeChatGateway
 from wechat.hall_service import HallService
 from wechat.outbox import OutboxWorker
@@ -32,8 +41,8 @@ logger = logging.getLogger(__name__)
 
 # Every handler module of the app (server.handlers.NAME), each ending in `routes = [...]`; a new module is
 # added here, and a module listed here that does not import is an error at start.
-HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "stats", "admin", "rebase",
-                   "hall_public"]
+HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "workbench", "stats", "admin",
+                   "rebase", "hall_public", "directory", "staff", "ops"]
 
 
 class Context:
@@ -41,13 +50,22 @@ class Context:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.db = dbmod.connect(settings.database_url, max_connections=settings.workers + 4)
+        # Operations (docs/operations.md): metrics, requests in flight for a graceful stop, and the schema
+        # migrated here on the embedded default but only checked in production (`govhall migrate`).
+        self.metrics = Metrics()
+        self.in_flight = InFlight()
+        self.db = dbmod.connect(settings.database_url, max_connections=settings.workers + 4,
+                                migrate=settings.auto_migrate)
         self.kv = make_kv(settings.redis_url)
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=settings.workers,
                                                               thread_name_prefix="usecase")
-        self.accounts = AccountService(self.kv, settings.token_ttl,
-                                       password_hasher(settings.password_time_cost, settings.password_memory_kib))
+        self.accounts = AccountService(self.kv, settings.token_ttl, Passwords(
+            settings.password_hash_cost, settings.password_hash_memory_kib, settings.password_hash_workers,
+            settings.password_hash_queue))
         self.catalogue = CatalogueService()
+        self.directory = DirectoryService()
+        self.directory_import = DirectoryImport()
+        self.staff = StaffService(self.accounts)
         self.items = LocalItemService()
         self.rebase = RebaseService(self.items)
         self.hall = HallService(settings, self.kv, self.accounts, self.items)
@@ -58,19 +76,29 @@ class Context:
                                         withdraw_hooks=[item_stats.record_withdraw, unindex_withdrawn])
         # Case figures come from the branch hall; items never import wechat, so the counter is handed in.
         self.stats = StatsService(rank_min_items=settings.rank_min_items, case_counts=self.hall.case_counts)
+        self.stats_summary = SummaryService(self.stats)
         self.gateway = WeChatGateway(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base,
                                      self.kv, timeout=settings.wechat_timeout)
         self._background: list[asyncio.Task] = []
 
     async def run(self, fn, *args, **kwargs):
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(self._call, fn, *args, **kwargs))
+        # A copy of the context goes along so the use case's log lines carry the request id.
+        call = functools.partial(contextvars.copy_context().run, self._call, fn, *args, **kwargs)
+        return await loop.run_in_executor(self.executor, call)
 
     def _call(self, fn, *args, **kwargs):
         # Each pool thread keeps its own connection (peewee is per-thread); reopen when it was closed.
-        self.db.connect(reuse_if_open=True)
         try:
+            self.db.connect(reuse_if_open=True)
+            self.metrics.observe_pool(self.db)
             return fn(*args, **kwargs)
+        except dbmod.UNAVAILABLE:  # the database is down or unreachable
+            self.metrics.database_errors.inc()
+            raise
+        except redis.RedisError:
+            self.metrics.redis_errors.inc()
+            raise
         finally:
             if not self.db.in_transaction() and hasattr(self.db, "_pool"):
                 self.db.close()  # hand a pooled PostgreSQL connection back
@@ -110,11 +138,19 @@ class Context:
 
         self._background.append(asyncio.get_running_loop().create_task(loop()))
 
+    async def stop_background(self) -> None:
+        """Cancel the background loops and wait until they stopped (a pass on the pool finishes first)."""
+        tasks, self._background = self._background, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def close(self) -> None:
         for task in self._background:
             task.cancel()
         self._background.clear()
         self.executor.shutdown(wait=True)
+        self.accounts.close()
         self.gateway.close()
         if not self.db.is_closed():
             self.db.close()
@@ -147,4 +183,5 @@ def make_app(settings: Settings | None = None, ctx: Context | None = None) -> to
         debug=False, autoreload=False, compress_response=True,
         max_body_size=settings.import_max_bytes)
     app.ctx = ctx
+    ctx.metrics.learn_routes(app)
     return app

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
+import math
 import traceback
 import uuid
 
@@ -11,8 +13,8 @@ import tornado.httputil
 import tornado.web
 
 from items.errors import DomainError, Forbidden, Malformed, NotSignedIn, UnsupportedType
-from items.scope import Actor
-from server import limits
+from items.scope import ROLES as STAFF_ROLES, Actor
+from server import limits, logs
 from server.errors import CODE_FOR_STATUS, STATUS, error_body
 from server.operations import NO_OPERATION, Operation, declared
 
@@ -39,7 +41,8 @@ def _with_body(method):
             self.finish()
             return None
         self._assemble_body()
-        return await method(self, *args, **kwargs)
+        result = method(self, *args, **kwargs)
+        return (await result) if inspect.isawaitable(result) else result  # console pages may be synchronous
     return run
 
 
@@ -67,6 +70,9 @@ class BaseHandler(tornado.web.RequestHandler):
         self._chunks: list[bytes] = []
         self._received = 0
         self._refused: int | None = None
+        # Every log line of this request, here or on the thread pool, carries the id (server/logs.py).
+        logs.request_id.set(self.request_id)
+        self._in_flight = self.ctx.in_flight.begin()
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -159,6 +165,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def on_finish(self) -> None:
         self._chunks.clear()
+        self.ctx.in_flight.end(self._in_flight)
 
     def _assemble_body(self) -> None:
         self.request.body = b"".join(self._chunks)
@@ -237,12 +244,14 @@ class BaseHandler(tornado.web.RequestHandler):
         return None
 
     async def authenticate(self, *roles: str) -> Actor:
-        """The signed-in actor; with `roles`, one of them is required. Raises NotSignedIn, Forbidden."""
+        """The signed-in actor; with `roles`, one of them is required, without them a staff role (a
+        citizen's token opens only the hall's routes). Raises NotSignedIn, Forbidden."""
+        roles = roles or STAFF_ROLES
         token = self.bearer_token()
         if not token:
             raise NotSignedIn("sign in first: send Authorization: Bearer <token>", code="not_signed_in")
         self.actor = await self.run(self.ctx.accounts.authenticate, token)
-        if roles and self.actor.role not in roles:
+        if self.actor.role not in roles:
             raise Forbidden(f"this needs the role {' or '.join(roles)}", code="role_required",
                             details={"required": list(roles), "role": self.actor.role})
         return self.actor
@@ -257,6 +266,9 @@ class BaseHandler(tornado.web.RequestHandler):
         self.clear()
         self.set_default_headers()
         self.set_status(status)
+        wait = (details or {}).get("retry_after_seconds") if status in (429, 503) else None
+        if isinstance(wait, (int, float)) and not isinstance(wait, bool) and wait > 0:
+            self.set_header("Retry-After", str(max(1, math.ceil(wait))))  # RFC 9110 §10.2.3: when to try again
         self.finish(json.dumps(error_body(code, message, details), ensure_ascii=False, default=str))
 
     def _handle_request_exception(self, e: BaseException) -> None:
@@ -293,11 +305,17 @@ class NotFoundHandler(BaseHandler):
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
-    """The one access log line: status, method, path (no query: it may carry codes), time, request id."""
+    """The one access log line: status, method, path (no query: it may carry codes), time, request id;
+    and the request's count and latency in the metrics, by route pattern."""
     status = handler.get_status()
     log = access_logger.info if status < 400 else access_logger.warning if status < 500 else access_logger.error
     request = handler.request
-    log("%d %s %s %.1fms rid=%s", status, request.method, request.path, 1000.0 * request.request_time(),
-        getattr(handler, "request_id", "-"))
+    ctx = handler.application.settings.get("ctx")
+    route = ctx.metrics.observe(handler) if ctx is not None and hasattr(ctx, "metrics") else "-"
+    duration = 1000.0 * request.request_time()
+    log("%d %s %s %.1fms rid=%s", status, request.method, request.path, duration,
+        getattr(handler, "request_id", "-"), extra={"status": status, "method": request.method,
+                                                    "path": request.path, "route": route,
+                                                    "duration_ms": round(duration, 1)})
 
 

@@ -65,16 +65,23 @@ class Settings:
     token_ttl: int = 8 * 3600
     hall_token_ttl: int = 7 * 24 * 3600
     workers: int = 8  # threads running use cases off the event loop
+    password_hash_cost: int = 3  # argon2 passes (time_cost); tests lower it
+    password_hash_memory_kib: int = 64 * 1024  # argon2 memory per hash
+    password_hash_workers: int = 2  # threads of the hashing pool, apart from `workers`
+    password_hash_queue: int = 16  # sign-ins waiting for a hashing thread before 503 sign_in_busy
     upload_dir: str = "var/uploads"
     upload_max_bytes: int = 10 * 1024 * 1024
     import_max_bytes: int = 64 * 1024 * 1024
     rectification_workdays: int = 5
+    reveals_per_hour: int = 10  # full ID-number reveals per window staff member per hour
     rank_min_items: int = 5
     holiday_file: str | None = None
-    # argon2 cost of staff passwords (argon2-cffi's defaults); tests lower it, production keeps it
-    password_time_cost: int = 3
-    password_memory_kib: int = 65536
     debug: bool = False
+    # Production (GOVHALL_DATABASE_URL set) migrates only on `govhall migrate`; the embedded default itself.
+    auto_migrate: bool = True
+    shutdown_timeout: float = 30.0  # seconds SIGTERM waits for requests in flight
+    metrics_token: Secret = Secret("")  # bearer token for /metrics; unset = loopback only
+    log_format: str = "text"  # text | json
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -103,15 +110,22 @@ class Settings:
             token_ttl=int(get("TOKEN_TTL", cls.token_ttl)),
             hall_token_ttl=int(get("HALL_TOKEN_TTL", cls.hall_token_ttl)),
             workers=int(get("WORKERS", cls.workers)),
+            password_hash_cost=int(get("PASSWORD_HASH_COST", cls.password_hash_cost)),
+            password_hash_memory_kib=int(get("PASSWORD_HASH_MEMORY_KIB", cls.password_hash_memory_kib)),
+            password_hash_workers=int(get("PASSWORD_HASH_WORKERS", cls.password_hash_workers)),
+            password_hash_queue=int(get("PASSWORD_HASH_QUEUE", cls.password_hash_queue)),
             upload_dir=get("UPLOAD_DIR", cls.upload_dir),
             upload_max_bytes=int(get("UPLOAD_MAX_BYTES", cls.upload_max_bytes)),
             import_max_bytes=int(get("IMPORT_MAX_BYTES", cls.import_max_bytes)),
             rectification_workdays=int(get("RECTIFICATION_WORKDAYS", cls.rectification_workdays)),
+            reveals_per_hour=int(get("REVEALS_PER_HOUR", cls.reveals_per_hour)),
             rank_min_items=int(get("RANK_MIN_ITEMS", cls.rank_min_items)),
             holiday_file=get("HOLIDAY_FILE"),
-            password_time_cost=int(get("PASSWORD_TIME_COST", cls.password_time_cost)),
-            password_memory_kib=int(get("PASSWORD_MEMORY_KIB", cls.password_memory_kib)),
             debug=get("DEBUG", "0") in ("1", "true", "yes"),
+            auto_migrate=_flag(get("AUTO_MIGRATE"), default=get("DATABASE_URL") is None),
+            shutdown_timeout=float(get("SHUTDOWN_TIMEOUT", cls.shutdown_timeout)),
+            metrics_token=Secret(get("METRICS_TOKEN", "")),
+            log_format=_choice("LOG_FORMAT", get("LOG_FORMAT", cls.log_format), ("text", "json")),
         )
 
     def __repr__(self) -> str:
@@ -128,6 +142,16 @@ class Settings:
                 value = mask_url(value)
             out[field.name] = value
         return out
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    return default if value is None else value.lower() in ("1", "true", "yes")
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"GOVHALL_{name}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
 
 
 def _pairs(text: str) -> tuple[tuple[str, str], ...]:

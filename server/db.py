@@ -1,4 +1,4 @@
-"""The database: built from settings, bound to the records' proxy, tables created or upgraded at start."""
+"""The database: built from settings, bound to the records' proxy, its schema migrated or checked at start."""
 from __future__ import annotations
 
 import logging
@@ -6,7 +6,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import peewee as pw
-from playhouse.migrate import SchemaMigrator, migrate
 from playhouse.pool import PooledPostgresqlDatabase
 
 from guides import search_index
@@ -14,10 +13,17 @@ from items import records
 from wechat import records as hall_records
 
 logger = logging.getLogger(__name__)
+# What a query raises when the database is down or unreachable (counted by the metrics).
+UNAVAILABLE = (pw.OperationalError, pw.InterfaceError)
 
 
 # Storage modules of the other packages; each exposes MODELS and may add schema peewee cannot express.
 STORAGE_MODULES = (search_index, hall_records)
+
+
+def storage_modules() -> list:
+    """The storage modules whose tables and extra schema the migrations create."""
+    return list(STORAGE_MODULES)
 
 
 def all_models() -> list[type[pw.Model]]:
@@ -49,30 +55,25 @@ def open_database(url: str, max_connections: int = 16) -> pw.Database:
     raise ValueError(f"unsupported database URL scheme {parts.scheme!r}: use sqlite:/// or postgresql://")
 
 
-def connect(url: str, max_connections: int = 16) -> pw.Database:
-    """Open the database, bind the records to it and create or upgrade the tables."""
+def connect(url: str, max_connections: int = 16, migrate: bool = True) -> pw.Database:
+    """Open the database and bind the records to it; then run missing migrations, or with
+    `migrate=False` only check the schema (raises migrations.SchemaMismatch when it is not current)."""
+    from server import migrations
     db = open_database(url, max_connections)
     records.database.initialize(db)
-    upgrade_schema(db)
+    if migrate:
+        migrations.migrate(db)
+    else:
+        with db.connection_context():
+            migrations.check(db)
     return db
 
 
 def upgrade_schema(db: pw.Database) -> None:
-    """Create missing tables and indexes and add columns that newer code declares."""
-    models = all_models()
-    with db.connection_context():
-        db.create_tables(models, safe=True)
-        migrator = SchemaMigrator.from_database(db)
-        for model in models:
-            table = model._meta.table_name
-            existing = {c.name for c in db.get_columns(table)}
-            for field in model._meta.sorted_fields:
-                if field.column_name not in existing:
-                    logger.info("adding column %s.%s", table, field.column_name)
-                    if not field.null and field.default is None:
-                        field.null = True  # an added column cannot be NOT NULL without a default
-                    migrate(migrator.add_column(table, field.column_name, field))
-        for module in STORAGE_MODULES:
-            create = getattr(module, "create_search_schema", None) or getattr(module, "create_schema", None)
-            if create is not None:
-                create(db)
+    """Bring the schema to the latest version (kept for callers from before versioned migrations)."""
+    from server import migrations
+    migrations.migrate(db)
+
+
+def is_sqlite(db: pw.Database) -> bool:
+    return isinstance(db, pw.SqliteDatabase)

@@ -11,11 +11,13 @@ from server.operations import Body, Operation
 METHODS = ("get", "post", "put", "patch", "delete")
 # a path parameter is named after the segment before it (…/items/{impl_code})
 PARAM_NAMES = {"items": "impl_code", "applications": "case_no", "cases": "case_no", "versions": "version",
-               "rectifications": "rectification_id", "synonyms": "term"}
+               "rectifications": "rectification_id", "synonyms": "term",
+               "regions": "code", "departments": "credit_code", "users": "username"}
 CATALOGUE_PARAM = "basic_code"
 # Handlers that need no bearer token: sign-in, public information and WeChat's own callback.
 PUBLIC_HANDLERS = {"LoginHandler", "HealthHandler", "OpenApiHandler", "HallLoginHandler", "HallSearchHandler",
-                   "HallGuideHandler", "WeChatCallbackHandler", "CatalogueTemplateHandler"}
+                   "HallGuideHandler", "WeChatCallbackHandler", "CatalogueTemplateHandler",
+                   "DirectoryTemplateHandler"}
 ERROR_SCHEMA = {
     "type": "object", "required": ["error"],
     "properties": {"error": {"type": "object", "required": ["code", "message", "details"], "properties": {

@@ -89,4 +89,6 @@ CASE_ACTION = obj({
     "result": {"type": "string", "enum": list(lifecycle.FINISH_RESULTS)},
     "step": obj({"name": text(100), "action": {"type": "string", "enum": ["pass", "return", "other"]},
                  "handler": text(100), "opinion": COMMENT}, ("name", "action")),
+    "materials": {"type": "array", "maxItems": 100, "items": text(64)},
 }, ("action",))
+REVEAL = obj({"reason": text(500, minLength=4)}, ("reason",))

@@ -16,8 +16,8 @@ settings.load_profile("govhall")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Commands under test build their settings from the environment: the cheapest password hashing there too.
-os.environ.setdefault("GOVHALL_PASSWORD_TIME_COST", "1")
-os.environ.setdefault("GOVHALL_PASSWORD_MEMORY_KIB", "8")
+os.environ.setdefault("GOVHALL_PASSWORD_HASH_COST", "1")
+os.environ.setdefault("GOVHALL_PASSWORD_HASH_MEMORY_KIB", "32")
 
 from harness import Api, ApiResponse, RunningApp, make_settings  # noqa: E402,F401 - re-exported for tests
 from servers import PostgresServer, RedisServer, create_database, drop_database  # noqa: E402

@@ -5,8 +5,8 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from items.errors import Conflict, Forbidden, Invalid
-from items.scope import Actor
+from items.errors import Conflict, Forbidden, Invalid, NotFound
+from items.scope import Actor, require_role, scope_of
 from wechat import lifecycle, progress, store
 from wechat.workdays import WorkCalendar
 
@@ -32,20 +32,44 @@ def record_change(case, from_state: str | None, to_state: str, action: str, acto
 
 
 def require_case_scope(actor: Actor, case) -> None:
-    """Raise Forbidden unless the actor is window staff of the case's department."""
-    if actor.role != "window_staff":
-        raise Forbidden("casework needs the role window_staff", code="role_required",
-                        details={"required": ["window_staff"], "role": actor.role})
-    if actor.org != case.org:
-        raise Forbidden("this case belongs to another department", code="out_of_scope",
-                        details={"case_no": case.case_no})
+    """Raise Forbidden (role_required) unless the actor is window staff, and NotFound (case_not_found) when
+    the case is another department's: it answers like an unknown number, so case numbers cannot be probed."""
+    require_role(actor, "window_staff")
+    if not scope_of(actor).covers(case.org, None):
+        raise NotFound("no such case", code="case_not_found", details={"case_no": case.case_no})
+
+
+def _material_ids(action: str, materials: object) -> list[str]:
+    """The material ids of a correction request. Raises Invalid (materials_invalid, materials_only_on_correction)."""
+    if materials is None or materials == []:
+        return []
+    if action != "request_correction":
+        raise Invalid("only request_correction lists materials", code="materials_only_on_correction",
+                      details={"errors": [{"path": "/materials", "rule": "request_correction_only",
+                                           "message": "materials go with request_correction"}]})
+    if not isinstance(materials, list) or not all(isinstance(m, str) and m for m in materials):
+        raise Invalid("materials is a list of material ids", code="materials_invalid",
+                      details={"errors": [{"path": "/materials", "rule": "list_of_ids",
+                                           "message": "materials is a list of the guide's material ids"}]})
+    return list(dict.fromkeys(materials))
+
+
+def _check_guide_materials(guide: dict, material_ids: list[str]) -> None:
+    """Raise Invalid (unknown_material) naming each id that is not a material of the case's guide version."""
+    known = {m.get("id") for m in guide.get("materials") or [] if isinstance(m, dict)}
+    errors = [{"path": f"/materials/{i}", "rule": "known_material", "message": f"{m} is not in the guide"}
+              for i, m in enumerate(material_ids) if m not in known]
+    if errors:
+        raise Invalid("a material to resubmit is not in the guide", code="unknown_material",
+                      details={"errors": errors})
 
 
 class CaseworkService:
     """Listing, reading and moving cases for window staff; synchronous, run off the event loop."""
 
-    def __init__(self, calendar: WorkCalendar, clock: Callable[[], dt.datetime]):
+    def __init__(self, calendar: WorkCalendar, clock: Callable[[], dt.datetime], items):
         self.calendar = calendar
+        self.items = items  # the items package's LocalItemService: guide versions are read through it
         self._clock = clock
 
     def today(self) -> dt.date:
@@ -58,9 +82,8 @@ class CaseworkService:
 
         Raises Forbidden (role_required), Invalid (unknown_state).
         """
-        if actor.role != "window_staff":
-            raise Forbidden("casework needs the role window_staff", code="role_required",
-                            details={"required": ["window_staff"], "role": actor.role})
+        require_role(actor, "window_staff")
+        org = scope_of(actor).org  # never None for window staff: scope_of refuses an account without one
         today = self.today()
         states: tuple[str, ...] | None = None
         if state:
@@ -78,23 +101,24 @@ class CaseworkService:
                 due_from, due_to = today, self.calendar.add_workdays(today, progress.NEAR_DUE_WORKDAYS)
         if states == ():  # a state filter that excludes every running state: nothing can be late
             return {"cases": [], "total": 0, "page": page}
-        rows, total = store.list_cases(actor.org, states, due_before, due_from, due_to, page, size)
+        rows, total = store.list_cases(org, states, due_before, due_from, due_to, page, size)
         return {"cases": [progress.summary(case, self.calendar, today) for case in rows], "total": total,
                 "page": page}
 
     def get(self, actor: Actor, case_no: str) -> dict:
-        """Return the staff view of a case. Raises NotFound (case_not_found), Forbidden (out_of_scope)."""
+        """Return the staff view of a case. Raises NotFound (case_not_found, also for another department's)."""
         case = store.get_case(case_no)
         require_case_scope(actor, case)
         return progress.case_view(case, self.calendar, self.today(), for_staff=True)
 
     def act(self, actor: Actor, case_no: str, action: str, opinion: str | None = None, result: str | None = None,
-            step: dict | None = None) -> dict:
+            step: dict | None = None, materials: object = None) -> dict:
         """Apply a staff action to a case in one transaction (history, dates, outbox) → the staff view.
 
-        Raises NotFound, Forbidden (out_of_scope), Conflict (illegal_transition, case_changed),
+        Raises NotFound (also for another department's case), Conflict (illegal_transition, case_changed),
         Invalid (unknown_action, finish_result_invalid, result_only_on_finish, opinion_required,
-        step_invalid).
+        step_invalid, materials_invalid). `materials` (request_correction only) lists the ids of the
+        guide's materials the applicant must resubmit.
         """
         if action not in lifecycle.STAFF_ACTIONS:
             raise Invalid("unknown case action", code="unknown_action",
@@ -106,9 +130,12 @@ class CaseworkService:
         if action in OPINION_REQUIRED and not opinion:
             raise Invalid(f"{action} needs an opinion telling the applicant why", code="opinion_required",
                           details={"field": "opinion", "rule": "required", "action": action})
+        resubmit = _material_ids(action, materials)
         with store.transaction():
             case = store.get_case(case_no, for_update=True)
             require_case_scope(actor, case)
+            if resubmit:
+                _check_guide_materials(self.items.version_document(case.impl_code, case.guide_version), resubmit)
             paused = lifecycle.pauses_clock(case.state)
             before = case.state
             target = lifecycle.transition(before, action, result=result,
@@ -118,7 +145,7 @@ class CaseworkService:
             if action == "step":
                 self._record_step(case, actor, opinion, step, now)
             elif action == "request_correction":
-                store.insert_correction(case.id, opinion, actor.username, now)
+                store.insert_correction(case.id, opinion, actor.username, now, resubmit)
             elif action in ("resume", "accept") and before == "correction_requested":
                 store.resolve_corrections(case.id, now)
             store.update_case(case, before, changes)
@@ -172,7 +199,8 @@ class CaseworkService:
                           details={"field": "answer", "rule": "required"})
         with store.transaction():
             task = store.rectification(rectification_id, for_update=True)
-            if actor.role != "window_staff" or actor.org != task.org:
+            require_role(actor, "window_staff")
+            if not scope_of(actor).covers(task.org, None):
                 raise Forbidden("this rectification belongs to another department", code="out_of_scope",
                                 details={"id": rectification_id})
             if task.status != "open":

@@ -12,11 +12,12 @@ from wechat.casework import CaseworkService
 from wechat.identity import IdCipher
 from wechat.ratings import RatingService
 from wechat.uploads import UploadService
+from wechat.workbench import WorkbenchService
 from wechat.workdays import WorkCalendar
 
 
 class HallService:
-    """What the hall and cases handlers call: ctx.hall.applications / casework / ratings / uploads.
+    """What the hall and cases handlers call: ctx.hall.applications / casework / ratings / uploads / workbench.
 
     `clock` returns the current time as naive UTC; business days are derived from it in China time.
     Replacing it (a test setting a date in 2026's National Day week) moves every service at once.
@@ -31,9 +32,11 @@ class HallService:
         self._lock = threading.Lock()
         self.uploads = UploadService(settings.upload_dir, settings.upload_max_bytes)
         self.applications = ApplicationService(self.calendar, self.cipher, kv, self.now, items)
-        self.casework = CaseworkService(self.calendar, self.now)
+        self.casework = CaseworkService(self.calendar, self.now, items)
         self.case_counts = store.case_counts  # the case figures of the statistics (items.stats)
         self.ratings = RatingService(self.calendar, self.now, settings.rectification_workdays)
+        self.workbench = WorkbenchService(self.calendar, self.now, kv, self.cipher, self.uploads.path_of, items,
+                                          settings.reveals_per_hour)
 
     def now(self) -> dt.datetime:
         """Return the current time (naive UTC) from the replaceable clock."""

@@ -24,6 +24,31 @@ STAFF_ACTIONS = ("accept", "reject", "request_correction", "resume", "suspend", 
 APPLICANT_ACTIONS = ("withdraw",)
 ACTIONS = STAFF_ACTIONS + APPLICANT_ACTIONS
 
+# What the console's form for each staff action asks for: {name, type, required, ...} per field, exactly the
+# rules wechat/casework.py enforces (one place: the console renders this, it never re-implements a rule).
+_OPINION = {"name": "opinion", "type": "text", "max_length": 2000}
+ACTION_FORMS: dict[str, dict] = {
+    "accept": {"label": "受理", "fields": [dict(_OPINION, required=False)]},
+    "reject": {"label": "不予受理", "fields": [dict(_OPINION, required=True)]},
+    "request_correction": {"label": "补齐补正", "fields": [
+        dict(_OPINION, required=True),
+        {"name": "materials", "type": "material_ids", "required": False,
+         "description": "the guide's materials the applicant must resubmit (一次性告知)"}], "clock": "stops"},
+    "resume": {"label": "恢复办理", "fields": [dict(_OPINION, required=False)], "clock": "resumes"},
+    "suspend": {"label": "特别程序", "fields": [dict(_OPINION, required=True, description="the reason")],
+                "clock": "stops"},
+    "step": {"label": "办理环节", "fields": [
+        {"name": "step", "type": "object", "required": True, "fields": [
+            {"name": "name", "type": "text", "required": True, "max_length": 100},
+            {"name": "action", "type": "choice", "required": True, "choices": ["pass", "return", "other"]},
+            {"name": "opinion", "type": "text", "required": False, "max_length": 2000}]},
+        dict(_OPINION, required=False)]},
+    "finish": {"label": "办结", "fields": [
+        {"name": "result", "type": "choice", "required": True, "choices": ["approved", "refused", "withdrawn"]},
+        dict(_OPINION, required=False)]},
+    "deliver": {"label": "送达", "fields": [dict(_OPINION, required=False)]},
+}
+
 # The clock stands still while the applicant corrects materials or a special procedure runs: DOMAIN.md §5.
 PAUSED_STATES = frozenset({"correction_requested", "suspended"})
 CLOCK_RUNNING_STATES = frozenset({"accepted", "in_progress"})
@@ -115,6 +140,18 @@ def transition(state: str, action: str, *, result: str | None = None, paused_fro
     if target == _RESUME:
         return paused_from or "in_progress"
     return target
+
+
+def clock_change(event_action: str, from_state: str | None, to_state: str) -> str | None:
+    """Return what a state change did to the working-day clock: starts, stops, resumes or None."""
+    if event_action == "accept":
+        return "starts"
+    was_paused, now_paused = from_state in PAUSED_STATES, to_state in PAUSED_STATES
+    if now_paused and not was_paused and from_state in CLOCK_RUNNING_STATES:
+        return "stops"
+    if was_paused and to_state in CLOCK_RUNNING_STATES:
+        return "resumes"
+    return None
 
 
 def pauses_clock(state: str) -> bool:

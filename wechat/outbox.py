@@ -66,6 +66,11 @@ def message_data(layout: Mapping[str, str], payload: Mapping) -> dict:
     return {key: {"value": _clip(key, str(values.get(source) or ""))} for key, source in layout.items()}
 
 
+def backlog() -> int:
+    """Messages queued and not sent yet (the metrics' gauge)."""
+    return store.pending_message_count()
+
+
 class OutboxWorker:
     """Claims due outbox rows with a lease, spends one consent per message and sends it through the gateway.
 

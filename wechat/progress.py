@@ -9,6 +9,9 @@ from wechat import lifecycle, store
 from wechat.workdays import WorkCalendar
 
 NEAR_DUE_WORKDAYS = 2  # a running case due within this many working days is flagged near due
+REVEAL_REASON_MIN = 4  # characters of reason a full ID number reveal needs (wechat/workbench.py)
+DUE_STATUSES = ("on_time", "due_soon", "overdue")
+DUE_LABELS = {"on_time": "按时", "due_soon": "即将到期", "overdue": "已超期"}
 
 
 def china_day(at_utc: dt.datetime) -> dt.date:
@@ -57,7 +60,9 @@ def flags(case, due: dt.date | None, calendar: WorkCalendar, today: dt.date) -> 
     running = case.state in lifecycle.CLOCK_RUNNING_STATES and due is not None
     overdue = running and today > due
     near = running and not overdue and calendar.workdays_between(today, due) <= NEAR_DUE_WORKDAYS
-    return {"overdue": overdue, "near_due": near}
+    status = ("overdue" if overdue else "due_soon" if near else "on_time") if running else None
+    return {"overdue": overdue, "near_due": near, "due_status": status,
+            "due_label": DUE_LABELS.get(status) if status else None}
 
 
 def case_view(case, calendar: WorkCalendar, today: dt.date, *, for_staff: bool = False) -> dict:
@@ -94,7 +99,7 @@ def case_view(case, calendar: WorkCalendar, today: dt.date, *, for_staff: bool =
                    "action_label": lifecycle.STEP_ACTIONS.get(s.action, s.action), "handler": s.handler,
                    "opinion": s.opinion, "start": iso(s.start), "end": iso(s.end)}
                   for s in store.steps_of(case.id)],
-        "corrections": [{"opinion": c.opinion, "requested_at": iso(c.requested_at),
+        "corrections": [{"opinion": c.opinion, "materials": c.materials or [], "requested_at": iso(c.requested_at),
                          "resolved_at": iso(c.resolved_at)} for c in store.corrections_of(case.id)],
         "history": [{"action": e.action, "from": e.from_state, "to": e.to_state, "opinion": e.opinion,
                      "at": iso(e.at), "day": iso(e.day)} for e in events],
@@ -106,10 +111,20 @@ def case_view(case, calendar: WorkCalendar, today: dt.date, *, for_staff: bool =
     }
     if for_staff:
         paused_from = case.paused_from if lifecycle.pauses_clock(case.state) else None
+        allowed = [a for a in lifecycle.allowed_actions(case.state, paused_from=paused_from)
+                   if a in lifecycle.STAFF_ACTIONS]
+        base = f"/api/v1/cases/{case.case_no}"
         view.update({
-            "allowed_actions": [a for a in lifecycle.allowed_actions(case.state, paused_from=paused_from)
-                                if a in lifecycle.STAFF_ACTIONS],
-            "form": case.form, "materials": case.materials, "time_limit": case.time_limit,
+            "allowed_actions": allowed,
+            "action_forms": [{"action": a, **lifecycle.ACTION_FORMS[a]} for a in allowed],
+            "form": case.form, "time_limit": case.time_limit,
+            "materials": [dict(m, download=f"{base}/files/{m['file_id']}") if m.get("file_id") else dict(m)
+                          for m in case.materials or []],
+            "guide": {"impl_code": case.impl_code, "version": case.guide_version, "href": f"{base}/guide"},
+            "timeline": [{"action": e.action, "from": e.from_state, "to": e.to_state, "actor": e.actor,
+                          "opinion": e.opinion, "at": iso(e.at), "day": iso(e.day),
+                          "clock": lifecycle.clock_change(e.action, e.from_state, e.to_state)} for e in events],
+            "reveal": {"href": f"{base}/applicant/reveal", "reason_min_length": REVEAL_REASON_MIN},
             "rectifications": [{"id": r.id, "status": r.status, "due_date": iso(r.due_date), "answer": r.answer,
                                 "answered_at": iso(r.answered_at)} for r in store.rectifications_of(case.id)],
         })

@@ -107,6 +107,7 @@ class CorrectionRecord(BaseRecord):
     """A correction request (补齐补正): what the applicant must add, and when it was settled."""
     case = pw.ForeignKeyField(CaseRecord, backref="corrections", on_delete="CASCADE")
     opinion = pw.TextField()
+    materials = JSONText(default=list)  # the guide's material ids to resubmit (一次性告知)
     requested_by = pw.CharField(max_length=64)
     requested_at = pw.DateTimeField(default=utcnow)
     resolved_at = pw.DateTimeField(null=True)

@@ -5,6 +5,7 @@ import datetime as dt
 
 import peewee as pw
 
+from items import store as item_store
 from items.errors import Conflict, NotFound
 from items.clock import CHINA_OFFSET, utcnow
 from items.records import database
@@ -122,9 +123,22 @@ def cases_of_user(user_id: int, page: int, size: int) -> tuple[list[CaseRecord],
 
 def list_cases(org: str, states: tuple[str, ...] | None = None, due_before: dt.date | None = None,
                due_from: dt.date | None = None, due_to: dt.date | None = None,
-               page: int = 1, size: int = 50) -> tuple[list[CaseRecord], int]:
-    """Cases of one org, newest first; `due_before` keeps due dates before it, `due_from..due_to` within."""
+               page: int = 1, size: int = 50, *, due_after: dt.date | None = None, impl_code: str | None = None,
+               submitted_from: dt.datetime | None = None, submitted_to: dt.datetime | None = None,
+               case_no_prefix: str | None = None) -> tuple[list[CaseRecord], int]:
+    """Cases of one org, newest first; `due_before` keeps due dates before it, `due_from..due_to` within,
+    `due_after` after it; submitted in [submitted_from, submitted_to) (naive UTC); case numbers by prefix."""
     query = CaseRecord.select().where(CaseRecord.org == org)
+    if due_after is not None:
+        query = query.where(CaseRecord.due_date > due_after)
+    if impl_code:
+        query = query.where(CaseRecord.impl_code == impl_code)
+    if submitted_from is not None:
+        query = query.where(CaseRecord.submitted_at >= submitted_from)
+    if submitted_to is not None:
+        query = query.where(CaseRecord.submitted_at < submitted_to)
+    if case_no_prefix:
+        query = query.where(CaseRecord.case_no.startswith(case_no_prefix))
     if states:
         query = query.where(CaseRecord.state.in_(list(states)))
     if due_before is not None:
@@ -163,8 +177,10 @@ def corrections_of(case_id: int) -> list[CorrectionRecord]:
     return list(CorrectionRecord.select().where(CorrectionRecord.case == case_id).order_by(CorrectionRecord.id))
 
 
-def insert_correction(case_id: int, opinion: str, requested_by: str, at: dt.datetime) -> CorrectionRecord:
-    return CorrectionRecord.create(case=case_id, opinion=opinion, requested_by=requested_by, requested_at=at)
+def insert_correction(case_id: int, opinion: str, requested_by: str, at: dt.datetime,
+                      materials: list[str] | None = None) -> CorrectionRecord:
+    return CorrectionRecord.create(case=case_id, opinion=opinion, requested_by=requested_by, requested_at=at,
+                                   materials=list(materials or []))
 
 
 def resolve_corrections(case_id: int, at: dt.datetime) -> None:
@@ -190,6 +206,17 @@ def insert_rating(case_id: int, level: str, comment: str, kind: str, at: dt.date
 def insert_rectification(rating: RatingRecord, case: CaseRecord, due_date: dt.date) -> RectificationRecord:
     return RectificationRecord.create(rating=rating.id, case=case.id, org=case.org, due_date=due_date,
                                       status="open", created_at=utcnow())
+
+
+def rectifications_of_org(org: str, status: str | None) -> list[tuple]:
+    """(rectification, rating, case) of one org, earliest due first; all statuses when `status` is None."""
+    query = (RectificationRecord.select(RectificationRecord, RatingRecord, CaseRecord)
+             .join(RatingRecord, on=(RectificationRecord.rating == RatingRecord.id))
+             .switch(RectificationRecord).join(CaseRecord, on=(RectificationRecord.case == CaseRecord.id))
+             .where(RectificationRecord.org == org))
+    if status:
+        query = query.where(RectificationRecord.status == status)
+    return [(r, r.rating, r.case) for r in query.order_by(RectificationRecord.due_date, RectificationRecord.id)]
 
 
 def rectifications_of(case_id: int) -> list[RectificationRecord]:
@@ -341,3 +368,14 @@ def case_counts(region_prefix: str | None, since: dt.datetime | None, until: dt.
                              RectificationRecord.status.in_(("answered", "closed"))).count())
     return {"finished": finished, "finished_on_time": on_time, "ratings_by_level": by_level,
             "bad_rectified": rectified}
+
+
+# --- the audit of what staff read about applicants ----------------------------------------------------
+
+def audit(actor: str, action: str, case_no: str, remote_ip: str, details: dict) -> None:
+    """Append an audit row for a case inside the caller's transaction (items' one append-only log)."""
+    item_store.audit(actor, action, case_no, remote_ip, details)
+
+
+def audit_entries(action: str, page: int, size: int) -> tuple[list[dict], int]:
+    return item_store.audit_entries(action=action, limit=size, offset=(page - 1) * size)

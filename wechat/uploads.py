@@ -1,4 +1,4 @@
-"""Citizens' uploads: size and type limits (types sniffed from the bytes), stored once per sha256, never executable."""
+"""Citizens' uploads: size and type limits (types proven by parsing, wechat/filecheck.py), stored once per sha256."""
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 
 from items.errors import Invalid, TooLarge, UnsupportedType
-from wechat import store
+from wechat import filecheck, store
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +41,13 @@ class UploadService:
         self.max_bytes = max_bytes
 
     def check(self, content: bytes, declared_type: str | None) -> str:
-        """Return the sniffed content type of an upload.
+        """Return the content type of an upload, proven by parsing the file as that type.
 
-        Raises Invalid (empty_upload), TooLarge (upload_too_large, details max_bytes) and
-        UnsupportedType (unsupported_upload_type, details allowed) when the bytes are not a PDF,
-        JPEG or PNG or disagree with the declared type.
+        Raises Invalid (empty_upload), TooLarge (upload_too_large, details max_bytes),
+        UnsupportedType (unsupported_upload_type, details allowed) when the leading bytes are not a
+        PDF, JPEG or PNG or disagree with the declared type, and Invalid (upload_refused, details
+        rule) when the file does not parse as what it claims or carries markup, script or data
+        after its end (filecheck.inspect).
         """
         if not content:
             raise Invalid("the file is empty", code="empty_upload", details={"field": "file", "rule": "non_empty"})
@@ -63,6 +65,7 @@ class UploadService:
                                   code="unsupported_upload_type",
                                   details={"field": "file", "rule": "type_matches_content", "declared": declared,
                                            "detected": kind, "allowed": list(ALLOWED_TYPES)})
+        filecheck.inspect(content, kind)
         return kind
 
     def save(self, owner_id: int, content: bytes, declared_type: str | None) -> dict:

@@ -134,6 +134,19 @@ def insert_workflow_event(impl_code: str, version: int, action: str, from_status
                                       comment=comment or "", at=at or utcnow())
 
 
+def last_events(impl_codes: list[str], action: str) -> dict[str, WorkflowEventRecord]:
+    """The latest `action` event of each item, for queues (who submitted, when)."""
+    out: dict[str, WorkflowEventRecord] = {}
+    for start in range(0, len(impl_codes), BATCH):
+        chunk = impl_codes[start:start + BATCH]
+        query = (WorkflowEventRecord.select().where(WorkflowEventRecord.impl_code.in_(chunk)
+                                                   & (WorkflowEventRecord.action == action))
+                 .order_by(WorkflowEventRecord.at))
+        for record in query:
+            out[record.impl_code] = record
+    return out
+
+
 def workflow_events(impl_code: str) -> list[WorkflowEventRecord]:
     """The transition log of one item, oldest first."""
     return list(WorkflowEventRecord.select().where(WorkflowEventRecord.impl_code == impl_code)
@@ -155,10 +168,12 @@ def catalogue_applying(level: str) -> list[CatalogueItemRecord]:
     return [r for r in query.order_by(CatalogueItemRecord.basic_code) if level in r.levels.split(",")]
 
 
-def claimed_basic_codes(region_code: str, level: str) -> set[str]:
-    """Basic codes some department of exactly `region_code` has claimed at `level`."""
+def claimed_basic_codes(region_code: str, level: str, org: str | None = None) -> set[str]:
+    """Basic codes some department of exactly `region_code` (or only `org` when given) has claimed at `level`."""
     query = (LocalItemRecord.select(LocalItemRecord.basic_code).distinct()
              .where((LocalItemRecord.region_code == region_code) & (LocalItemRecord.level == level)))
+    if org:
+        query = query.where(LocalItemRecord.org == org)
     return {r.basic_code for r in query}
 
 

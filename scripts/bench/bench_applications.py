@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from items import store as item_store
+from scripts import demo_hall
 from items.codes import make_credit_code, make_id_number
 from items.records import utcnow
 from items.scope import Actor
@@ -47,7 +48,7 @@ ITEM = {
     "process": [{"id": "p1", "name": "受理", "limit": {"value": 1, "unit": "workday"}, "note": ""}],
     "fees": [], "faq": [],
 }
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = demo_hall.PDF  # uploads are parsed: a real one-page PDF
 CITIZENS = 50
 
 
@@ -87,7 +88,7 @@ def citizens(ctx) -> list[tuple[str, int, str]]:
     out = []
     for index in range(CITIZENS):
         user = ctx.hall.ensure_hall_user(f"bench-openid-{index}")
-        upload = ctx.hall.uploads.save(user.id, PDF + str(index).encode(), "application/pdf")
+        upload = ctx.hall.uploads.save(user.id, PDF, "application/pdf")
         out.append((ctx.hall.issue_citizen_token(user), user.id, upload["file_id"]))
     return out
 

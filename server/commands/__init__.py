@@ -10,7 +10,8 @@ import json
 import sys
 
 from items.errors import DomainError
-from server.commands import config, create_user, demo, import_catalogue, rebase, serve, stats
+from server.commands import (backup, config, create_user, demo, import_catalogue, import_directory, migrate,
+                             rebase, restore, serve, stats)
 from server.commands.running import setup_logging
 from server.config import Settings
 
@@ -23,6 +24,10 @@ COMMANDS = {
     "config": config,
     "rebase": rebase,
     "stats": stats,
+    "import-directory": import_directory,
+    "migrate": migrate,
+    "backup": backup,
+    "restore": restore,
 }
 
 
@@ -40,10 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.verbose)
-    settings = Settings.from_env()
+    settings = Settings.from_env()  # before logging: the settings choose its format
+    setup_logging(args.verbose, settings.log_format)
+    from server.migrations import SchemaMismatch
     try:
         return args.func(args, settings)
+    except SchemaMismatch as exc:
+        print(f"error: schema_{exc.state}: {exc}", file=sys.stderr)
+        return 3
     except DomainError as exc:
         print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
         if exc.details:

@@ -1,17 +1,15 @@
 """What every command shares: logging on stderr, the app context, the system actor, a progress bar."""
 from __future__ import annotations
 
-import logging
 import sys
 
 from server.config import Settings
 
 
-def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # urllib3 logs whole request URLs at DEBUG, and WeChat's carry the app secret and login codes.
-    logging.getLogger("urllib3").setLevel(logging.INFO)
+def setup_logging(verbose: bool = False, log_format: str = "text") -> None:
+    """Text or JSON lines on stderr, with request ids (server/logs.py)."""
+    from server.logs import setup_logging as setup
+    setup(log_format, verbose)
 
 
 def open_context(settings: Settings):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-PAGE_MODULES = ["auth", "editor", "editor_compare"]
+PAGE_MODULES = ["auth", "editor", "editor_compare", "review", "admin", "admin_rebase"]
 
 
 def routes() -> list:

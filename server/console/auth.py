@@ -1,9 +1,12 @@
 """Signing in and out of the console: the API token kept in an HttpOnly, SameSite=Strict cookie."""
 from __future__ import annotations
 
-from items.errors import NotSignedIn, RateLimited
+from items.errors import NotSignedIn, RateLimited, Unavailable
 from server.console import labels
 from server.console.base import PREFIX, SESSION_COOKIE, ConsolePage, actor_home
+from server.errors import STATUS
+from server.handlers.auth import sign_in
+from server.operations import operation, query
 
 
 def safe_next(target: str | None) -> str | None:
@@ -16,6 +19,7 @@ def safe_next(target: str | None) -> str | None:
 class SignInPage(ConsolePage):
     requires_sign_in = False
 
+    @operation(query("expired", enum=("1",)), query("next", max_length=400))
     def get(self) -> None:
         """The sign-in form; `?expired=1` says the session ended."""
         message = "登录已过期，请重新登录。" if self.get_query_argument("expired", "") else ""
@@ -31,9 +35,11 @@ class SignInPage(ConsolePage):
             self.page("login.html", title="登录", error="请填写用户名和密码。", username=username, next=target or "")
             return
         try:
-            result = await self.run(self.ctx.accounts.login, username, password)
-        except (NotSignedIn, RateLimited) as exc:
-            self.set_status(429 if isinstance(exc, RateLimited) else 401)
+            result = await sign_in(self, username, password)
+        except (NotSignedIn, RateLimited, Unavailable) as exc:
+            self.set_status(STATUS[exc.kind])
+            if isinstance(exc, (RateLimited, Unavailable)):
+                self.set_header("Retry-After", str(exc.details.get("retry_after_seconds", 1)))
             self.page("login.html", title="登录", error=labels.error_message(exc.code), username=username,
                       next=target or "")
             return

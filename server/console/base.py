@@ -6,6 +6,8 @@ show the services' own findings. Page modules (editor.py, later review.py, admin
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import traceback
 import urllib.parse
@@ -14,10 +16,12 @@ from pathlib import Path
 import tornado.web
 
 from items.errors import DomainError, NotSignedIn
-from items.scope import Actor
-from server.base import BaseHandler
+from items.scope import ROLES as STAFF_ROLES, Actor
+from server import limits
+from server.base import METHODS, BaseHandler
 from server.console import labels
 from server.console.nav import navigation
+from server.operations import Body, Operation, declared, query
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +37,39 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
+# What every page reads besides its own declared inputs: the confirmation code after a redirect.
+PAGE_PARAMS = (query("msg", max_length=40, description="a confirmation code (NOTICES)"),)
+# A page's form post (the item editor posts a whole document as fields); uploads declare their own body.
+FORM = Body({"type": "object"}, ("application/x-www-form-urlencoded", "multipart/form-data"),
+            limits.DOCUMENT_BODY, required=False)
+
+
 class ConsolePage(BaseHandler):
-    """Base of every console page. `roles` limits who may open the handler's pages (empty: any staff)."""
+    """Base of every console page. `roles` limits who may open the handler's pages (empty: any staff role).
+
+    Pages declare their query parameters with `@operation(query(...))` like the API handlers; the edge
+    checks them the same way (a bad value is a 400 page). A POST takes a form of at most DOCUMENT_BODY
+    unless the method declares another body (imports take the import limit)."""
 
     roles: tuple[str, ...] = ()
     # Sign-in pages set this False: they are the pages an anonymous visitor may see.
     requires_sign_in = True
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        # Admission (CSRF check, sign-in, role) runs once the streamed body is assembled (a form's
+        # `_xsrf` is in it), so it wraps the page method inside the base handler's body wrapper.
+        for name in METHODS:
+            fn = cls.__dict__.get(name)
+            if fn is not None and not getattr(fn, "__with_body__", False):
+                setattr(cls, name, _admitted(fn))
+        super().__init_subclass__(**kwargs)
+
+    @property
+    def operation(self) -> Operation:
+        fn = getattr(type(self), self.request.method.lower(), None)
+        own = declared(fn) or Operation()
+        params = own.params + tuple(p for p in PAGE_PARAMS if own.param(p.name, p.where) is None)
+        return Operation(params, own.body or FORM, own.responses)
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -64,15 +95,27 @@ class ConsolePage(BaseHandler):
                            **kwargs)
 
     def check_xsrf_cookie(self) -> None:
+        """Tornado calls this before the streamed body has arrived; `admit` checks once it has."""
+        return None
+
+    def _assemble_body(self) -> None:
+        """The base handler's body, with form fields merged into `request.arguments` as tornado does for
+        unstreamed bodies (get_argument and the `_xsrf` check read them there)."""
+        BaseHandler._assemble_body(self)
+        for name, values in self.request.body_arguments.items():
+            self.request.arguments.setdefault(name, []).extend(values)
+
+    def check_form_xsrf(self) -> None:
         """Tornado's double-submit check (masked token in the form's `_xsrf` or the X-XSRFToken header
         against the `_xsrf` cookie); raises HTTPError 403, shown as a Chinese page."""
         tornado.web.RequestHandler.check_xsrf_cookie(self)
 
     # --- sign-in -------------------------------------------------------------------------------------
 
-    async def prepare(self) -> None:
+    async def admit(self) -> None:
+        """Check CSRF on a state change, then the session cookie and the role; may finish the response."""
         if self.request.method not in SAFE_METHODS:
-            self.check_xsrf_cookie()
+            self.check_form_xsrf()
         if not self.requires_sign_in:
             return
         token = self.get_cookie(SESSION_COOKIE)
@@ -85,7 +128,7 @@ class ConsolePage(BaseHandler):
             self.clear_cookie(SESSION_COOKIE, path=PREFIX)
             self.redirect_to_sign_in(expired=True)
             return
-        if self.roles and self.actor.role not in self.roles:
+        if self.actor.role not in (self.roles or STAFF_ROLES):  # a citizen's token opens no console page
             self.render_error(403, labels.error_message("role_required"))
 
     def redirect_to_sign_in(self, expired: bool) -> None:
@@ -113,7 +156,8 @@ class ConsolePage(BaseHandler):
 
     def notice(self) -> str:
         """A one-line confirmation carried in `?msg=` after a redirect (a code, never free text)."""
-        return NOTICES.get(self.get_query_argument("msg", ""), "")
+        raw = tornado.web.RequestHandler.get_query_argument(self, "msg", "")
+        return NOTICES.get(raw, "") if len(raw) <= 40 else ""
 
     def page(self, template: str, **values) -> None:
         self.render(template, **values)
@@ -154,6 +198,18 @@ class ConsolePage(BaseHandler):
         else:
             message = labels.error_message(CODE_FOR_STATUS.get(status_code, ""), f"请求未能完成（{status_code}）。")
         self.render_error(status_code, message)
+
+
+def _admitted(method):
+    """The page method, run only for an admitted request (ConsolePage.admit)."""
+    @functools.wraps(method)
+    async def run(self, *args, **kwargs):
+        await self.admit()
+        if self._finished:
+            return None
+        result = method(self, *args, **kwargs)
+        return (await result) if inspect.isawaitable(result) else result
+    return run
 
 
 CODE_FOR_STATUS = {403: "forbidden", 404: "not_found", 500: "internal"}

@@ -9,9 +9,11 @@ from items.errors import Conflict, Invalid, Stale
 from items.worklist import worklist
 from server.console import forms, labels
 from server.console.base import NOTICES, PREFIX, ConsolePage
+from server.operations import operation, query
 
 EDITOR_ROLES = ("editor", "province_admin")
 PAGE_SIZE = 50
+COVERAGE_PAGE = query("page", "integer", minimum=1, maximum=100_000)
 NOTICES.update(claimed="已认领，可以开始编辑。")
 
 
@@ -43,11 +45,11 @@ def findings_of(exc: Invalid) -> list[dict]:
 class ItemListPage(ConsolePage):
     roles = EDITOR_ROLES
 
+    @operation(query("status", enum=tuple(labels.STATUS_LABELS)), query("outdated", enum=("1",)),
+               query("page", "integer", minimum=1, maximum=100_000))
     async def get(self) -> None:
         """My department's items with status, outdated flag, error and warning counts; filters and paging."""
         status = self.get_query_argument("status", "") or None
-        if status not in (None, *labels.STATUS_LABELS):
-            status = None
         outdated = self.get_query_argument("outdated", "") == "1"
         page = self.int_arg("page", 1, maximum=100_000)
         result = await self.run(worklist, self.ctx.items, self.actor, status=status, outdated=outdated,
@@ -60,6 +62,7 @@ class ItemListPage(ConsolePage):
 class CoveragePage(ConsolePage):
     roles = ("editor",)
 
+    @operation(query("level", enum=tuple(labels.LEVEL_LABELS)), COVERAGE_PAGE)
     async def get(self) -> None:
         """Catalogue items that apply at my level and are not claimed in my region yet (认领率)."""
         await self.show()
@@ -71,7 +74,7 @@ class CoveragePage(ConsolePage):
             level = "4"
         page = self.int_arg("page", 1, maximum=100_000)
         coverage = await self.run(self.ctx.items.coverage, self.actor.region or (org.region_code if org else ""),
-                                  level, self.actor)
+                                  level, self.actor, self.actor.org)
         unclaimed = coverage["unclaimed"]
         pages = max(1, math.ceil(len(unclaimed) / PAGE_SIZE))
         self.set_status(status)
@@ -79,6 +82,7 @@ class CoveragePage(ConsolePage):
                   rows=unclaimed[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], page=page, pages=pages,
                   results=results)
 
+    @operation(COVERAGE_PAGE)
     async def post(self) -> None:
         """Claim the ticked catalogue items (one or many) for my department at the chosen level."""
         codes = self.get_body_arguments("basic_code")

@@ -10,6 +10,7 @@ from items.rebase import RebaseService
 from server.console import labels
 from server.console.base import PREFIX
 from server.console.editor import ItemPage
+from server.operations import operation, query
 
 # Element order for side-by-side tables: the document's own order, catalogue block first (model.py).
 from items.model import CATALOGUE_FIELDS, LOCAL_FIELDS
@@ -54,11 +55,12 @@ class HistoryPage(ItemPage):
 
 
 class VersionDiffPage(ItemPage):
+    @operation(query("from", "integer", minimum=1), query("to", "integer", minimum=1))
     async def get(self, impl_code: str) -> None:
         """Two versions side by side with Chinese element names (`?from=&to=`, default previous → latest)."""
         item = await self.load(impl_code)
-        to_v = self.int_arg("to", item["version"], maximum=item["version"])
-        from_v = self.int_arg("from", max(1, to_v - 1), maximum=item["version"])
+        to_v = min(self.int_arg("to", item["version"]), item["version"])
+        from_v = min(self.int_arg("from", max(1, to_v - 1)), item["version"])
         old = await self.load(impl_code, from_v)
         new = await self.load(impl_code, to_v)
         self.page("editor/diff.html", title="版本对比", item=item, tab="/history", from_v=from_v, to_v=to_v,

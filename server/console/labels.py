@@ -65,7 +65,9 @@ ROLE_LABELS = {"province_admin": "省级管理员", "editor": "事项编辑", "r
 # What a failed request says to staff, by the API's error code (messages of the API are English).
 ERROR_MESSAGES = {
     "not_signed_in": "请先登录。", "invalid_token": "登录已过期，请重新登录。",
-    "bad_credentials": "用户名或密码不正确。", "too_many_attempts": "登录失败次数过多，请15分钟后再试。",
+    "session_ended": "账号的角色、范围或密码已变更，请重新登录。",
+    "bad_credentials": "用户名或密码不正确。", "too_many_attempts": "登录失败次数过多，请稍后再试。",
+    "sign_in_busy": "登录繁忙，请稍后再试。",
     "role_required": "您的角色不能进行此操作。", "out_of_scope": "该事项属于其他部门或地区。",
     "item_not_found": "没有找到该事项。", "version_not_found": "没有找到该版本。",
     "not_found": "没有找到该页面或事项。", "already_claimed": "本部门已在该层级认领过此事项。",
@@ -74,6 +76,7 @@ ERROR_MESSAGES = {
     "level_applies": "该事项不适用于此层级。", "catalogue_in_use": "该目录事项不在用。",
     "xsrf": "请求缺少有效的安全令牌（CSRF），已被拒绝。请刷新页面后重试。",
     "unresolved_conflicts": "还有冲突没有选择处理方式。", "rebase_backwards": "事项已依据更新的目录版本。",
+    "comment_required": "请填写理由。", "wrong_status": "事项当前状态不能进行此操作，请刷新后重试。",
     "forbidden": "您没有权限进行此操作。", "internal": "系统出错，请联系管理员。",
 }
 

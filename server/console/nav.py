@@ -5,6 +5,10 @@ from __future__ import annotations
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/console/items", "本部门事项", ("editor",)),
     ("/console/coverage", "认领事项", ("editor",)),
+    ("/console/review", "待审核事项", ("reviewer", "province_admin")),
+    ("/console/catalogue", "基本目录", ("province_admin",)),
+    ("/console/catalogue/import", "导入目录", ("province_admin",)),
+    ("/console/synonyms", "同义词", ("province_admin",)),
 ]
 
 
@@ -12,9 +16,10 @@ def navigation(actor, current_path: str) -> list[dict]:
     """The entries `actor` may open → [{url, label, current}]; none when nobody is signed in."""
     if actor is None:
         return []
-    out = []
-    for url, label, roles in NAV:
-        if actor.role in roles:
-            current = current_path == url or current_path.startswith(url + "/")
-            out.append({"url": url, "label": label, "current": current})
+    out = [{"url": url, "label": label, "current": current_path == url or current_path.startswith(url + "/")}
+           for url, label, roles in NAV if actor.role in roles]
+    # Only the most specific entry is current (导入目录 under 基本目录 is not both).
+    best = max((e["url"] for e in out if e["current"]), key=len, default=None)
+    for entry in out:
+        entry["current"] = entry["url"] == best
     return out

@@ -1,24 +1,42 @@
 """Staff sign-in and sign-out."""
 from __future__ import annotations
 
+import asyncio
+
+from items.scope import CITIZEN, ROLES
 from server.base import BaseHandler
 from server.operations import Body, obj, operation, text
+
+
+async def sign_in(handler: BaseHandler, username: str, password: str) -> dict:
+    """Sign a staff member in for `handler`'s client → {token, expires_in, user} (the API and the console).
+
+    Throttling and the account are checked on the use-case pool; argon2 runs on the hashing pool, so a
+    burst of failed sign-ins cannot fill the threads every other request needs. Raises RateLimited
+    (too_many_attempts), Unavailable (sign_in_busy), NotSignedIn (bad_credentials).
+    """
+    accounts = handler.ctx.accounts
+    attempt = await handler.run(accounts.begin_login, username, handler.remote_ip)
+    ok, new_hash = await asyncio.wrap_future(
+        accounts.passwords.submit(accounts.passwords.verify, attempt.password_hash, password))
+    return await handler.run(accounts.finish_login, attempt, ok, new_hash)
 
 
 class LoginHandler(BaseHandler):
     @operation(body=Body(obj({"username": text(64), "password": text(256)}, ("username", "password"))))
     async def post(self) -> None:
-        """Sign in `{username, password}` → {token, expires_in, user}; 401 bad_credentials, 429 after 10 failures."""
+        """Sign in `{username, password}` → {token, expires_in, user}; 401 bad_credentials, 429
+        too_many_attempts with Retry-After while this client must wait, 503 sign_in_busy when the
+        hashing pool is full."""
         body = self.json_object(required=("username", "password"))
-        result = await self.run(self.ctx.accounts.login, str(body["username"]), str(body["password"]))
-        self.send(result)
+        self.send(await sign_in(self, str(body["username"]), str(body["password"])))
 
 
 class LogoutHandler(BaseHandler):
     @operation()
     async def post(self) -> None:
-        """Revoke the token sent with this request."""
-        await self.authenticate()
+        """Revoke the token sent with this request (a citizen's too)."""
+        await self.authenticate(*ROLES, CITIZEN)
         await self.run(self.ctx.accounts.revoke, self.bearer_token())
         self.send({"revoked": True})
 

@@ -1,9 +1,12 @@
 """Window staff's cases: list with overdue and near-due flags, read, and life-cycle actions (CONTRACT.md §3 /cases)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from items.errors import Malformed
 from server.base import BaseHandler
 from server import schemas
+from wechat import progress
 from server.operations import Body, obj, operation, page_params, query
 
 
@@ -11,16 +14,29 @@ def _flag(handler: BaseHandler, name: str) -> bool:
     return bool(handler.arg(name))
 
 
+CASE_NO_PREFIX = r"^[0-9A-Za-z]{1,50}$"
+
+
 class CaseListHandler(BaseHandler):
-    @operation(query("state", max_length=40), query("overdue", "boolean"), query("near_due", "boolean"), *page_params())
+    @operation(query("state", max_length=40), query("impl_code", max_length=31, pattern=r"^[0-9A-Za-z]{1,31}$"),
+               query("received_from", "date"), query("received_to", "date"),
+               query("due", enum=progress.DUE_STATUSES, description="on_time, due_soon or overdue"),
+               query("case_no", max_length=50, pattern=CASE_NO_PREFIX, description="a case number or its prefix"),
+               query("overdue", "boolean", description="same as due=overdue"),
+               query("near_due", "boolean", description="same as due=due_soon"), *page_params())
     async def get(self) -> None:
-        """The cases of the staff member's department, newest first → {cases, total, page}; filters
-        `state`, `overdue=1` (clock running, due date passed), `near_due=1` (due within 2 working days)."""
+        """The window workbench queue: the cases of the staff member's department, newest first →
+        {cases, total, page, size, today}; each row has due_date, due_status and due_label. Filters `state`,
+        `impl_code`, `received_from`/`received_to` (China days), `due`, `case_no` (exact or prefix)."""
         actor = await self.authenticate("window_staff")
         page, size = self.page_args()
-        self.send(await self.run(self.ctx.hall.casework.list, actor, state=self.get_query_argument("state", None),
-                                 overdue=_flag(self, "overdue"), near_due=_flag(self, "near_due"),
-                                 page=page, size=size))
+        due = self.arg("due") or ("overdue" if _flag(self, "overdue") else "due_soon" if _flag(self, "near_due")
+                                  else None)
+        received = {name: dt.date.fromisoformat(self.arg(name)) if self.arg(name) else None
+                    for name in ("received_from", "received_to")}
+        self.send(await self.run(self.ctx.hall.workbench.queue, actor, state=self.arg("state"),
+                                 impl_code=self.arg("impl_code"), due=due, case_no=self.arg("case_no"),
+                                 page=page, size=size, **received))
 
 
 class CaseHandler(BaseHandler):
@@ -35,10 +51,11 @@ class CaseHandler(BaseHandler):
 class CaseActionHandler(BaseHandler):
     @operation(body=Body(schemas.CASE_ACTION))
     async def post(self, case_no: str) -> None:
-        """Apply `{action, opinion, result?, step?}`: accept, reject, request_correction, resume, suspend,
+        """Apply `{action, opinion, result?, step?, materials?}`: accept, reject, request_correction, resume, suspend,
         step (`step` = {name, action: pass|return|other, handler?, opinion?}), finish (`result` ∈ approved,
         refused, withdrawn), deliver → the case. An action the state does not allow is 409
-        illegal_transition naming the allowed ones; reject, request_correction and suspend need an opinion."""
+        illegal_transition naming the allowed ones; reject, request_correction and suspend need an opinion;
+        request_correction may list the guide's `materials` (ids) to resubmit."""
         actor = await self.authenticate("window_staff")
         body = self.json_object(required=("action",))
         for field in ("action", "opinion", "result"):
@@ -48,7 +65,7 @@ class CaseActionHandler(BaseHandler):
             raise Malformed("step is an object {name, action, handler, opinion}", code="bad_parameter",
                             details={"field": "step"})
         self.send(await self.run(self.ctx.hall.casework.act, actor, case_no, body["action"], body.get("opinion"),
-                                 body.get("result"), body.get("step")))
+                                 body.get("result"), body.get("step"), body.get("materials")))
 
 
 class RectificationAnswerHandler(BaseHandler):

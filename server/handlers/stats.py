@@ -1,7 +1,7 @@
-"""Statistics for reform offices: item figures, drill-down, comparisons, claim rate, cases, rankings."""
+"""Statistics for reform offices: item figures, drill-down, comparisons, claim rate, cases, rankings, headline summary."""
 from __future__ import annotations
 
-from items import metrics, stats_export
+from items import metrics, stats_export, stats_summary
 from items.errors import Malformed, error_details, invalid, rule_error
 from items.stats import parse_date, parse_query
 from server.base import BaseHandler
@@ -121,6 +121,38 @@ class RankingHandler(StatsHandler):
                                  self.flag("descending", True)))
 
 
+class SummaryHandler(StatsHandler):
+    """The dashboard's ten headline figures with numerators and denominators: ?region=&as_of=&format=."""
+
+    @operation(query("region", max_length=12), query("as_of", max_length=10, pattern=DATE),
+               query("format", enum=("json", "csv", "xlsx"), description="json (default), csv or xlsx"),
+               responses={"200": ("application/json", "text/csv", stats_export.XLSX_CONTENT_TYPE)})
+    async def get(self) -> None:
+        actor = await self.authenticate(*STATS_ROLES)
+        fmt = self.arg("format") or "json"
+        result = await self.run(self.ctx.stats_summary.summary, actor, self.arg("region") or None,
+                                self.date_arg("as_of"))
+        if fmt == "json":
+            self.send(result)
+            return
+        name = f"govhall-summary-{result['region'] or 'all'}-{result['as_of']}.{fmt}"
+        if fmt == "csv":
+            self.send_file(stats_summary.to_csv(result).encode("utf-8-sig"), CSV_CONTENT_TYPE, name)
+        else:
+            self.send_file(await self.run(stats_summary.to_xlsx, result), stats_export.XLSX_CONTENT_TYPE, name)
+
+
+class SummaryCompareHandler(StatsHandler):
+    """The headline figures at two dates (?from=&to=&region=) and each one's change."""
+
+    @operation(query("region", max_length=12), query("from", max_length=10, pattern=DATE, required=True),
+               query("to", max_length=10, pattern=DATE, required=True))
+    async def get(self) -> None:
+        actor = await self.authenticate(*STATS_ROLES)
+        self.send(await self.run(self.ctx.stats_summary.compare, actor, self.arg("region") or None,
+                                 self.date_arg("from"), self.date_arg("to")))
+
+
 routes = [
     (r"/api/v1/stats/items", ItemStatsHandler),
     (r"/api/v1/stats/items/drilldown", DrilldownHandler),
@@ -128,4 +160,6 @@ routes = [
     (r"/api/v1/stats/claims", ClaimStatsHandler),
     (r"/api/v1/stats/cases", CaseStatsHandler),
     (r"/api/v1/stats/rankings", RankingHandler),
+    (r"/api/v1/stats/summary", SummaryHandler),
+    (r"/api/v1/stats/summary/compare", SummaryCompareHandler),
 ]

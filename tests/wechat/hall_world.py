@@ -15,9 +15,31 @@ ORG_B = make_credit_code("11410402MB7654321")  # 卫东区市场监督管理局
 ID_NUMBER = make_id_number("11010519491231002")  # ends in X
 OTHER_ID_NUMBER = make_id_number("41040219900307123")
 PHONE = "13812345678"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(32)
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(32)
+
+
+def sample_pdf(pages: int = 1) -> bytes:
+    """A real one-page PDF, as a scanner would send (uploads are parsed, not only sniffed)."""
+    import io
+    import pypdf
+    writer, out = pypdf.PdfWriter(), io.BytesIO()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    writer.write(out)
+    return out.getvalue()
+
+
+def sample_image(fmt: str, size: tuple[int, int] = (16, 12)) -> bytes:
+    """A real small photo in `fmt` ("PNG" or "JPEG")."""
+    import io
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(out, format=fmt)
+    return out.getvalue()
+
+
+PDF = sample_pdf()
+PNG = sample_image("PNG")
+JPEG = sample_image("JPEG")
 
 ITEM = {
     "basic_code": "000104002000", "name": "建筑工程施工许可证核发", "item_type": "01",

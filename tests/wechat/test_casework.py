@@ -159,12 +159,13 @@ def test_reject_ends_the_case(hall):
     assert view["state"] == "rejected" and view["allowed_actions"] == []
 
 
-def test_staff_of_another_department_get_403_and_citizens_cannot_do_casework(hall):
+def test_another_department_sees_no_such_case_and_citizens_cannot_do_casework(hall):
     case_no = hall.new_case()
+    # the same 404 as an unknown number: a case number cannot be probed for existence
     resp = hall.staff_b.get(f"/api/v1/cases/{case_no}")
-    assert resp.status == 403 and resp.error_code() == "out_of_scope"
+    assert resp.status == 404 and resp.error_code() == "case_not_found"
     resp = hall.act(case_no, "accept", api=hall.staff_b)
-    assert resp.status == 403 and resp.error_code() == "out_of_scope"
+    assert resp.status == 404 and resp.error_code() == "case_not_found"
     assert hall.staff_b.get("/api/v1/cases").json["total"] == 0
     resp = hall.citizen().get("/api/v1/cases")
     assert resp.status == 403 and resp.error_code() == "role_required"
