@@ -6,8 +6,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 from guides import synonyms
-from guides.search_terms import (PINYIN_CAP, REGION_MARK, TIER_ALIAS, TIER_TEXT, Query, normalize,
+from guides.search_terms import (PINYIN_CAP, TIER_ALIAS, TIER_TEXT, Query, normalize,
                                  normalize_mapped, pinyin_strings, syllables)
+from items import errors
 from items.errors import Invalid
 
 MAX_QUERY_CHARS = 64
@@ -27,8 +28,9 @@ _REGION_CODE = re.compile(r"\d{6}|\d{12}")
 
 
 def invalid(code: str, path: str, rule: str, message: str) -> Invalid:
-    """Return the Invalid (422) for one search parameter, in the details shape of items/errors.py."""
-    return Invalid(message, code=code, details={"errors": [{"path": path, "rule": rule, "message": message}]})
+    """Return the Invalid for one search parameter (items.errors.invalid); the hall's HTTP handler
+    answers it as 400, a bad query parameter."""
+    return errors.invalid(message, path, rule, code=code)
 
 
 # ---- the indexed entry ---------------------------------------------------------------------------
@@ -145,11 +147,6 @@ def region_prefix(code: str) -> str:
     if code.endswith("00"):
         return code[:4]
     return code
-
-
-def region_tag(code: str) -> str:
-    """Return the tag term a region filter asks for (see region_prefix). Raises Invalid invalid_region."""
-    return REGION_MARK + region_prefix(code)
 
 
 def check_page(page, size) -> tuple[int, int]:

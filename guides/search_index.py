@@ -15,7 +15,8 @@ from guides import search as analysis
 from guides import search_terms
 from guides import lexicon, synonyms
 from items.errors import NotFound
-from items.records import BaseRecord, JSONText, database, utcnow
+from items.clock import utcnow
+from items.records import BaseRecord, JSONText, database
 
 FTS_TABLE = "search_fts"
 FTS_COLUMNS = "name, alias, body, body3, body4, tags"  # search_terms.FieldTerms, in order

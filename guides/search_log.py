@@ -12,7 +12,7 @@ from guides import search as analysis
 from guides import search_index, synonyms
 from guides.search_index import SearchAliasRecord, SearchMissRecord, SearchPopularRecord, changed, database
 from items.errors import NotFound
-from items.records import utcnow
+from items.clock import utcnow
 
 FLUSH_EVERY, FLUSH_SECONDS = 200, 30.0  # counts are written in batches, off the path of most queries
 MAX_REPORT = 200

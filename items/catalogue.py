@@ -8,7 +8,7 @@ from typing import Callable
 from items import conformance, importer, model, rules, store
 from items.entry_match import match_entries
 from items.errors import Invalid, Malformed
-from items.records import utcnow
+from items.clock import utcnow
 from items.scope import Actor, require_role
 
 logger = logging.getLogger(__name__)

@@ -79,3 +79,27 @@ class Unavailable(DomainError):
     """A dependency (database, Redis, WeChat) is down (503)."""
     kind = "unavailable"
     code = "dependency_unavailable"
+
+
+# --- the one shape of validation details ------------------------------------------------------------
+
+def rule_error(path: str, rule: str, message: str) -> dict:
+    """One entry of `details["errors"]`: the JSON Pointer of the field (or the query parameter's name),
+    the rule it broke and a human message."""
+    return {"path": path, "rule": rule, "message": message}
+
+
+def error_details(*errors: dict, **extra) -> dict:
+    """The details of a validation error: `{"errors": [{path, rule, message}, ...]}`, plus any `extra`
+    keys a particular error documents (e.g. `allowed`)."""
+    return {"errors": list(errors), **extra}
+
+
+def invalid(message: str, path: str, rule: str, *, code: str = "validation_failed",
+            error_message: str | None = None, kind: type[DomainError] = Invalid, **extra) -> DomainError:
+    """An error of one broken rule in the one shape, to raise: `raise invalid("…", "/visits", "min")`.
+
+    `kind` is Invalid (422, a rule) by default, Malformed (400) for a bad query parameter.
+    """
+    details = error_details(rule_error(path, rule, error_message or message), **extra)
+    return kind(message, code=code, details=details)

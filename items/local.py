@@ -1,11 +1,12 @@
 """Local items (实施清单): claiming, claim coverage, editing under If-Match, history and restore."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from items import codes, conformance, history, model, patches, rules, store
 from items.errors import Conflict, DomainError, Forbidden, Invalid, PreconditionRequired, Stale
-from items.records import utcnow
+from items.clock import utcnow
 from items.scope import ROLES, Actor, region_covers, require_item_scope, require_role, scope_of
 
 logger = logging.getLogger(__name__)
@@ -20,6 +21,17 @@ BULK_CLAIM_MAX = 500
 
 def invalid(path: str, rule: str, message: str) -> Invalid:
     return Invalid(message, details={"errors": [{"path": path, "rule": rule, "message": message}]})
+
+
+@dataclasses.dataclass(frozen=True)
+class PublishedHead:
+    """What the branch hall files a case against: the live published version of one local item."""
+
+    impl_code: str
+    published_version: int
+    name: str
+    org: str
+    region_code: str
 
 
 class LocalItemService:
@@ -106,6 +118,30 @@ class LocalItemService:
                 "based_on_catalogue_version": record.based_on_catalogue_version,
                 "author": record.author, "created_at": record.created_at.isoformat() + "Z",
                 "document": record.document}
+
+    def org(self, credit_code: str | None):
+        """The department of a credit code (its name, level and region_code), None when unknown."""
+        return store.get_org(credit_code)
+
+    def basic_code(self, impl_code: str) -> str:
+        """The catalogue item a local item was claimed from. Raises NotFound item_not_found."""
+        return store.local_head(impl_code).basic_code
+
+    def version_written_at(self, impl_code: str, version: int):
+        """When one version was written (naive UTC). Raises NotFound version_not_found."""
+        return store.local_version(impl_code, version).created_at
+
+    def published_head(self, impl_code: str) -> PublishedHead | None:
+        """The live published version of an item, None when never published or withdrawn (public: no
+        actor). Raises NotFound item_not_found."""
+        head = store.local_head(impl_code)
+        if head.published_version is None or head.status == "withdrawn":
+            return None
+        return PublishedHead(head.impl_code, head.published_version, head.name, head.org, head.region_code)
+
+    def version_document(self, impl_code: str, version: int) -> dict:
+        """The document of one version (versions never change). Raises NotFound version_not_found."""
+        return store.local_version(impl_code, version).document
 
     def versions(self, impl_code: str, actor: Actor) -> dict:
         """The version history of a local item, oldest first, each with its change summary lines

@@ -71,7 +71,7 @@ def entry_index(value: Any) -> dict | None:
 
 
 @dataclass(frozen=True)
-class Conflict:
+class MergeConflict:
     """Both sides changed the value at `path` differently; the three values, ABSENT where not held."""
 
     path: str
@@ -83,6 +83,10 @@ class Conflict:
         """Return {path, base, local, catalogue} with an absent value written as null (CONTRACT.md §3)."""
         return {"path": self.path, "base": _json(self.base), "local": _json(self.local),
                 "catalogue": _json(self.catalogue)}
+
+
+# The old name, for code written before the 409 error (items.errors.Conflict) and this class were told apart.
+Conflict = MergeConflict
 
 
 def _json(value: Any) -> Any:
@@ -98,7 +102,7 @@ class MergeResult:
     """
 
     document: dict
-    conflicts: list[Conflict]
+    conflicts: list[MergeConflict]
     inputs: tuple[dict, dict, dict] = field(repr=False, compare=False)
 
     @property
@@ -113,12 +117,12 @@ class _Merger:
     __slots__ = ("conflicts", "resolutions")
 
     def __init__(self, resolutions: dict | None):
-        self.conflicts: list[Conflict] = []
+        self.conflicts: list[MergeConflict] = []
         self.resolutions = resolutions
 
     def conflict(self, path: str, base: Any, local: Any, catalogue: Any, entry_id: str | None) -> Any:
         if self.resolutions is None or path not in self.resolutions:
-            self.conflicts.append(Conflict(path, base, local, catalogue))
+            self.conflicts.append(MergeConflict(path, base, local, catalogue))
             return local
         choice = self.resolutions[path]
         if type(choice) is str and choice == LOCAL:

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping, NamedTuple
 
-from items.errors import Invalid
+from items.errors import Invalid, invalid
 
 # Time limits are stored as integers so SQL SUM is exact and order-free: one working day is 700 units,
 # one calendar day 500 units (5/7 of a working day). docs/statistics.md, "the unit rule".
@@ -210,8 +210,8 @@ ROW_METRICS: tuple[str, ...] = tuple(name for name in row(None, None, Totals()) 
 
 
 def _unknown_metric(metric: str, allowed: Iterable[str]) -> Invalid:
-    return Invalid(f"unknown metric {metric!r}", code="unknown_metric",
-                   details={"field": "metric", "rule": "one_of", "allowed": sorted(allowed)})
+    return invalid(f"unknown metric {metric!r}", "metric", "one_of", code="unknown_metric",
+                   allowed=sorted(allowed))
 
 
 def rank(rows: Iterable[Mapping], by: str, min_items: int, descending: bool = True) -> dict:
@@ -223,8 +223,8 @@ def rank(rows: Iterable[Mapping], by: str, min_items: int, descending: bool = Tr
     if by not in ROW_METRICS:
         raise _unknown_metric(by, ROW_METRICS)
     if isinstance(min_items, bool) or not isinstance(min_items, int) or min_items < 0:
-        raise Invalid("min_items must be a whole number ≥ 0", code="invalid_min_items",
-                      details={"field": "min_items", "rule": "non_negative_integer"})
+        raise invalid("min_items must be a whole number ≥ 0", "min_items", "non_negative_integer",
+                      code="invalid_min_items")
     candidates, unranked = [], []
     for one in rows:
         if one["items"] < min_items:

@@ -11,7 +11,7 @@ from items.conformance import ERROR, check, diff_documents
 from items.errors import Conflict, Forbidden, Invalid, Malformed, Stale
 from items.local import EDITABLE, LocalItemService
 from items.merge import CATALOGUE, LOCAL, merge, resolve
-from items.records import utcnow
+from items.clock import utcnow
 from items.scope import Actor, require_item_scope, require_role, scope_of
 
 logger = logging.getLogger(__name__)

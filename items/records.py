@@ -1,17 +1,14 @@
 """Storage of the catalogue, local items, their versions, regions, organisations and staff (peewee)."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import peewee as pw
 
+from items.clock import utcnow  # noqa: F401 - the records' timestamp default; importable here as before
+
 # Bound in server.db.connect(): SQLite on the embedded default, PostgreSQL in production.
 database = pw.DatabaseProxy()
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class JSONText(pw.TextField):

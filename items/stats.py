@@ -7,15 +7,13 @@ import logging
 from typing import Mapping
 
 from items import codes, metrics, model, store
-from items.errors import Forbidden, Invalid, Malformed
-from items.records import utcnow
+from items.errors import Forbidden, Malformed, invalid
+from items.clock import CHINA, china_date, utcnow
 from items.scope import Actor, region_prefix, scope_of
 
 logger = logging.getLogger(__name__)
 
-# China has kept UTC+8 without daylight saving since 1991, so a fixed offset is Asia/Shanghai exactly
-# for every date a statistic can ask about (and needs no tz database on the server).
-SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+SHANGHAI = CHINA  # the offices' clock (items/clock.py)
 GROUPS = ("region", "org", "item_type", "level")
 FILTERS = ("region", "org", "item_type", "level", "service_object")
 REGION_SCOPED_ROLES = ("reform_office", "reviewer")
@@ -70,29 +68,6 @@ def _close(impl_code: str, at: dt.datetime) -> None:
         store.add_to_totals(closed, -1, day_of(at))   # the totals follow the open rows exactly
 
 
-def _register_hooks(ctx) -> bool:
-    """Append the hooks once to the workflow's lists (items.workflow.on_publish/on_withdraw and the
-    lists a ctx.workflow service holds); True when a workflow was found."""
-    try:
-        from items import workflow as module  # noqa: PLC0415 - statistics work without a workflow too
-    except ModuleNotFoundError as exc:
-        if exc.name != "items.workflow":
-            raise
-        module = None
-    service = getattr(ctx, "workflow", None) if ctx is not None else None
-    targets = [(getattr(module, "on_publish", None), record_publish),
-               (getattr(module, "on_withdraw", None), record_withdraw),
-               (getattr(service, "publish_hooks", None), record_publish),
-               (getattr(service, "withdraw_hooks", None), record_withdraw)]
-    found = False
-    for hooks, hook in targets:
-        if isinstance(hooks, list):
-            found = True
-            if hook not in hooks:   # module-level lists outlive one Context: never register twice
-                hooks.append(hook)
-    return found
-
-
 # --- queries --------------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -115,12 +90,11 @@ def parse_date(value: str, name: str = "as_of") -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise Malformed(f"{name} must be a date YYYY-MM-DD", code="bad_date",
-                        details={"parameter": name, "value": value}) from None
+        raise invalid(f"{name} must be a date YYYY-MM-DD", name, "date", code="bad_date", kind=Malformed) from None
 
 
 def parse_query(params: Mapping[str, str | None]) -> Query:
-    """Return the Query of request parameters. Raises Malformed (bad_date) or Invalid (bad_parameter)."""
+    """Return the Query of request parameters. Raises Malformed (bad_date, bad_parameter)."""
     def get(name):
         value = params.get(name)
         return value.strip() if isinstance(value, str) and value.strip() else None
@@ -131,12 +105,12 @@ def parse_query(params: Mapping[str, str | None]) -> Query:
               "service_object": (get("service_object"), model.SERVICE_OBJECTS)}
     for name, (value, allowed) in checks.items():
         if value is not None and value not in allowed:
-            raise Invalid(f"{name} must be one of {', '.join(allowed)}", code="bad_parameter",
-                          details={"field": name, "rule": "one_of", "allowed": list(allowed)})
+            raise invalid(f"{name} must be one of {', '.join(allowed)}", name, "one_of", code="bad_parameter",
+                          kind=Malformed, allowed=list(allowed))
     region = get("region")
     if region is not None and not codes.is_valid_region_code(region):
-        raise Invalid("region must be a GB/T 2260 code", code="bad_parameter",
-                      details={"field": "region", "rule": "region_code"})
+        raise invalid("region must be a GB/T 2260 code", "region", "region_code", code="bad_parameter",
+                      kind=Malformed)
     as_of = get("as_of")
     return Query(group_by=group_by, region=_leaf(region) if region else None, org=get("org"),
                  item_type=get("item_type"), level=get("level"), service_object=get("service_object"),
@@ -151,7 +125,7 @@ def end_of_day(day: dt.date) -> dt.datetime:
 
 def day_of(at: dt.datetime) -> dt.date:
     """The Asia/Shanghai day a naive-UTC instant falls on (the day whose as_of first counts it)."""
-    return (at + dt.timedelta(hours=8)).date()
+    return china_date(at)
 
 
 def today() -> dt.date:
@@ -174,11 +148,9 @@ def _region_child(base: str | None, leaf: str) -> str:
 class StatsService:
     """Figures for reform offices and reviewers. Every method is synchronous and runs off the event loop."""
 
-    def __init__(self, ctx=None, *, rank_min_items: int | None = None, case_counts=None):
-        settings = getattr(ctx, "settings", None)
+    def __init__(self, *, rank_min_items: int = 5, case_counts=None):
         self.case_counts = case_counts   # the branch hall's counter, set where the hall is wired
-        self.rank_min_items = rank_min_items if rank_min_items is not None else getattr(settings, "rank_min_items", 5)
-        self.hooked = _register_hooks(ctx)
+        self.rank_min_items = rank_min_items
 
     # --- scope ----------------------------------------------------------------------------------------
 
@@ -262,8 +234,11 @@ class StatsService:
                  descending: bool = True) -> dict:
         """metrics.rank over the groups of `query`, leaving out groups under min_items (settings default).
 
-        Raises Forbidden, Invalid (unknown_metric, invalid_min_items).
+        Raises Forbidden, Malformed (unknown_metric: `by` is a query parameter), Invalid (invalid_min_items).
         """
+        if by not in metrics.ROW_METRICS:
+            raise invalid(f"unknown metric {by!r}", "by", "one_of", code="unknown_metric", kind=Malformed,
+                          allowed=sorted(metrics.ROW_METRICS))
         query = self._scoped(actor, query)
         rows, _ = self._grouped(query)
         rows = [r for r in rows if not r.get("own")]   # 本级 is not a peer of the children it sits above
@@ -278,13 +253,12 @@ class StatsService:
 
         A ratio of metrics.IMPACT_METRICS lists the items holding it back, largest impact first
         (metrics.impact_on_ratio); a fact name (e.g. excluded_no_legal_limit) lists the items counted in
-        it. Raises Forbidden, Invalid (unknown_metric).
+        it. Raises Forbidden, Malformed (unknown_metric: `metric` is a query parameter).
         """
         query = self._scoped(actor, query)
         if metric not in metrics.IMPACT_METRICS and metric not in metrics.FACT_NAMES:
-            raise Invalid(f"unknown metric {metric!r}", code="unknown_metric",
-                          details={"field": "metric", "rule": "one_of",
-                                   "allowed": sorted({*metrics.IMPACT_METRICS, *metrics.FACT_NAMES})})
+            raise invalid(f"unknown metric {metric!r}", "metric", "one_of", code="unknown_metric", kind=Malformed,
+                          allowed=sorted({*metrics.IMPACT_METRICS, *metrics.FACT_NAMES}))
         rows = {r["impl_code"]: r for r in store.facts_items(self._at(query), **self._store_filters(query))}
         facts = {code: metrics.ItemFacts(*(r[n] for n in metrics.FACT_NAMES)) for code, r in rows.items()}
         if metric in metrics.IMPACT_METRICS:
@@ -314,8 +288,7 @@ class StatsService:
         Raises Forbidden, Invalid (dates_out_of_order).
         """
         if after < before:
-            raise Invalid("to must not be before from", code="dates_out_of_order",
-                          details={"field": "to", "rule": "to_not_before_from"})
+            raise invalid("to must not be before from", "to", "to_not_before_from", code="dates_out_of_order")
         query = self._scoped(actor, query)
         rows_a, total_a = self._grouped(dataclasses.replace(query, as_of=before))
         rows_b, total_b = self._grouped(dataclasses.replace(query, as_of=after))
@@ -345,11 +318,11 @@ class StatsService:
 
     def claims(self, actor: Actor, region: str | None = None, level: str | None = None) -> dict:
         """认领率 per region at the region's own level: claimed in-use catalogue items that apply at that
-        level ÷ all such items (DOMAIN.md §4). Raises Forbidden, Invalid (bad_parameter)."""
+        level ÷ all such items (DOMAIN.md §4). Raises Forbidden, Malformed (bad_parameter)."""
         region = self.scoped_region(actor, _leaf(region) if region else None)
         if level is not None and level not in codes.LEVELS:
-            raise Invalid("level must be a GB/T 39046 level digit", code="bad_parameter",
-                          details={"field": "level", "rule": "one_of", "allowed": list(codes.LEVELS)})
+            raise invalid("level must be a GB/T 39046 level digit", "level", "one_of", code="bad_parameter",
+                          kind=Malformed, allowed=list(codes.LEVELS))
         prefix = region_prefix(region) if region else None
         applicable: dict[str, set[str]] = {}
         for basic_code, levels in store.catalogue_in_use_levels().items():

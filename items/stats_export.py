@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from items.clock import CHINA
 from items.metrics import COLUMNS, GROUP_BY_LABELS
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -18,7 +19,6 @@ COUNT_FORMAT = "0"
 SCOPE_NOTE = "已发布、在用的实施清单事项；时限折算为工作日（自然日×5/7）；比例为分子合计÷分母合计"
 FILTER_LABELS = {**GROUP_BY_LABELS, "service_object": "服务对象"}
 _DAY_FIELDS = ("legal_days", "promised_days")
-_SHANGHAI = dt.timezone(dt.timedelta(hours=8))   # the offices' clock, as items/stats.py
 _BOLD = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
@@ -37,7 +37,7 @@ def header_block(result: Mapping, title: str) -> list[tuple[str, str]]:
     return [(title, ""), ("统计日期", str(result.get("as_of") or "")),
             ("分组方式", GROUP_BY_LABELS.get(group_by, group_by or "")),
             ("筛选条件", filter_text or "无"), ("统计口径", SCOPE_NOTE),
-            ("导出时间", dt.datetime.now(_SHANGHAI).strftime("%Y-%m-%d %H:%M"))]
+            ("导出时间", dt.datetime.now(CHINA).strftime("%Y-%m-%d %H:%M"))]
 
 
 def to_xlsx(result: Mapping, *, title: str = "政务服务事项统计") -> bytes:

@@ -57,7 +57,7 @@ class SummaryService:
 
         Item figures are the /stats/items total as of the end of `as_of`; case figures count cases finished
         and ratings given up to then; the claim rate is today's. Raises Forbidden (role_required,
-        out_of_scope), Invalid (bad_parameter for a region that is not a GB/T 2260 code).
+        out_of_scope), Malformed (bad_parameter for a region that is not a GB/T 2260 code).
         """
         query = stats_module.parse_query({"region": region})
         region = self.stats.scoped_region(actor, query.region)

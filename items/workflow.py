@@ -7,20 +7,18 @@ from typing import Callable
 
 from items import rules, store
 from items.errors import Conflict, Invalid
-from items.records import utcnow
+from items.clock import utcnow
 from items.scope import Actor, require_item_scope, require_role
 
 logger = logging.getLogger(__name__)
 
-# Called inside the publish / withdraw transaction, in registration order; an exception rolls the
-# transition back. Other packages (search index, statistics) append their functions here.
+# Called inside the publish / withdraw transaction, in the order given to WorkflowService; an exception
+# rolls the transition back. The composition root (server/app.py) passes statistics and search hooks.
 PublishHook = Callable[[str, int, dict, dt.datetime], None]  # (impl_code, version, document, published_at)
 WithdrawHook = Callable[[str, dt.datetime], None]  # (impl_code, withdrawn_at)
 # Guide checks (guides.lint.lint, injected: items must not import guides): (document, catalogue
 # document) → findings, each a dict or an object with as_dict().
 Linter = Callable[[dict, dict | None], list]
-on_publish: list[PublishHook] = []
-on_withdraw: list[WithdrawHook] = []
 
 EDITOR_ROLES = ("editor", "province_admin")
 PUBLISHER_ROLES = ("reviewer", "province_admin")
@@ -57,9 +55,8 @@ class WorkflowService:
     def __init__(self, linter: Linter | None = None, publish_hooks: list[PublishHook] | None = None,
                  withdraw_hooks: list[WithdrawHook] | None = None):
         self.linter = linter
-        # The module lists by default, so functions registered after construction are called too.
-        self.publish_hooks = on_publish if publish_hooks is None else publish_hooks
-        self.withdraw_hooks = on_withdraw if withdraw_hooks is None else withdraw_hooks
+        self.publish_hooks = list(publish_hooks or ())
+        self.withdraw_hooks = list(withdraw_hooks or ())
 
     # --- transitions ---------------------------------------------------------------------------
 
@@ -82,13 +79,13 @@ class WorkflowService:
         return self._move("reject", impl_code, actor, comment, remote_ip)
 
     def publish(self, impl_code: str, actor: Actor, comment: str = "", remote_ip: str = "") -> dict:
-        """Publish exactly the approved version and call the on_publish hooks in the same transaction.
+        """Publish exactly the approved version and call the publish hooks in the same transaction.
         Raises Forbidden (not a reviewer of the item's region or an admin), Conflict, Invalid."""
         return self._move("publish", impl_code, actor, comment, remote_ip)
 
     def withdraw(self, impl_code: str, actor: Actor, comment: str = "", remote_ip: str = "") -> dict:
         """Take the live published version down (published → withdrawn; a draft on top stays a draft),
-        calling the on_withdraw hooks in the same transaction. Raises Invalid comment_required,
+        calling the withdraw hooks in the same transaction. Raises Invalid comment_required,
         Conflict not_published, Forbidden."""
         require_role(actor, *WITHDRAW_ROLES)
         reason = _require_comment("withdraw", comment)

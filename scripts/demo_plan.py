@@ -11,11 +11,12 @@ import hashlib
 import random
 from dataclasses import dataclass
 
+from items.clock import CHINA_OFFSET
 from items.scope import Actor
 from scripts import demo_paperwork as paperwork
 
 WINDOW_DAYS = 91  # cases are spread over the last three months
-CHINA = dt.timedelta(hours=8)  # the hall's clock is naive UTC; office hours are China time
+CHINA = CHINA_OFFSET  # the hall's clock is naive UTC; office hours are China time
 OPENING = dt.time(8, 30)
 WINDOW_DEPARTMENT = "scjg"  # the demo's window accounts sit there: most open cases go there to be worked on
 # Where the cases end up. `corrected` went through 补齐补正 before being delivered; `late` finished after

@@ -1,4 +1,5 @@
-"""make_app(settings): builds the database, key-value store, thread pool, services and routes."""
+"""The composition root: make_app(settings) builds the database, key-value store, thread pool, every
+service with exactly the collaborators it uses, and the routes."""
 from __future__ import annotations
 
 import asyncio
@@ -8,22 +9,22 @@ import functools
 import importlib
 import logging
 
-import peewee as pw
 import redis
 import tornado.web
 
 from guides import search_index
 from guides.lint import lint as guide_lint
 from items.accounts import AccountService
+from items import stats as item_stats
 from items.catalogue import CatalogueService
 from items.directory import DirectoryService
 from items.directory_import import DirectoryImport
 from items.local import LocalItemService
 from items.passwords import Passwords
+from items.rebase import RebaseService
 from items.staff import StaffService
 from items.stats import StatsService
 from items.stats_summary import SummaryService
-from items import workflow as workflow_hooks
 from items.workflow import WorkflowService
 from server import console  # the staff console's pages at /console/ (server/console/)
 from server import db as dbmod
@@ -34,12 +35,13 @@ from server.lifecycle import InFlight
 from server.metrics import Metrics
 from wechat.dev_gateway import DevWeChatGateway
 from wechat.gateway import WeChatGateway
-from wechat import store as hall_store
 from wechat.hall_service import HallService
 from wechat.outbox import OutboxWorker
 
 logger = logging.getLogger(__name__)
 
+# Every handler module of the app (server.handlers.NAME), each ending in `routes = [...]`; a new module is
+# added here, and a module listed here that does not import is an error at start.
 HANDLER_MODULES = ["meta", "auth", "catalogue", "items", "workflow", "hall", "cases", "workbench", "stats", "admin",
                    "rebase", "hall_public", "directory", "staff", "ops"]
 
@@ -66,17 +68,19 @@ class Context:
         self.directory_import = DirectoryImport()
         self.staff = StaffService(self.accounts)
         self.items = LocalItemService()
-        self.hall = HallService(self)
-        self.workflow = WorkflowService(linter=guide_lint)
+        self.rebase = RebaseService(self.items)
+        self.hall = HallService(settings, self.kv, self.accounts, self.items)
+        # Inside the publish / withdraw transaction, in this order: the statistics facts follow the
+        # published versions, and the hall search follows them at once.
+        self.workflow = WorkflowService(linter=guide_lint,
+                                        publish_hooks=[item_stats.record_publish, index_published],
+                                        withdraw_hooks=[item_stats.record_withdraw, unindex_withdrawn])
         # Case figures come from the branch hall; items never import wechat, so the counter is handed in.
-        self.stats = StatsService(self, case_counts=hall_store.case_counts)
+        self.stats = StatsService(rank_min_items=settings.rank_min_items, case_counts=self.hall.case_counts)
         self.stats_summary = SummaryService(self.stats)
         self.gateway = DevWeChatGateway() if settings.wechat_dev else WeChatGateway(
             settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, self.kv,
             timeout=settings.wechat_timeout)
-        # The hall search follows publishes at once: indexed in the publish transaction (items/workflow.py).
-        _register_once(workflow_hooks.on_publish, index_published)
-        _register_once(workflow_hooks.on_withdraw, unindex_withdrawn)
         self._background: list[asyncio.Task] = []
 
     async def run(self, fn, *args, **kwargs):
@@ -91,7 +95,7 @@ class Context:
             self.db.connect(reuse_if_open=True)
             self.metrics.observe_pool(self.db)
             return fn(*args, **kwargs)
-        except (pw.OperationalError, pw.InterfaceError):  # the database is down or unreachable
+        except dbmod.UNAVAILABLE:  # the database is down or unreachable
             self.metrics.database_errors.inc()
             raise
         except redis.RedisError:
@@ -169,24 +173,10 @@ def unindex_withdrawn(impl_code: str, withdrawn_at) -> None:
     search_index.remove_item(impl_code)
 
 
-def _register_once(hooks: list, hook) -> None:
-    # module-level hook lists outlive one Context (tests build many): never register twice
-    if hook not in hooks:
-        hooks.append(hook)
-
-
 def collect_routes() -> list:
-    """Routes of every handler module present, each ending in `routes = [...]`."""
-    routes = []
-    for name in HANDLER_MODULES:
-        try:
-            module = importlib.import_module(f"server.handlers.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"server.handlers.{name}":
-                continue
-            raise
-        routes += module.routes
-    return routes
+    """The routes of every handler module, in the order of HANDLER_MODULES."""
+    modules = [importlib.import_module(f"server.handlers.{name}") for name in HANDLER_MODULES]
+    return [route for module in modules for route in module.routes]
 
 
 def make_app(settings: Settings | None = None, ctx: Context | None = None) -> tornado.web.Application:

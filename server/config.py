@@ -160,6 +160,13 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def dev_wechat_settings(settings: "Settings") -> "Settings":
+    """`settings` with the development WeChat stand-in on (serve --dev-wechat); ValueError beside a
+    production database (check_dev_wechat)."""
+    check_dev_wechat(os.environ)
+    return dataclasses.replace(settings, wechat_dev=True)
+
+
 def check_dev_wechat(environ) -> None:
     """Raise ValueError when the development WeChat stand-in is asked for beside a production database:
     it signs anyone in as any citizen, so it runs on the embedded default only."""

@@ -1,7 +1,6 @@
 """The database: built from settings, bound to the records' proxy, its schema migrated or checked at start."""
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -9,30 +8,28 @@ from urllib.parse import unquote, urlsplit
 import peewee as pw
 from playhouse.pool import PooledPostgresqlDatabase
 
+from guides import search_index
 from items import records
+from wechat import records as hall_records
 
 logger = logging.getLogger(__name__)
+# What a query raises when the database is down or unreachable (counted by the metrics).
+UNAVAILABLE = (pw.OperationalError, pw.InterfaceError)
 
 
 # Storage modules of the other packages; each exposes MODELS and may add schema peewee cannot express.
-STORAGE_MODULES = ("guides.search_index", "wechat.records")
+STORAGE_MODULES = (search_index, hall_records)
 
 
 def storage_modules() -> list:
-    modules = []
-    for name in STORAGE_MODULES:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return modules
+    """The storage modules whose tables and extra schema the migrations create."""
+    return list(STORAGE_MODULES)
 
 
 def all_models() -> list[type[pw.Model]]:
     """Every table of every package, in creation order."""
     models = list(records.MODELS)
-    for module in storage_modules():
+    for module in STORAGE_MODULES:
         models += list(getattr(module, "MODELS", []))
     return models
 

@@ -31,5 +31,5 @@ def readiness(db, kv) -> dict:
 
 def outbox_backlog() -> int:
     """Messages queued and not sent yet."""
-    from wechat.records import OutboxRecord
-    return OutboxRecord.select().where(OutboxRecord.sent_at.is_null()).count()
+    from wechat import outbox
+    return outbox.backlog()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -14,6 +15,9 @@ settings.register_profile("govhall", deadline=None, suppress_health_check=[Healt
 settings.load_profile("govhall")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Commands under test build their settings from the environment: the cheapest password hashing there too.
+os.environ.setdefault("GOVHALL_PASSWORD_HASH_COST", "1")
+os.environ.setdefault("GOVHALL_PASSWORD_HASH_MEMORY_KIB", "32")
 
 from harness import Api, ApiResponse, RunningApp, make_settings  # noqa: E402,F401 - re-exported for tests
 from servers import PostgresServer, RedisServer, create_database, drop_database  # noqa: E402
@@ -92,20 +96,52 @@ def redis_server_url():
     server.stop()
 
 
+def build_schema(url: str) -> None:
+    """Create every table, index and seed the app creates at start, then let go of the database."""
+    from server.db import connect
+    db = connect(url)
+    db.close()
+    if hasattr(db, "close_all"):  # a pooled connection would keep a template database in use
+        db.close_all()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One SQLite file with the whole schema, built once per session and copied for every test."""
+    path = tmp_path_factory.mktemp("template") / "govhall.db"
+    build_schema(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin_url) -> str:
+    """One PostgreSQL database with the whole schema, built once per session: the template of every test's."""
+    url = create_database(postgres_admin_url)
+    build_schema(url)
+    yield url.rsplit("/", 1)[1]
+    drop_database(postgres_admin_url, url)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
-    """A fresh empty database on SQLite (temp file) and on PostgreSQL."""
+    """A fresh database of this test's own on SQLite (temp file) and on PostgreSQL.
+
+    It already holds the schema the app creates at start (copied from a per-session template), so
+    `connect` only checks it; what a test writes stays in its own database.
+    """
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/govhall.db"
+        yield request.getfixturevalue("sqlite_url")
         return
     admin = request.getfixturevalue("postgres_admin_url")
-    url = create_database(admin)
+    url = create_database(admin, template=request.getfixturevalue("postgres_template"))
     yield url
     drop_database(admin, url)
 
 
 @pytest.fixture
-def sqlite_url(tmp_path):
+def sqlite_url(tmp_path, sqlite_template):
+    """A fresh SQLite database of this test's own, with the app's schema (a copy of the template)."""
+    shutil.copyfile(sqlite_template, tmp_path / "govhall.db")
     return f"sqlite:///{tmp_path}/govhall.db"
 
 

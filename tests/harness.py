@@ -127,7 +127,8 @@ class RunningApp:
 
 def make_settings(db_url: str, kv_url: str | None = None, **overrides):
     from server.config import Secret, Settings
+    # the cheapest argon2 cost: tests sign in hundreds of times, and the cost is a production setting
     values = dict(database_url=db_url, redis_url=kv_url, secret_key=Secret("test-secret-key-0123456789"),
-                  workers=8)
+                  workers=8, password_hash_cost=1, password_hash_memory_kib=32)
     values.update(overrides)
     return Settings(**values)

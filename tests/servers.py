@@ -100,14 +100,20 @@ class PostgresServer:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def create_database(admin_url: str) -> str:
-    """A fresh, empty database on the server of `admin_url`; returns its URL."""
+def create_database(admin_url: str, template: str | None = None) -> str:
+    """A new database on the server of `admin_url`, empty or a copy of the database `template`; its URL.
+
+    Copying a template is a file copy inside PostgreSQL: much cheaper than building the schema again.
+    """
     import psycopg2
     name = "t_" + uuid.uuid4().hex[:12]
     conn = psycopg2.connect(admin_url)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+        if template:
+            cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        else:
+            cur.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
     conn.close()
     return admin_url.rsplit("/", 1)[0] + "/" + name
 

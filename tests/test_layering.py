@@ -1,4 +1,5 @@
-"""Dependencies point one way (STYLE.md): server → items, guides, wechat; guides → items; domain stays pure."""
+"""Dependencies point one way (STYLE.md): server → items, guides, wechat; guides → items; domain stays pure;
+storage stays behind each package's services (docs/architecture.md)."""
 from __future__ import annotations
 
 import ast
@@ -11,7 +12,34 @@ INFRASTRUCTURE = {"tornado", "peewee", "playhouse", "redis", "fakeredis", "wecha
 # The one module per package allowed to touch storage (and the libraries a module exists to wrap).
 STORAGE = {"items/records.py", "guides/search_index.py", "wechat/records.py", "wechat/store.py"}
 WRAPPERS = {"wechat/gateway.py": {"wechatpy", "redis"}, "wechat/callback.py": {"wechatpy"}}
+PACKAGES = ("items", "guides", "wechat")
+# server/db.py and the versioned migrations build the schema from every package's records; nothing else
+# in server touches storage.
+SERVER_STORAGE = {"server/db.py"}
+SERVER_SCHEMA_PACKAGE = "server/migrations/"
 FORBIDDEN_PACKAGES = {"items": {"server", "guides", "wechat"}, "guides": {"server", "wechat"}, "wechat": {"server"}}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports by absolute name, `from a import b` counted as both a and a.b."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def storage_imports(path: Path) -> set[str]:
+    """The storage modules (a package's `store` or `records`) a file imports, by package.module."""
+    found = set()
+    for name in imported_modules(path):
+        parts = name.split(".")
+        if len(parts) >= 2 and parts[0] in PACKAGES and parts[1] in ("store", "records"):
+            found.add(".".join(parts[:2]))
+    return found
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -53,3 +81,33 @@ def test_only_patches_module_imports_jsonpatch():
 def test_no_catch_all_modules():
     names = {p.name for pkg in ("server", "items", "guides", "wechat", "scripts") for p in (REPO / pkg).rglob("*.py")}
     assert not names & {"utils.py", "helpers.py", "common.py"}
+
+
+def server_modules():
+    for path in sorted((REPO / "server").rglob("*.py")):
+        yield path.relative_to(REPO).as_posix(), path
+
+
+@pytest.mark.parametrize("name,path", list(server_modules()), ids=lambda v: v if isinstance(v, str) else "")
+def test_server_module_reaches_storage_only_through_services(name, path):
+    if name in SERVER_STORAGE or name.startswith(SERVER_SCHEMA_PACKAGE):
+        return
+    assert not storage_imports(path), f"{name} imports {storage_imports(path)}: call a service instead"
+    assert not imported_roots(path) & {"peewee", "playhouse"}, f"{name} imports the database library"
+
+
+@pytest.mark.parametrize("name,path", list(domain_modules()), ids=lambda v: v if isinstance(v, str) else "")
+def test_another_packages_storage_is_reached_only_from_storage_modules(name, path):
+    """Storage modules share the one database (items.records' proxy and base record, items.store's
+    transaction); every other module reads another package through that package's services."""
+    package = name.split("/")[0]
+    foreign = {m for m in storage_imports(path) if not m.startswith(package + ".")}
+    if name in STORAGE or name.startswith("items/store/"):
+        return
+    assert not foreign, f"{name} imports {foreign}: call that package's service instead"
+
+
+def test_no_package_imports_the_scripts():
+    users = [name for name, path in [*domain_modules(), *server_modules()]
+             if "scripts" in imported_roots(path) and name != "server/commands/demo.py"]
+    assert users == []

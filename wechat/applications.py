@@ -9,7 +9,6 @@ import re
 from collections.abc import Callable
 
 from items import codes
-from items import store as item_store
 from items.errors import Conflict, Invalid, Malformed, NotFound, NotSignedIn, RateLimited
 from wechat import casework, progress, store
 from wechat.identity import IdCipher
@@ -41,8 +40,9 @@ def _error(path: str, rule: str, code: str, message: str, **extra) -> dict:
 class ApplicationService:
     """Submitting and looking up applications. Every method is synchronous and runs off the event loop."""
 
-    def __init__(self, calendar: WorkCalendar, cipher: Callable[[], IdCipher], kv, clock: Callable):
+    def __init__(self, calendar: WorkCalendar, cipher: Callable[[], IdCipher], kv, clock: Callable, items):
         self.calendar = calendar
+        self.items = items  # the items package's LocalItemService: published versions are read through it
         self._cipher = cipher
         self.kv = kv
         self._clock = clock
@@ -75,9 +75,9 @@ class ApplicationService:
             raise Invalid("impl_code is required", code="missing_fields",
                           details={"field": "impl_code", "rule": "required",
                                    "errors": [_error("/impl_code", "required", "missing_fields", "impl_code is required")]})
-        head = item_store.local_head(impl_code)
+        head = self.items.published_head(impl_code)
         # only what citizens can see may be applied for; the case is pinned to that version
-        if head.published_version is None or head.status == "withdrawn":
+        if head is None:
             raise NotFound("this item is not published", code="item_not_published", details={"impl_code": impl_code})
         guide = self._guide(impl_code, head.published_version)
         if guide.get("state", "in_use") != "in_use":
@@ -100,7 +100,7 @@ class ApplicationService:
         key = (impl_code, version)
         document = self._guides.get(key)
         if document is None:
-            document = item_store.local_version(impl_code, version).document
+            document = self.items.version_document(impl_code, version)
             if len(self._guides) >= GUIDE_CACHE_SIZE:
                 self._guides.clear()
             self._guides[key] = document

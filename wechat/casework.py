@@ -5,7 +5,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from items import store as item_store
 from items.errors import Conflict, Forbidden, Invalid, NotFound
 from items.scope import Actor, require_role, scope_of
 from wechat import lifecycle, progress, store
@@ -55,9 +54,8 @@ def _material_ids(action: str, materials: object) -> list[str]:
     return list(dict.fromkeys(materials))
 
 
-def _check_guide_materials(case, material_ids: list[str]) -> None:
+def _check_guide_materials(guide: dict, material_ids: list[str]) -> None:
     """Raise Invalid (unknown_material) naming each id that is not a material of the case's guide version."""
-    guide = item_store.local_version(case.impl_code, case.guide_version).document
     known = {m.get("id") for m in guide.get("materials") or [] if isinstance(m, dict)}
     errors = [{"path": f"/materials/{i}", "rule": "known_material", "message": f"{m} is not in the guide"}
               for i, m in enumerate(material_ids) if m not in known]
@@ -69,8 +67,9 @@ def _check_guide_materials(case, material_ids: list[str]) -> None:
 class CaseworkService:
     """Listing, reading and moving cases for window staff; synchronous, run off the event loop."""
 
-    def __init__(self, calendar: WorkCalendar, clock: Callable[[], dt.datetime]):
+    def __init__(self, calendar: WorkCalendar, clock: Callable[[], dt.datetime], items):
         self.calendar = calendar
+        self.items = items  # the items package's LocalItemService: guide versions are read through it
         self._clock = clock
 
     def today(self) -> dt.date:
@@ -136,7 +135,7 @@ class CaseworkService:
             case = store.get_case(case_no, for_update=True)
             require_case_scope(actor, case)
             if resubmit:
-                _check_guide_materials(case, resubmit)
+                _check_guide_materials(self.items.version_document(case.impl_code, case.guide_version), resubmit)
             paused = lifecycle.pauses_clock(case.state)
             before = case.state
             target = lifecycle.transition(before, action, result=result,

@@ -1,10 +1,10 @@
-"""HallService: the branch hall's use cases built once from the app context (calendar, cipher, clock, stores)."""
+"""HallService: the branch hall's use cases built once from settings (calendar, cipher, clock, stores)."""
 from __future__ import annotations
 
 import datetime as dt
 import threading
 
-from items.records import utcnow
+from items.clock import utcnow
 from items.scope import Actor
 from wechat import holidays, store
 from wechat.applications import ApplicationService
@@ -24,19 +24,19 @@ class HallService:
     Replacing it (a test setting a date in 2026's National Day week) moves every service at once.
     """
 
-    def __init__(self, ctx):
-        settings = ctx.settings
-        self.ctx = ctx
+    def __init__(self, settings, kv, accounts, items):
         self.settings = settings
+        self.accounts = accounts
         self.calendar = WorkCalendar.from_file(settings.holiday_file) if settings.holiday_file else WorkCalendar()
         self.clock = utcnow
         self._cipher: IdCipher | None = None
         self._lock = threading.Lock()
         self.uploads = UploadService(settings.upload_dir, settings.upload_max_bytes)
-        self.applications = ApplicationService(self.calendar, self.cipher, ctx.kv, self.now)
-        self.casework = CaseworkService(self.calendar, self.now)
+        self.applications = ApplicationService(self.calendar, self.cipher, kv, self.now, items)
+        self.casework = CaseworkService(self.calendar, self.now, items)
+        self.case_counts = store.case_counts  # the case figures of the statistics (items.stats)
         self.ratings = RatingService(self.calendar, self.now, settings.rectification_workdays)
-        self.workbench = WorkbenchService(self.calendar, self.now, ctx.kv, self.cipher, self.uploads.path_of,
+        self.workbench = WorkbenchService(self.calendar, self.now, kv, self.cipher, self.uploads.path_of, items,
                                           settings.reveals_per_hour)
         # years loaded through the admin API live in the database, shared by every process
         self.calendar.attach_store(holidays.stored_years)
@@ -68,7 +68,7 @@ class HallService:
 
     def issue_citizen_token(self, user) -> str:
         """Return a bearer token for a hall user, valid settings.hall_token_ttl seconds."""
-        return self.ctx.accounts.issue_token(self.citizen_actor(user), ttl=self.settings.hall_token_ttl)
+        return self.accounts.issue_token(self.citizen_actor(user), ttl=self.settings.hall_token_ttl)
 
     def add_consent(self, user_id: int, template_id: str, count: int = 1) -> int:
         """Count `count` more subscribe-message consents of a user for a template; return the new count."""

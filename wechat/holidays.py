@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import chinese_calendar
 
-from items import store as item_store
+from items.audit import audited
 from items.errors import Invalid, Malformed, NotFound
 from items.scope import Actor, require_role
 from wechat import store
@@ -47,11 +47,14 @@ class HolidayService:
         spec = _checked_body(body, year, self.today())
         year, holidays, workdays = check_year(spec)
         source = spec.get("source") or ""
-        with store.transaction():
+        def save() -> dict:
             row, created = store.save_holiday_year(year, sorted(d.isoformat() for d in holidays),
                                                    sorted(d.isoformat() for d in workdays), source, actor.username)
-            item_store.audit(actor.username, "holiday_calendar.put", str(year), remote_ip,
-                             {"source": source, "holidays": len(holidays), "workdays": len(workdays)})
+            return {"row": row, "created": created, "source": source, "holidays": len(holidays),
+                    "workdays": len(workdays)}
+        saved = audited(actor, "holiday_calendar.put", remote_ip, save, lambda _: str(year),
+                        details=lambda out: {k: out[k] for k in ("source", "holidays", "workdays")})
+        row, created = saved["row"], saved["created"]
         self.calendar.refresh()  # this process at once; the others within their refresh interval
         return _view(row), created
 

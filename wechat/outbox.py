@@ -7,12 +7,11 @@ import logging
 from collections.abc import Callable, Mapping
 
 from items.errors import Conflict, Invalid, Unavailable
-from items.records import utcnow
+from items.clock import CHINA_OFFSET, utcnow
 from wechat import store
 
 logger = logging.getLogger(__name__)
 
-CHINA_OFFSET = dt.timedelta(hours=8)
 # What WeChat accepts per subscribe-message field type (value lengths, 订阅消息参数值内容限制).
 FIELD_LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "name": 10, "number": 32, "letter": 32,
                 "symbol": 5, "amount": 10, "phone_number": 17, "car_number": 8, "time": 40, "date": 40}
@@ -65,6 +64,11 @@ def message_data(layout: Mapping[str, str], payload: Mapping) -> dict:
     values["at"] = _china_time(payload.get("at"))
     values.setdefault("note", NOTES.get(payload.get("action") or "", "办件状态有更新"))
     return {key: {"value": _clip(key, str(values.get(source) or ""))} for key, source in layout.items()}
+
+
+def backlog() -> int:
+    """Messages queued and not sent yet (the metrics' gauge)."""
+    return store.pending_message_count()
 
 
 class OutboxWorker:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from items.clock import china_date
 from items.errors import Conflict
 from wechat import lifecycle, store
 from wechat.workdays import WorkCalendar
 
-CHINA_OFFSET = dt.timedelta(hours=8)  # China Standard Time has no daylight saving
 NEAR_DUE_WORKDAYS = 2  # a running case due within this many working days is flagged near due
 REVEAL_REASON_MIN = 4  # characters of reason a full ID number reveal needs (wechat/workbench.py)
 DUE_STATUSES = ("on_time", "due_soon", "overdue")
@@ -16,7 +16,7 @@ DUE_LABELS = {"on_time": "按时", "due_soon": "即将到期", "overdue": "已�
 
 def china_day(at_utc: dt.datetime) -> dt.date:
     """Return the business day in China of a naive UTC time (dates and deadlines are Beijing dates)."""
-    return (at_utc + CHINA_OFFSET).date()
+    return china_date(at_utc)
 
 
 def iso(value: dt.datetime | dt.date | None) -> str | None:

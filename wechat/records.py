@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import peewee as pw
 
-from items.records import BaseRecord, JSONText, utcnow
+from items.clock import utcnow
+from items.records import BaseRecord, JSONText
 
 
 class HallUserRecord(BaseRecord):

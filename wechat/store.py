@@ -7,7 +7,8 @@ import peewee as pw
 
 from items import store as item_store
 from items.errors import Conflict, NotFound
-from items.records import database, utcnow
+from items.clock import CHINA_OFFSET, utcnow
+from items.records import database
 from items.store import is_postgres, transaction  # noqa: F401 - one write transaction for the hall too
 from wechat.records import (CaseEventRecord, CaseRecord, CaseSerialRecord, ConsentRecord, CorrectionRecord,
                             HallUserRecord, HolidayYearRecord, OutboxRecord, RatingRecord, RectificationRecord,
@@ -328,7 +329,6 @@ def pending_message_count(now: dt.datetime | None = None) -> int:
 
 # --- case figures for the statistics -----------------------------------------------------------------
 
-CHINA_OFFSET = dt.timedelta(hours=8)  # Asia/Shanghai has had no daylight saving since 1991
 
 
 def case_counts(region_prefix: str | None, since: dt.datetime | None, until: dt.datetime | None) -> dict:

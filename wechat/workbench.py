@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from items import store as item_store
 from items.errors import Invalid, NotFound, RateLimited, Unavailable
 from items.scope import Actor, require_role
 from wechat import lifecycle, progress, store
@@ -54,8 +53,9 @@ class WorkbenchService:
     """Synchronous use cases of the window workbench, run off the event loop."""
 
     def __init__(self, calendar: WorkCalendar, clock: Callable[[], dt.datetime], kv,
-                 cipher: Callable[[], IdCipher], path_of: Callable[[str], Path], reveals_per_hour: int = 10):
+                 cipher: Callable[[], IdCipher], path_of: Callable[[str], Path], items, reveals_per_hour: int = 10):
         self.calendar = calendar
+        self.items = items  # the items package's LocalItemService: guide versions are read through it
         self.reveals_per_hour = reveals_per_hour
         self._clock = clock
         self.kv = kv
@@ -111,9 +111,10 @@ class WorkbenchService:
         """The local item version the case was filed under → {impl_code, version, document}.
         Raises Forbidden (role_required), NotFound (case_not_found)."""
         case = staff_case(actor, case_no)
-        version = item_store.local_version(case.impl_code, case.guide_version)
+        written_at = self.items.version_written_at(case.impl_code, case.guide_version)
+        document = self.items.version_document(case.impl_code, case.guide_version)
         return {"case_no": case.case_no, "impl_code": case.impl_code, "version": case.guide_version,
-                "published_at": progress.iso(version.created_at), "document": version.document}
+                "published_at": progress.iso(written_at), "document": document}
 
     # --- files ------------------------------------------------------------------------------------------
 

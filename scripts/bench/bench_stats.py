@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         combinations = store.rebuild_totals(day_of)   # what the publish hooks keep in step, one row at a time
     changes = records.ItemFactsChangeRecord.select().count()
     build_s = time.perf_counter() - start
-    service = StatsService(None)
+    service = StatsService()
     at = end_of_day(AS_OF)
     print(f"{args.items} items, {rows} facts rows, {combinations} current-total rows, {changes} change rows, built in {build_s:.0f} s "
           f"({path.stat().st_size / 1e6:.0f} MB incl. side documents); SQLite {db.server_version}")

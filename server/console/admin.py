@@ -15,7 +15,7 @@ from server.console import labels
 from server.console.base import NOTICES, PREFIX, ConsolePage
 from server.console.editor_compare import side_by_side
 from server.handlers.catalogue import IMPORT_TYPES
-from server.handlers.hall_public import _change_synonym as change_synonym
+from guides.synonym_admin import change_synonym
 from server.operations import Body, operation, query
 
 ADMIN_ROLES = ("province_admin",)

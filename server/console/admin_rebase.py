@@ -8,7 +8,6 @@ import secrets
 import tornado.ioloop
 
 from items.errors import DomainError
-from items.rebase import RebaseService
 from server.console import labels
 from server.console.base import PREFIX, ConsolePage
 
@@ -30,7 +29,7 @@ class ImpactPage(ConsolePage):
         """What the latest catalogue version does to every older local item: clean, conflicting (by path),
         breaking a rule, in review; nothing is written."""
         item = await self.run(self.ctx.catalogue.get, basic_code)
-        impact = await self.run(RebaseService(self.ctx.items).impact, basic_code, self.actor)
+        impact = await self.run(self.ctx.rebase.impact, basic_code, self.actor)
         paths = [{"path": p, "where": labels.path_label(p), "items": n} for p, n in impact["conflict_paths"].items()]
         rules = [{"where": labels.path_label(k.split(" ")[0]), "rule": labels.rule_message(k.split(" ")[-1]), "items": n}
                  for k, n in impact["invalid_rules"].items()]
@@ -58,7 +57,7 @@ class RebaseAllPage(ConsolePage):
             kv.set(_job_key(job_id), json.dumps(dict(state, done=done, total=total)), ex=JOB_TTL)
 
         try:
-            result = await self.ctx.run(RebaseService(self.ctx.items).rebase_all, basic_code, actor, None,
+            result = await self.ctx.run(self.ctx.rebase.rebase_all, basic_code, actor, None,
                                         remote_ip=remote_ip, progress=progress)
             final = dict(state, state="done", done=result["items"], total=result["items"], result=result)
         except DomainError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import math
 
-from items import history, rules, store
+from items import history, rules
 from items.errors import Conflict, Invalid, Stale
 from items.worklist import worklist
 from server.console import forms, labels
@@ -68,7 +68,7 @@ class CoveragePage(ConsolePage):
         await self.show()
 
     async def show(self, results: list | None = None, status: int = 200) -> None:
-        org = await self.run(store.get_org, self.actor.org)
+        org = await self.run(self.ctx.items.org, self.actor.org)
         level = self.get_argument("level", "") or (org.level if org else "4")
         if level not in labels.LEVEL_LABELS:
             level = "4"

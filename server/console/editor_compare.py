@@ -72,7 +72,7 @@ class ConformancePage(ItemPage):
         """The item against the catalogue version it follows: the four-same verdict per field, findings
         (materials added beyond the catalogue flagged) and every differing element side by side."""
         item = await self.load(impl_code)
-        report = await self.run(RebaseService(self.ctx.items).conformance, impl_code, self.actor)
+        report = await self.run(self.ctx.rebase.conformance, impl_code, self.actor)
         catalogue = await self.run(self.ctx.catalogue.get, report["basic_code"], report["catalogue_version"])
         names = _entry_names(item["document"], catalogue["document"])
         findings = [dict(f, text=labels.rule_message(f["kind"], f["message"]),
@@ -101,7 +101,7 @@ class RebasePage(ItemPage):
 
     async def show(self, impl_code: str, error: str = "", chosen: dict | None = None, status: int = 200) -> None:
         item = await self.load(impl_code)
-        preview = await self.run(RebaseService(self.ctx.items).preview, impl_code, self.actor)
+        preview = await self.run(self.ctx.rebase.preview, impl_code, self.actor)
         conflicts = [dict(c, where=labels.path_label(c["path"]), rule_text=labels.rule_message(c.get("rule", "")),
                           local_text=_shown(c.get("local")), catalogue_text=_shown(c.get("catalogue")),
                           n=n) for n, c in enumerate(preview["conflicts"])]
@@ -122,7 +122,7 @@ class RebasePage(ItemPage):
                 resolutions[path] = _typed(chosen[n]["value"])
         version = self.get_body_argument("version", "")
         try:
-            result = await self.run(RebaseService(self.ctx.items).rebase, impl_code, self.actor,
+            result = await self.run(self.ctx.rebase.rebase, impl_code, self.actor,
                                     int(self.get_body_argument("to_version")), resolutions or None,
                                     int(version) if version.isdigit() else None, self.remote_ip)
         except Invalid as exc:

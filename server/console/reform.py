@@ -7,8 +7,8 @@ import datetime as dt
 import json
 from urllib.parse import urlencode
 
-from items import metrics, stats_export, stats_summary, store
-from items.scope import region_prefix
+from items import metrics, stats_export, stats_summary
+from items.errors import NotFound
 from items.stats import Query, parse_date, parse_query, today
 from server.console.base import ConsolePage
 from server.operations import operation, query
@@ -88,8 +88,8 @@ def dashboard(ctx, actor, region: str | None, as_of: dt.date | None, metric: str
 def visible_regions(ctx, actor) -> list[dict]:
     """The regions the actor may pick (theirs and below, down to counties), by code."""
     base = ctx.stats.scoped_region(actor, None)
-    return [{"code": r.code, "name": r.name} for r in store.regions_under(region_prefix(base) if base else None)
-            if len(r.code) == 6]
+    regions = ctx.directory.list_regions(within=base, size=100_000)["regions"]
+    return [{"code": r["code"], "name": r["name"]} for r in regions if len(r["code"]) == 6]
 
 
 def chart_json(charts: list[dict]) -> str:
@@ -145,26 +145,31 @@ class DrilldownPage(ReformPage):
                          "as_of": self.get_query_argument("as_of", "") or None})
         page = self.int_arg("page", 1)
         result = await self.run(self.ctx.stats.drilldown, self.actor, q, metric, DRILL_PAGE, (page - 1) * DRILL_PAGE)
-        names = await self.run(group_names, q)
+        names = await self.run(group_names, self.ctx.directory, q)
         here = drill_url(metric, q.region, q.as_of, org=q.org or "", item_type=q.item_type or "")
         self.page("reform/drilldown.html", title="指标明细", result=result, metric=metric, metrics=CHART_METRICS,
                   query=q, names=names, page_no=page, pages=max(1, -(-result["total"] // DRILL_PAGE)),
                   page_url=lambda n: f"{here}&page={n}", percent=percent, number=number)
 
 
-def group_names(q: Query) -> list[str]:
-    """The group in words: region, department and item type names."""
+def group_names(directory, q: Query) -> list[str]:
+    """The group in words: region, department and item type names (the directory's, else the codes)."""
     from items.codes import ITEM_TYPES
     out = []
     if q.region:
-        found = store.regions_under(region_prefix(q.region))
-        out.append(next((r.name for r in found if r.code == q.region), q.region))
+        out.append(_name(directory.get_region, q.region))
     if q.org:
-        org = store.get_org(q.org)
-        out.append(org.name if org else q.org)
+        out.append(_name(directory.get_department, q.org))
     if q.item_type:
         out.append(ITEM_TYPES.get(q.item_type, q.item_type))
     return out
+
+
+def _name(lookup, code: str) -> str:
+    try:
+        return lookup(code)["name"]
+    except NotFound:
+        return code
 
 
 class ExportPage(ReformPage):
@@ -206,7 +211,7 @@ def report(ctx, actor, region: str | None, end: dt.date, before: dt.date) -> dic
     for group_by in GROUPS:
         answer = ctx.stats.items(actor, Query(group_by=group_by, region=region, as_of=end))
         tables.append(chart(group_by, answer, "instant_ratio", region, end))
-    names = group_names(Query(region=region)) if region else ["全省"]
+    names = group_names(ctx.directory, Query(region=region)) if region else ["全省"]
     return {"compare": compare, "tables": tables, "place": names[0]}
 
 

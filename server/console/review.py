@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 
-from items import store
 from items.errors import Invalid
 from items.worklist import review_queue
 from server.console import labels
@@ -47,8 +46,8 @@ class ReviewItemPage(ConsolePage):
             base = await self.run(self.ctx.items.get, impl_code, self.actor, item["published_version"])
             left = f"已发布（第{item['published_version']}版）"
         else:
-            head = await self.run(store.local_head, impl_code)
-            base = await self.run(self.ctx.catalogue.get, head.basic_code, item["based_on_catalogue_version"])
+            basic_code = await self.run(self.ctx.items.basic_code, impl_code)
+            base = await self.run(self.ctx.catalogue.get, basic_code, item["based_on_catalogue_version"])
             left = f"基本目录（第{item['based_on_catalogue_version']}版）"
         lint = await self.run(self.ctx.workflow.lint, impl_code, self.actor)
         events = await self.run(self.ctx.workflow.events, impl_code, self.actor)

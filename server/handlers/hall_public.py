@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
-from guides import hall_search, render, search_index, search_log
+from guides import hall_search, render, search_log, synonym_admin
 from items import codes
-from items import store as item_store
 from items.errors import Invalid, Malformed, NotFound, Unavailable
 from server.base import BaseHandler
 from server import limits
@@ -88,13 +87,6 @@ class SearchMissListHandler(BaseHandler):
         self.send({"misses": misses})
 
 
-def _promote(actor, remote_ip: str, body: dict) -> dict:
-    # Like a synonym change, a promoted query changes what every citizen finds: audited.
-    with item_store.transaction():
-        result = search_log.promote(body.get("query"), body.get("expansions"), body.get("basic_code"))
-        item_store.audit(actor.username, "search_miss.promote", result["query"], remote_ip, result)
-    return result
-
 
 class SearchMissPromoteHandler(BaseHandler):
     @operation(body=Body(obj({"query": text(100), "expansions": {"type": "array", "maxItems": 50, "items": text(50)},
@@ -105,7 +97,8 @@ class SearchMissPromoteHandler(BaseHandler):
         item_not_found (province_admin)."""
         actor = await self.authenticate("province_admin")
         body = self.json_object(required=("query",))
-        self.send(await self.run(_promote, actor, self.remote_ip, body))
+        self.send(await self.run(synonym_admin.promote_miss, actor, self.remote_ip, body.get("query"),
+                                 body.get("expansions"), body.get("basic_code")))
 
 
 def published_guide(items, impl_code: str) -> dict:
@@ -204,25 +197,12 @@ class WeChatCallbackHandler(BaseHandler):
         self._reply("success")
 
 
-def _change_synonym(actor, remote_ip: str, term: str, expansions: list | None, source=None) -> dict:
-    # The synonym table changes what every citizen finds: each change is audited.
-    with item_store.transaction():
-        if expansions is None:
-            search_index.delete_synonym(term)
-            result = {"term": term, "deleted": True}
-        else:
-            result = search_index.set_synonym(term, expansions, source)
-        item_store.audit(actor.username, "synonym.delete" if expansions is None else "synonym.put",
-                         result["term"], remote_ip, result)
-    return result
-
-
 class SynonymListHandler(BaseHandler):
     @operation()
     async def get(self) -> None:
         """The operator-editable synonym table → {synonyms: [{term, expansions}]} (province_admin)."""
         await self.authenticate("province_admin")
-        self.send({"synonyms": await self.run(search_index.list_synonyms)})
+        self.send({"synonyms": await self.run(synonym_admin.list_synonyms)})
 
 
 class SynonymHandler(BaseHandler):
@@ -230,12 +210,7 @@ class SynonymHandler(BaseHandler):
     async def get(self, term: str) -> None:
         """One synonym → {term, expansions}; 404 synonym_not_found (province_admin)."""
         await self.authenticate("province_admin")
-        table = await self.run(search_index.list_synonyms)
-        for entry in table:
-            if entry["term"] == term:
-                self.send(entry)
-                return
-        raise NotFound("no such synonym", code="synonym_not_found", details={"term": term})
+        self.send(await self.run(synonym_admin.get_synonym, term))
 
     @operation(body=Body(obj({"expansions": {"type": "array", "maxItems": 50, "items": text(50)},
                               "source": text(200)}, ("expansions",)), max_bytes=limits.FORM_BODY))
@@ -244,14 +219,14 @@ class SynonymHandler(BaseHandler):
         422 synonym_invalid."""
         actor = await self.authenticate("province_admin")
         body = self.json_object(required=("expansions",))
-        self.send(await self.run(_change_synonym, actor, self.remote_ip, term, body["expansions"],
+        self.send(await self.run(synonym_admin.change_synonym, actor, self.remote_ip, term, body["expansions"],
                                  body.get("source")))
 
     @operation()
     async def delete(self, term: str) -> None:
         """Delete a synonym → {term, deleted: true}; 404 synonym_not_found."""
         actor = await self.authenticate("province_admin")
-        self.send(await self.run(_change_synonym, actor, self.remote_ip, term, None))
+        self.send(await self.run(synonym_admin.change_synonym, actor, self.remote_ip, term, None))
 
 
 routes = [

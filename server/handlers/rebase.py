@@ -17,11 +17,11 @@ from server.handlers.items import parse_if_match
 
 
 class RebaseHandler(BaseHandler):
-    """Handlers of this module share one stateless service over the context's item service."""
+    """Handlers of this module share the app's one rebase service."""
 
     @property
     def service(self) -> RebaseService:
-        return RebaseService(self.ctx.items)
+        return self.ctx.rebase
 
     def optional_object(self) -> dict:
         """The JSON object body, or {} when the body is empty."""

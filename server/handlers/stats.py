@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from items import metrics, stats_export, stats_summary
-from items.errors import Invalid
+from items.errors import Malformed, error_details, invalid, rule_error
 from items.stats import parse_date, parse_query
 from server.base import BaseHandler
 from server.operations import operation, query
@@ -46,8 +46,8 @@ class ItemStatsHandler(StatsHandler):
         actor = await self.authenticate(*STATS_ROLES)
         fmt = self.arg("format") or "json"
         if fmt not in ("json", "csv", "xlsx"):
-            raise Invalid("format must be json, csv or xlsx", code="bad_parameter",
-                          details={"field": "format", "rule": "one_of", "allowed": ["json", "csv", "xlsx"]})
+            raise invalid("format must be json, csv or xlsx", "format", "one_of", code="bad_parameter",
+                          kind=Malformed, allowed=["json", "csv", "xlsx"])
         result = await self.run(self.ctx.stats.items, actor, self.query())
         if fmt == "json":
             self.send(result)
@@ -82,8 +82,8 @@ class CompareHandler(StatsHandler):
         before, after = self.date_arg("from"), self.date_arg("to")
         missing = [n for n, v in (("from", before), ("to", after)) if v is None]
         if missing:
-            raise Invalid(f"missing {', '.join(missing)}", code="missing_fields", details={"errors": [
-                {"path": "/" + n, "rule": "required", "message": f"{n} is required"} for n in missing]})
+            raise Malformed(f"missing {', '.join(missing)}", code="missing_fields", details=error_details(
+                *(rule_error(n, "required", f"{n} is required") for n in missing)))
         limit = self.int_arg("limit", 200, maximum=5000)
         self.send(await self.run(self.ctx.stats.compare, actor, self.query(), before, after, limit))
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from items.errors import Invalid, Malformed
-from items.merge import ABSENT, Conflict, MergeResult, merge, resolve
+from items.merge import ABSENT, MergeConflict, MergeResult, merge, resolve
 
 
 def catalogue_doc() -> dict:
@@ -249,7 +249,7 @@ def test_conflict_path_escapes_an_id_holding_a_slash():
 
 def test_a_list_without_ids_merges_as_one_value():
     result = run(set_key("service_objects", ["person"]), set_key("service_objects", ["enterprise"]))[3]
-    assert result.conflicts == [Conflict("/service_objects", ["person", "enterprise"], ["person"], ["enterprise"])]
+    assert result.conflicts == [MergeConflict("/service_objects", ["person", "enterprise"], ["person"], ["enterprise"])]
 
 
 def test_a_document_that_is_not_an_object_is_malformed():

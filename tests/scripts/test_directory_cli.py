@@ -18,6 +18,8 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("GOVHALL_DATABASE_URL", url)
     monkeypatch.setenv("GOVHALL_SECRET_KEY", "test-secret-key-0123456789")
     monkeypatch.delenv("GOVHALL_REDIS_URL", raising=False)
+    # a database URL alone means production, where commands only check the schema: a fresh file needs it made
+    monkeypatch.setenv("GOVHALL_AUTO_MIGRATE", "1")
     return url
 
 

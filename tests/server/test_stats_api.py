@@ -135,13 +135,21 @@ def test_bad_parameters_are_refused(running_app, world):
     resp = api.get("/api/v1/stats/items?as_of=30-06-2026")
     assert resp.status == 400 and resp.error_code() == "bad_date"
     resp = api.get("/api/v1/stats/items?group_by=colour")
-    assert resp.status == 422 and resp.error_code() == "bad_parameter"
+    assert resp.status == 400 and resp.error_code() == "bad_parameter"
+    assert resp.json["error"]["details"]["errors"] == [
+        {"path": "group_by", "rule": "one_of", "message": "group_by must be one of region, org, item_type, level"}]
     resp = api.get("/api/v1/stats/items?format=pdf")
-    assert resp.status == 422 and resp.error_code() == "bad_parameter"
+    assert resp.status == 400 and resp.error_code() == "bad_parameter"
     resp = api.get("/api/v1/stats/compare?to=2026-01-01")
-    assert resp.status == 422 and resp.error_code() == "missing_fields"
+    assert resp.status == 400 and resp.error_code() == "missing_fields"
+    assert [e["path"] for e in resp.json["error"]["details"]["errors"]] == ["from"]
     resp = api.get("/api/v1/stats/items/drilldown?metric=colour")
-    assert resp.status == 422 and resp.error_code() == "unknown_metric"
+    assert resp.status == 400 and resp.error_code() == "unknown_metric"
+    resp = api.get("/api/v1/stats/rankings?by=colour")
+    assert resp.status == 400 and resp.error_code() == "unknown_metric"
+    resp = api.get("/api/v1/stats/compare?from=2026-02-01&to=2026-01-01")
+    assert resp.status == 422 and resp.error_code() == "dates_out_of_order"
+    assert resp.json["error"]["details"]["errors"][0]["rule"] == "to_not_before_from"
 
 
 def test_drilldown_rankings_claims_and_cases(running_app, world):

@@ -122,4 +122,4 @@ def test_a_county_office_cannot_see_its_city_and_other_roles_see_no_summary(worl
     assert resp.status == 403 and resp.error_code() == "role_required"
     assert world.staff_a.get("/api/v1/stats/summary", token=None).status == 401
     resp = world.city.get("/api/v1/stats/summary?region=4104")
-    assert resp.status == 422 and resp.error_code() == "bad_parameter"
+    assert resp.status == 400 and resp.error_code() == "bad_parameter"

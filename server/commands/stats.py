@@ -8,8 +8,9 @@ from pathlib import Path
 from items import metrics, stats_export
 from items.scope import Actor
 from items.stats import parse_query
-from server import cli
+from server.commands.running import open_context
 
+HELP = "item statistics for reform offices (table, json, csv or xlsx)"
 # The columns the terminal table shows; the files carry every column of metrics.COLUMNS.
 TABLE_FIELDS = ("key", "label", "items", "instant_ratio", "compression_ratio", "compression_mean",
                 "excluded_no_legal_limit", "visits_at_most_one_ratio", "zero_visit_ratio", "full_online_ratio")
@@ -62,7 +63,7 @@ def run(args, settings) -> int:
                          "service_object": args.service_object, "as_of": args.as_of})
     if args.format == "xlsx" and not args.output:
         raise SystemExit("--format xlsx needs --output FILE")
-    ctx = cli._context(settings)
+    ctx = open_context(settings)
     try:
         with ctx.db.connection_context():
             if args.backfill:
@@ -83,5 +84,3 @@ def run(args, settings) -> int:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
-
-cli.COMMANDS["stats"] = ("item statistics for reform offices (table, json, csv or xlsx)", configure, run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from server import cli
+from server.commands.running import ProgressBar, open_context
 
 HELP = "rebase the local items of one catalogue item onto a newer catalogue version"
 LISTED = 200  # items listed one per line on stderr; the summary always counts them all
@@ -25,13 +25,12 @@ def run(args, settings) -> int:
     """Run the impact preview (--dry-run) or the bulk rebase with a progress bar; print a JSON summary
     on stdout and the items left for editors on stderr. Returns 0 (items left over are not a failure:
     they wait for their editors; a rerun picks up the stale ones)."""
-    from items.rebase import RebaseService
     from items.scope import Actor
 
     actor = Actor(username=args.username, role="province_admin")
-    ctx = cli._context(settings)
-    service = RebaseService(ctx.items)
-    bar = cli.ProgressBar("preview" if args.dry_run else "rebase")
+    ctx = open_context(settings)
+    service = ctx.rebase
+    bar = ProgressBar("preview" if args.dry_run else "rebase")
     try:
         if args.dry_run:
             report = service.impact(args.basic_code, actor, args.to_version, args.region, args.org,
@@ -57,5 +56,3 @@ def run(args, settings) -> int:
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     return 0
 
-
-cli.COMMANDS["rebase"] = (HELP, configure, run)

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from server import cli
+from server.commands.running import ProgressBar, open_context
 
 HELP = "import regions and departments from a .csv or .xlsx file (all rows or none)"
 LISTED = 200  # problems listed one per line on stderr; the summary always counts them all
@@ -25,8 +25,8 @@ def run(args, settings) -> int:
 
     path = Path(args.file)
     data = path.read_bytes()
-    ctx = cli._context(settings)
-    bar = cli.ProgressBar("import")
+    ctx = open_context(settings)
+    bar = ProgressBar("import")
     try:
         report = ctx.directory_import.import_file(data, path.name, Actor(username=args.username, role="province_admin"),
                                                   dry_run=args.dry_run, progress=bar.update)
@@ -42,6 +42,3 @@ def run(args, settings) -> int:
     summary["problems"] = len(report["errors"])
     print(json.dumps(summary, ensure_ascii=False))
     return 1 if report["errors"] else 0
-
-
-cli.COMMANDS["import-directory"] = (HELP, configure, run)
