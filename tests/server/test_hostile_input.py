@@ -420,3 +420,40 @@ def test_wrong_content_types_and_empty_bodies_are_4xx(world, log_watch, ctype):
             status, data = raw(world["app"], method, _fill(world, path), body, headers)
             _no_server_error(status, data, (method, path, ctype, body))
     assert log_watch.bad == []
+
+
+@pytest.mark.parametrize("path,limit", [("/api/v1/auth/login", 4096), ("/api/v1/hall/applications", 65536)])
+def test_a_chunked_body_beyond_the_route_limit_is_413_with_the_error_body(world, path, limit):
+    """No Content-Length to judge by: the bytes are counted as they arrive. The chunks go out from a thread
+    while the answer is read; the server may hang up once it has answered, which the sender tolerates."""
+    import threading
+    sock = socket.create_connection(("127.0.0.1", world["app"].port), timeout=30)
+    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 f"Transfer-Encoding: chunked\r\n\r\n".encode())
+    chunk = b"[" * 16384
+
+    def send():
+        try:
+            for _ in range(limit * 4 // len(chunk) + 8):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:  # the server answered and closed: what it said is the assertion
+            pass
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    reply = b""
+    try:
+        while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+            data = sock.recv(65536)
+            if not data:
+                break
+            reply += data
+    finally:
+        sender.join(30)
+        sock.close()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), head
+    error = json.loads(body)["error"]
+    assert error["code"] == "too_large" and error["details"] == {"field": "body", "rule": "max_bytes",
+                                                                  "max_bytes": limit}
