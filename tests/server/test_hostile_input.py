@@ -1,15 +1,15 @@
 """Hostile input at every kind of endpoint, signed in and not: always a 4xx with the error envelope, never a
-5xx, never a traceback in the log; bodies beyond a route's limit are refused with 413 before they are read."""
+5xx, never a traceback in the log; bodies beyond a route's limit are refused with 413, streamed or not."""
 from __future__ import annotations
 
 import http.client
 import json
-import logging
 import socket
+import threading
 
 import pytest
 
-from test_items_api import PATCH_TYPE, claimed, world  # noqa: F401 - the world fixture is reused
+from hostile import HUGE_INT, PATCH_TYPE, assert_error, log_watch, raw, world  # noqa: F401 - fixtures
 
 DEEP = "[" * 5000 + "]" * 5000
 HUGE_INT = "9" * 40
@@ -64,52 +64,9 @@ PATH_TEMPLATES = ["/api/v1/items/{seg}", "/api/v1/items/{seg}/versions", "/api/v
                   "/api/v1/items/{impl}/versions/{seg}/summary"]
 
 
-class Recorder(logging.Handler):
-    """Every record at ERROR or above, and any record carrying a traceback."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.bad: list[str] = []
-
-    def emit(self, record):
-        text = record.getMessage()
-        if record.levelno >= logging.ERROR or record.exc_info or "Traceback" in text:
-            self.bad.append(text[:300])
-
-
-@pytest.fixture
-def log_watch():
-    recorder = Recorder()
-    root = logging.getLogger()
-    root.addHandler(recorder)
-    yield recorder
-    root.removeHandler(recorder)
-
-
-def raw(app, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-    """One request over a fresh connection, bytes as given (no client-side encoding or checks)."""
-    conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=60)
-    conn.putrequest(method, path, skip_accept_encoding=True)
-    for name, value in (headers or {}).items():
-        conn.putheader(name, value)
-    if body is not None:
-        conn.putheader("Content-Length", str(len(body)))
-    conn.endheaders(body)
-    resp = conn.getresponse()
-    data = resp.read()
-    conn.close()
-    return resp.status, data
-
-
-def assert_error(status: int, data: bytes, where):
-    assert 400 <= status < 500, (where, status, data[:300])
-    body = json.loads(data)
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, (where, body)
-
-
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
-def test_hostile_json_bodies_are_4xx_with_the_error_body(world, log_watch, signed_in):  # noqa: F811
-    impl = claimed(world)
+def test_hostile_json_bodies_are_4xx_with_the_error_body(world, log_watch, signed_in):
+    impl = world["impl"]
     token = world["a"].token if signed_in else None
     headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {}),
                "If-Match": '"1"'}
@@ -125,8 +82,8 @@ def test_hostile_json_bodies_are_4xx_with_the_error_body(world, log_watch, signe
     assert log_watch.bad == []
 
 
-def test_hostile_patches_are_4xx_and_leave_the_item_as_it_was(world, log_watch):  # noqa: F811
-    impl = claimed(world)
+def test_hostile_patches_are_4xx_and_leave_the_item_as_it_was(world, log_watch):
+    impl = world["impl"]
     before = world["a"].get(f"/api/v1/items/{impl}").json
     for name, ops in PATCH_BODIES:
         resp = world["a"].patch(f"/api/v1/items/{impl}", ops, headers={"If-Match": '"1"'}, content_type=PATCH_TYPE)
@@ -136,8 +93,8 @@ def test_hostile_patches_are_4xx_and_leave_the_item_as_it_was(world, log_watch):
     assert log_watch.bad == []
 
 
-def test_field_maxima_answer_422_naming_path_and_rule(world):  # noqa: F811
-    impl = claimed(world)
+def test_field_maxima_answer_422_naming_path_and_rule(world):
+    impl = world["impl"]
     resp = world["a"].patch(f"/api/v1/items/{impl}", [{"op": "replace", "path": "/location", "value": "x" * 201}],
                             headers={"If-Match": '"1"'}, content_type=PATCH_TYPE)
     assert resp.status == 422
@@ -149,8 +106,8 @@ def test_field_maxima_answer_422_naming_path_and_rule(world):  # noqa: F811
 
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
-def test_hostile_query_parameters_and_path_segments_are_4xx(world, log_watch, signed_in):  # noqa: F811
-    impl = claimed(world)
+def test_hostile_query_parameters_and_path_segments_are_4xx(world, log_watch, signed_in):
+    impl = world["impl"]
     headers = {"Authorization": f"Bearer {world['admin'].token}"} if signed_in else {}
     for path in GETS:
         for query in QUERIES:
@@ -167,7 +124,7 @@ def test_hostile_query_parameters_and_path_segments_are_4xx(world, log_watch, si
 
 @pytest.mark.parametrize("path,limit", [("/api/v1/auth/login", 4096), ("/api/v1/hall/login", 4096),
                                         ("/api/v1/hall/applications", 65536)])
-def test_a_body_beyond_the_route_limit_is_413_before_it_is_read(world, path, limit):  # noqa: F811
+def test_a_body_beyond_the_route_limit_is_413_before_it_is_read(world, path, limit):
     # Only the headers go out: the answer comes from Content-Length alone.
     with socket.create_connection(("127.0.0.1", world["app"].port), timeout=30) as sock:
         sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -186,9 +143,45 @@ def test_a_body_beyond_the_route_limit_is_413_before_it_is_read(world, path, lim
 
 @pytest.mark.parametrize("given,kept", [("abc-123_X.y", True), ("x" * 8000, False), ("a b", False),
                                         ("a\u202eb".encode().decode("latin-1"), False)])
-def test_only_a_short_safe_request_id_is_kept(world, given, kept):  # noqa: F811
+def test_only_a_short_safe_request_id_is_kept(world, given, kept):
     conn = http.client.HTTPConnection("127.0.0.1", world["app"].port, timeout=30)
     conn.request("GET", "/api/v1/health", headers={"X-Request-Id": given})
     echoed = conn.getresponse().getheader("X-Request-Id")
     conn.close()
     assert (echoed == given) is kept and len(echoed) <= 64
+
+
+@pytest.mark.parametrize("path,limit", [("/api/v1/auth/login", 4096), ("/api/v1/hall/applications", 65536)])
+def test_a_chunked_body_beyond_the_route_limit_is_413_with_the_error_body(world, path, limit):
+    """No Content-Length to judge by: the bytes are counted as they arrive. The chunks go out from a thread
+    while the answer is read; the server may hang up once it has answered, which the sender tolerates."""
+    sock = socket.create_connection(("127.0.0.1", world["app"].port), timeout=30)
+    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 f"Transfer-Encoding: chunked\r\n\r\n".encode())
+    chunk = b"[" * 16384
+
+    def send():
+        try:
+            for _ in range(limit * 4 // len(chunk) + 8):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:  # the server answered and closed: what it said is the assertion
+            pass
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    reply = b""
+    try:
+        while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+            data = sock.recv(65536)
+            if not data:
+                break
+            reply += data
+    finally:
+        sender.join(30)
+        sock.close()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), head
+    error = json.loads(body)["error"]
+    assert error["code"] == "too_large" and error["details"] == {"field": "body", "rule": "max_bytes",
+                                                                  "max_bytes": limit}
