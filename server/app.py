@@ -29,10 +29,11 @@ from server import console  # the staff console's pages at /console/ (server/con
 from server import db as dbmod
 from server.base import NotFoundHandler, log_request
 from server.config import Settings
-from server.kv import make_kv
+from server.kv import make_kv, make_loop_kv
 from server.lifecycle import InFlight
 from server.metrics import Metrics
 from wechat.dev_gateway import DevWeChatGateway
+from server.read_cache import ReadCache
 from wechat.gateway import WeChatGateway
 from wechat import store as hall_store
 from wechat.hall_service import HallService
@@ -56,6 +57,8 @@ class Context:
         self.db = dbmod.connect(settings.database_url, max_connections=settings.workers + 4,
                                 migrate=settings.auto_migrate)
         self.kv = make_kv(settings.redis_url)
+        self.read_cache = ReadCache(make_loop_kv(settings.redis_url, self.kv), max_entries=settings.hall_cache_entries,
+                                    ttl=settings.hall_cache_ttl)
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=settings.workers,
                                                               thread_name_prefix="usecase")
         self.accounts = AccountService(self.kv, settings.token_ttl, Passwords(
@@ -67,7 +70,7 @@ class Context:
         self.staff = StaffService(self.accounts)
         self.items = LocalItemService()
         self.hall = HallService(self)
-        self.workflow = WorkflowService(linter=guide_lint)
+        self.workflow = WorkflowService(linter=guide_lint, after_commit=self.read_cache.invalidate)
         # Case figures come from the branch hall; items never import wechat, so the counter is handed in.
         self.stats = StatsService(self, case_counts=hall_store.case_counts)
         self.stats_summary = SummaryService(self.stats)
@@ -153,6 +156,8 @@ class Context:
         self.executor.shutdown(wait=True)
         self.accounts.close()
         self.gateway.close()
+        if self.read_cache.kv is not self.kv:
+            self.read_cache.kv.close()
         if not self.db.is_closed():
             self.db.close()
         if hasattr(self.db, "close_all"):
