@@ -57,8 +57,11 @@ class CachedReadHandler(BaseHandler):
         return entry, False
 
     def send_entry(self, entry: Entry) -> None:
-        # Our own ETag: Tornado compares it with If-None-Match in finish() and answers 304 itself.
         self.set_header("Etag", entry.etag)
+        if self.check_etag_header():  # If-None-Match names this very answer
+            self.set_status(304)
+            self.finish()
+            return
         self.finish(entry.body)
 
 
