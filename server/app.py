@@ -96,6 +96,7 @@ class Context:
             return fn(*args, **kwargs)
         except (pw.OperationalError, pw.InterfaceError):  # the database is down or unreachable
             self.metrics.database_errors.inc()
+            self._discard_connection()
             raise
         except redis.RedisError:
             self.metrics.redis_errors.inc()
@@ -103,6 +104,17 @@ class Context:
         finally:
             if not self.db.in_transaction() and hasattr(self.db, "_pool"):
                 self.db.close()  # hand a pooled PostgreSQL connection back
+
+    def _discard_connection(self) -> None:
+        """Drop this thread's pooled connection after it failed: a server restart leaves every pooled
+        connection dead, and handing one back would fail the next request too (the pool reconnects)."""
+        if not hasattr(self.db, "manual_close") or self.db.is_closed():
+            return
+        self.db._state.transactions.clear()  # the transaction ended with the connection
+        try:
+            self.db.manual_close()
+        except Exception:  # noqa: BLE001 - closing a dead connection may fail too; forget it either way
+            self.db._state.reset()
 
     def health(self) -> dict:
         """Whether the database and the key-value store answer, and `warnings` an operator should act on

@@ -42,39 +42,45 @@ MIX = (("search", 50), ("guide", 35), ("apply", 10), ("patch", 5))  # weights: c
 
 
 def seed(env: dict, citizens: int) -> dict:
-    """A published item, `citizens` signed-in citizens, and an editor with a draft; tokens and codes."""
-    from hall_world import ID_NUMBER, ITEM, ORG_A, ORG_B, PHONE
-    from items import store as item_store
-    from items.scope import Actor
+    """seed_world on the database and Redis that `env` names."""
     from server.app import Context
     from server.config import Settings
 
     ctx = Context(Settings.from_env(env))
     try:
-        with ctx.db.connection_context():
-            for code, name, parent, level in (("410000", "河南省", None, "2"), ("410400", "平顶山市", "410000", "3"),
-                                              ("410402", "卫东区", "410400", "4")):
-                item_store.ensure_region(code, name, parent, level)
-            item_store.ensure_org(ORG_A, "卫东区住房和城乡建设局", "410402", "4")
-            item_store.ensure_org(ORG_B, "卫东区市场监督管理局", "410402", "4")
-            admin = Actor("admin", "province_admin")
-            editor_a = Actor("editor_a", "editor", ORG_A, "410402")
-            editor_b = Actor("editor_b", "editor", ORG_B, "410402")
-            ctx.catalogue.put(ITEM["basic_code"], dict(ITEM), admin)
-            published = ctx.items.claim(ITEM["basic_code"], ORG_A, "4", "410402", editor_a)["impl_code"]
-            doc = dict(ctx.items.get(published)["document"], aliases=["办施工许可证"],
-                       promised_limit={"value": 5, "unit": "workday", "note": ""}, phone="0375-1234567",
-                       complaint_phone="0375-7654321", location="卫东区政务服务中心", hours="工作日 9:00-17:00")
-            ctx.items.write_version(published, doc, editor_a, expected_version=1)
-            for action in ("submit", "approve", "publish"):
-                getattr(ctx.workflow, action)(published, admin)
-            draft = ctx.items.claim(ITEM["basic_code"], ORG_B, "4", "410402", editor_b)["impl_code"]
-            users = [ctx.hall.ensure_hall_user(f"load-openid-{i}") for i in range(citizens)]
-            return {"published": published, "draft": draft, "editor": ctx.accounts.issue_token(editor_b),
-                    "citizens": [ctx.hall.issue_citizen_token(u) for u in users],
-                    "applicant": {"name": "张三丰", "id_number": ID_NUMBER, "phone": PHONE}}
+        return seed_world(ctx, citizens)
     finally:
         ctx.close()
+
+
+def seed_world(ctx, citizens: int) -> dict:
+    """A published item, `citizens` signed-in citizens, and an editor with a draft; tokens and codes."""
+    from hall_world import ID_NUMBER, ITEM, ORG_A, ORG_B, PHONE
+    from items import store as item_store
+    from items.scope import Actor
+
+    with ctx.db.connection_context():
+        for code, name, parent, level in (("410000", "河南省", None, "2"), ("410400", "平顶山市", "410000", "3"),
+                                          ("410402", "卫东区", "410400", "4")):
+            item_store.ensure_region(code, name, parent, level)
+        item_store.ensure_org(ORG_A, "卫东区住房和城乡建设局", "410402", "4")
+        item_store.ensure_org(ORG_B, "卫东区市场监督管理局", "410402", "4")
+        admin = Actor("admin", "province_admin")
+        editor_a = Actor("editor_a", "editor", ORG_A, "410402")
+        editor_b = Actor("editor_b", "editor", ORG_B, "410402")
+        ctx.catalogue.put(ITEM["basic_code"], dict(ITEM), admin)
+        published = ctx.items.claim(ITEM["basic_code"], ORG_A, "4", "410402", editor_a)["impl_code"]
+        doc = dict(ctx.items.get(published)["document"], aliases=["办施工许可证"],
+                   promised_limit={"value": 5, "unit": "workday", "note": ""}, phone="0375-1234567",
+                   complaint_phone="0375-7654321", location="卫东区政务服务中心", hours="工作日 9:00-17:00")
+        ctx.items.write_version(published, doc, editor_a, expected_version=1)
+        for action in ("submit", "approve", "publish"):
+            getattr(ctx.workflow, action)(published, admin)
+        draft = ctx.items.claim(ITEM["basic_code"], ORG_B, "4", "410402", editor_b)["impl_code"]
+        users = [ctx.hall.ensure_hall_user(f"load-openid-{i}") for i in range(citizens)]
+        return {"published": published, "draft": draft, "editor": ctx.accounts.issue_token(editor_b),
+                "citizens": [ctx.hall.issue_citizen_token(u) for u in users],
+                "applicant": {"name": "张三丰", "id_number": ID_NUMBER, "phone": PHONE}}
 
 
 class Driver:
