@@ -14,7 +14,7 @@ from items import codes
 from items import store as item_store
 from items.errors import Invalid, Malformed, NotFound, Unavailable
 from server.base import BaseHandler
-from server import limits
+from server import limits, schemas
 from server.operations import Body, header, obj, operation, query, text
 from server.read_cache import Entry
 
@@ -28,7 +28,7 @@ MAX_ACCEPTED = 100  # consents one report may add: wx.requestSubscribeMessage gr
 
 
 class HallLoginHandler(BaseHandler):
-    @operation(body=Body(obj({"code": text(128)}, ("code",))))
+    @operation(body=Body(obj({"code": text(128)}, ("code",))), responses={"200": schemas.CITIZEN_TOKEN})
     async def post(self) -> None:
         """`{code}` from wx.login → {token, expires_in}. 400 invalid_wechat_code when WeChat refuses the
         code, 503 wechat_unavailable when WeChat is down or slow, 429 too_many_logins per client."""
@@ -74,7 +74,7 @@ class HallSearchHandler(CachedReadHandler):
 
     @operation(query("q", max_length=100), query("region", max_length=12), query("service_object", max_length=20),
                query("org", max_length=18), query("page", max_length=12), query("size", max_length=12),
-               query("home", max_length=12))
+               query("home", max_length=12), responses={"200": schemas.SEARCH_RESULT})
     async def get(self) -> None:
         """`?q=&region=&service_object=&org=&page=&size=&home=` → {items: [{impl_code, name, org_name,
         highlight, badges, basic_code, variants, matched_terms, match}], total, page, did_you_mean}: one
@@ -206,7 +206,8 @@ def guide_entry(items, impl_code: str) -> Entry:
 
 class HallGuideHandler(CachedReadHandler):
     @operation(header("If-None-Match", max_length=200, description="an ETag this client holds (304 when current)"),
-               header("If-Modified-Since", max_length=40, description="an HTTP date (304 when not modified since)"))
+               header("If-Modified-Since", max_length=40, description="an HTTP date (304 when not modified since)"),
+               responses={"200": schemas.GUIDE, "304": None})
     async def get(self, impl_code: str) -> None:
         """The published guide with its `guide_version` (public), with ETag and Last-Modified; 304 when the
         client's copy is current; 404 guide_not_found otherwise."""
