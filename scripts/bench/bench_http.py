@@ -79,9 +79,10 @@ def wait_ready(url: str, seconds: float = 60) -> None:
 
 
 def start(kind: str, port: int, processes: int, env: dict, log: Path) -> list[subprocess.Popen]:
-    out = open(log, "ab")
-    return [subprocess.Popen([sys.executable, "-m", "scripts.bench.bench_http", "--serve", kind, "--port", str(port)],
-                             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT) for _ in range(processes)]
+    with open(log, "ab") as out:  # the children keep their own copies of the descriptor
+        return [subprocess.Popen([sys.executable, "-m", "scripts.bench.bench_http", "--serve", kind, "--port",
+                                  str(port)], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+                for _ in range(processes)]
 
 
 def stop(procs: list[subprocess.Popen]) -> None:

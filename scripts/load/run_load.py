@@ -171,19 +171,21 @@ def summarise(driver: Driver, elapsed: float) -> dict:
     return out
 
 
-def run(args) -> dict:
-    """Start the servers, seed, drive each process count; the report {processes: {kind: figures}}."""
+def run(args, redis_url: str | None = None, postgres_admin: str | None = None) -> dict:
+    """Start the servers (or use the given ones), seed, drive each process count; the report
+    {processes: {kind: figures}, load_average, samples}."""
     workdir = Path(tempfile.mkdtemp(prefix="govhall-load-"))
-    redis_server, postgres = RedisServer(), None if args.sqlite else PostgresServer()
+    redis_server = None if redis_url else RedisServer()
+    postgres = None if args.sqlite or postgres_admin else PostgresServer()
     report: dict = {"load_average": os.getloadavg()[0], "samples": []}
     try:
-        redis_url = redis_server.start()
+        redis_url = redis_url or redis_server.start()
         if not redis_url:
             raise RuntimeError("redis-server is not installed")
-        if postgres is None:
+        if args.sqlite:
             database_url = f"sqlite:///{workdir}/govhall.db"
         else:
-            admin = postgres.start()
+            admin = postgres_admin or postgres.start()
             if not admin:
                 raise RuntimeError("PostgreSQL is not installed (or use --sqlite)")
             database_url = create_database(admin)
@@ -203,7 +205,8 @@ def run(args) -> dict:
             finally:
                 stop(procs)
     finally:
-        redis_server.stop()
+        if redis_server is not None:
+            redis_server.stop()
         if postgres is not None:
             postgres.stop()
         shutil.rmtree(workdir, ignore_errors=True)
