@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, dict]] = []
     try:
         env = dict(os.environ, GOVHALL_VAR_DIR=str(workdir), GOVHALL_REDIS_URL=redis_server.start() or "",
+                   GOVHALL_AUTO_MIGRATE="1",  # the demo database is built (or upgraded) by the benchmark itself
                    GOVHALL_SECRET_KEY="bench-secret-key-0123456789", PYTHONPATH=str(REPO))
         db = demo_database(args.db, workdir, env)
         env["GOVHALL_DATABASE_URL"] = f"sqlite:///{db}"

@@ -191,7 +191,8 @@ def run(args, redis_url: str | None = None, postgres_admin: str | None = None) -
             database_url = create_database(admin)
         env = dict(os.environ, GOVHALL_DATABASE_URL=database_url, GOVHALL_REDIS_URL=redis_url,
                    GOVHALL_VAR_DIR=str(workdir), GOVHALL_UPLOAD_DIR=str(workdir / "uploads"),
-                   GOVHALL_SECRET_KEY="load-secret-key-0123456789", PYTHONPATH=str(REPO))
+                   GOVHALL_SECRET_KEY="load-secret-key-0123456789", PYTHONPATH=str(REPO),
+                   GOVHALL_AUTO_MIGRATE="1")  # a throwaway database: create the schema on start
         world = seed(env, citizens=4 if args.quick else 40)
         for n in (int(x) for x in args.processes.split(",")):
             port = free_port()

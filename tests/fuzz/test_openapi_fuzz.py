@@ -50,7 +50,10 @@ def fuzz_app(tmp_path_factory):
     wechat = FakeWeChat().start()
     app = RunningApp(make_settings(f"sqlite:///{tmp}/govhall.db", upload_dir=str(tmp / "uploads"),
                                    wechat_appid=wechat.appid, wechat_secret=Secret(wechat.secret),
-                                   wechat_api_base=wechat.base_url)).start()
+                                   wechat_api_base=wechat.base_url,
+                                   # the callback configured, so it checks signatures instead of answering 503
+                                   wechat_token=Secret("fuzz-callback-token"),
+                                   wechat_aes_key=Secret("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"))).start()
     app.tokens = seed_tokens(app.ctx)
     yield app
     app.stop()

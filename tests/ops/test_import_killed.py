@@ -37,6 +37,8 @@ def test_an_import_killed_mid_write_leaves_nothing_and_the_rerun_imports_everyth
                                       for n in range(ITEMS)], ensure_ascii=False), encoding="utf-8")
         env = dict(os.environ, GOVHALL_DATABASE_URL=url, GOVHALL_VAR_DIR=str(tmp_path),
                    GOVHALL_SECRET_KEY="kill-test-secret-0123456789")
+        migrate = subprocess.run([GOVHALL, "migrate"], env=env, capture_output=True, text=True, timeout=300)
+        assert migrate.returncode == 0, migrate.stderr[-2000:]
         proc = subprocess.Popen([GOVHALL, "import-catalogue", str(source)], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
         seen = []
