@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import email.utils
+import time
 import urllib.parse
 
 import fakeredis
@@ -229,3 +230,20 @@ def test_without_redis_guides_and_search_answer_from_the_database_and_sign_in_is
         assert resp.json["error"]["details"]["dependency"] == "redis"
     finally:
         app.stop()
+
+
+def test_a_search_answered_from_the_cache_still_counts_towards_popular_queries(one_app):
+    from guides import search_log
+    public = one_app.api()
+    for _ in range(3):
+        assert one_app.code in search(public, "护照")
+    assert one_app.ctx.read_cache.hits >= 2
+
+    def count() -> int:
+        with one_app.ctx.db.connection_context():
+            return next((r["count"] for r in search_log.popular(None, 20) if r["query"] == "护照"), 0)
+
+    deadline = time.monotonic() + 20  # hits are counted on the pool after their answer went out
+    while count() < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert count() == 3
