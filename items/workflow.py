@@ -53,8 +53,11 @@ class WorkflowService:
     transaction, and is written to the transition log and the audit log. Synchronous, off the loop."""
 
     def __init__(self, linter: Linter | None = None, publish_hooks: list[PublishHook] | None = None,
-                 withdraw_hooks: list[WithdrawHook] | None = None):
+                 withdraw_hooks: list[WithdrawHook] | None = None, after_commit: Callable[[], None] | None = None):
         self.linter = linter
+        # Called once a publish or withdraw has committed: caches of what citizens read are dropped then,
+        # not inside the transaction, or a reader could cache the old state under the new generation.
+        self.after_commit = after_commit
         self.publish_hooks = list(publish_hooks or ())
         self.withdraw_hooks = list(withdraw_hooks or ())
 
@@ -104,8 +107,13 @@ class WorkflowService:
                         {"version": version, "from": before, "to": after, "comment": reason})
             for hook in self.withdraw_hooks:
                 hook(impl_code, now)
+        self._committed()
         return {"impl_code": impl_code, "action": "withdraw", "status": after, "version": version,
                 "published_version": None, "at": now.isoformat() + "Z"}
+
+    def _committed(self) -> None:
+        if self.after_commit is not None:
+            self.after_commit()
 
     def _move(self, action: str, impl_code: str, actor: Actor, comment: str, remote_ip: str) -> dict:
         roles, sources, target, needs_comment = TRANSITIONS[action]
@@ -142,6 +150,8 @@ class WorkflowService:
             if action == "publish":
                 for hook in self.publish_hooks:
                     hook(impl_code, version, document, now)
+        if action == "publish":
+            self._committed()
         out = {"impl_code": impl_code, "action": action, "status": target, "version": version,
                "published_version": head.published_version, "approved_version": head.approved_version,
                "at": now.isoformat() + "Z"}

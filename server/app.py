@@ -30,10 +30,11 @@ from server import console  # the staff console's pages at /console/ (server/con
 from server import db as dbmod
 from server.base import NotFoundHandler, log_request
 from server.config import Settings
-from server.kv import make_kv
+from server.kv import make_kv, make_loop_kv
 from server.lifecycle import InFlight
 from server.metrics import Metrics
 from wechat.dev_gateway import DevWeChatGateway
+from server.read_cache import ReadCache
 from wechat.gateway import WeChatGateway
 from wechat.hall_service import HallService
 from wechat.outbox import OutboxWorker
@@ -58,6 +59,8 @@ class Context:
         self.db = dbmod.connect(settings.database_url, max_connections=settings.workers + 4,
                                 migrate=settings.auto_migrate)
         self.kv = make_kv(settings.redis_url)
+        self.read_cache = ReadCache(make_loop_kv(settings.redis_url, self.kv), max_entries=settings.hall_cache_entries,
+                                    ttl=settings.hall_cache_ttl)
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=settings.workers,
                                                               thread_name_prefix="usecase")
         self.accounts = AccountService(self.kv, settings.token_ttl, Passwords(
@@ -74,7 +77,8 @@ class Context:
         # published versions, and the hall search follows them at once.
         self.workflow = WorkflowService(linter=guide_lint,
                                         publish_hooks=[item_stats.record_publish, index_published],
-                                        withdraw_hooks=[item_stats.record_withdraw, unindex_withdrawn])
+                                        withdraw_hooks=[item_stats.record_withdraw, unindex_withdrawn],
+                                        after_commit=self.read_cache.invalidate)
         # Case figures come from the branch hall; items never import wechat, so the counter is handed in.
         self.stats = StatsService(rank_min_items=settings.rank_min_items, case_counts=self.hall.case_counts)
         self.stats_summary = SummaryService(self.stats)
@@ -97,6 +101,7 @@ class Context:
             return fn(*args, **kwargs)
         except dbmod.UNAVAILABLE:  # the database is down or unreachable
             self.metrics.database_errors.inc()
+            self._discard_connection()
             raise
         except redis.RedisError:
             self.metrics.redis_errors.inc()
@@ -104,6 +109,17 @@ class Context:
         finally:
             if not self.db.in_transaction() and hasattr(self.db, "_pool"):
                 self.db.close()  # hand a pooled PostgreSQL connection back
+
+    def _discard_connection(self) -> None:
+        """Drop this thread's pooled connection after it failed: a server restart leaves every pooled
+        connection dead, and handing one back would fail the next request too (the pool reconnects)."""
+        if not hasattr(self.db, "manual_close") or self.db.is_closed():
+            return
+        self.db._state.transactions.clear()  # the transaction ended with the connection
+        try:
+            self.db.manual_close()
+        except Exception:  # noqa: BLE001 - closing a dead connection may fail too; forget it either way
+            self.db._state.reset()
 
     def health(self) -> dict:
         """Whether the database and the key-value store answer, and `warnings` an operator should act on
@@ -157,6 +173,8 @@ class Context:
         self.executor.shutdown(wait=True)
         self.accounts.close()
         self.gateway.close()
+        if self.read_cache.kv is not self.kv:
+            self.read_cache.kv.close()
         if not self.db.is_closed():
             self.db.close()
         if hasattr(self.db, "close_all"):

@@ -15,7 +15,7 @@ import tornado.web
 from items.errors import DomainError, Forbidden, Malformed, NotSignedIn, UnsupportedType
 from items.scope import ROLES as STAFF_ROLES, Actor
 from server import limits, logs
-from server.errors import CODE_FOR_STATUS, STATUS, error_body
+from server.errors import CODE_FOR_STATUS, STATUS, dependency_failure, error_body
 from server.operations import NO_OPERATION, Operation, declared
 
 logger = logging.getLogger(__name__)
@@ -281,6 +281,14 @@ class BaseHandler(tornado.web.RequestHandler):
             if self._finished:
                 return
             self.send_error_body(STATUS.get(e.kind, 400), e.code, e.message, e.details)
+            return
+        dependency = dependency_failure(e)
+        if dependency is not None:
+            # One line, no traceback: the outage is the operator's news, not a bug in this request.
+            logger.warning("request %s: %s unavailable: %s", self.request_id, dependency, type(e).__name__)
+            if not self._finished:
+                self.send_error_body(503, "dependency_unavailable", f"the {dependency} is unavailable; try again shortly",
+                                     {"dependency": dependency, "request_id": self.request_id})
             return
         super()._handle_request_exception(e)
 

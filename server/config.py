@@ -84,6 +84,9 @@ class Settings:
     shutdown_timeout: float = 30.0  # seconds SIGTERM waits for requests in flight
     metrics_token: Secret = Secret("")  # bearer token for /metrics; unset = loopback only
     log_format: str = "text"  # text | json
+    # Published guides and hall searches cached per process (server/read_cache.py); 0 entries turns it off.
+    hall_cache_entries: int = 4096
+    hall_cache_ttl: float = 60.0
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -129,6 +132,8 @@ class Settings:
             metrics_token=Secret(get("METRICS_TOKEN", "")),
             log_format=_choice("LOG_FORMAT", get("LOG_FORMAT", cls.log_format), ("text", "json")),
             wechat_dev=get("WECHAT_DEV", "0") in ("1", "true", "yes"),
+            hall_cache_entries=int(get("HALL_CACHE_ENTRIES", cls.hall_cache_entries)),
+            hall_cache_ttl=float(get("HALL_CACHE_TTL", cls.hall_cache_ttl)),
         )
         if settings.wechat_dev:
             check_dev_wechat(env)

@@ -69,12 +69,20 @@ def _request_body(body: Body) -> dict:
 
 
 def _responses(op: Operation) -> dict:
-    success = op.responses.get("200", ("application/json",))
-    return {"200": {"description": "success", "content": {
-                ctype: {"schema": {"type": "object"} if ctype == "application/json" else {"type": "string"}}
-                for ctype in success}},
-            **{code: {"description": text, "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Error"}}}} for code, text in ERROR_STATUSES.items()}}
+    """The declared answers: `responses` maps a status to its content types (a tuple) or to the JSON Schema
+    of its application/json body (a dict); undeclared success is a JSON object; errors share one schema."""
+    declared = op.responses or {"200": ("application/json",)}
+    out = {}
+    for status, spec in declared.items():
+        if status == "304":
+            out[status] = {"description": "not modified: the copy the client holds is current"}
+            continue
+        content = ({"application/json": {"schema": spec}} if isinstance(spec, dict) else
+                   {ctype: {"schema": {"type": "object"} if ctype == "application/json" else {"type": "string"}}
+                    for ctype in spec})
+        out[status] = {"description": "created" if status == "201" else "success", "content": content}
+    return {**out, **{code: {"description": text, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}} for code, text in ERROR_STATUSES.items()}}
 
 
 def _describe(entry: dict, handler, path: str, params: list[str]) -> None:

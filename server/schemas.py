@@ -92,3 +92,31 @@ CASE_ACTION = obj({
     "materials": {"type": "array", "maxItems": 100, "items": text(64)},
 }, ("action",))
 REVEAL = obj({"reason": text(500, minLength=4)}, ("reason",))
+
+# --- responses: what the main operations answer (OpenAPI, and the fuzz test's conformance check) -----------
+
+BADGES = {"type": "array", "items": obj({"code": {"type": "string"}, "label": {"type": "string"}}, ("code", "label"))}
+SEARCH_RESULT = obj({
+    "items": {"type": "array", "items": obj({
+        "impl_code": {"type": "string"}, "name": {"type": "string"}, "org_name": {"type": "string"},
+        "highlight": {"type": "string"}, "badges": BADGES}, ("impl_code", "name", "org_name", "highlight", "badges"))},
+    "total": {"type": "integer", "minimum": 0}, "total_exact": {"type": "boolean"},
+    "page": {"type": "integer", "minimum": 1}}, ("items", "total", "page"))
+GUIDE = obj({
+    "impl_code": {"type": "string"}, "guide_version": {"type": "integer", "minimum": 1}, "name": {"type": "string"},
+    "basic_code": {"type": "string"}, "org": obj({"credit_code": {"type": "string"}, "name": {"type": "string"}}),
+    "region_code": {"type": "string"}, "badges": BADGES}, ("impl_code", "guide_version", "name"))
+ACTOR = obj({"username": {"type": "string"}, "role": {"type": "string"},
+             "org": {"type": "string", "nullable": True}, "region": {"type": "string", "nullable": True}},
+            ("username", "role"))
+STAFF_TOKEN = obj({"token": {"type": "string"}, "expires_in": {"type": "integer"}, "user": ACTOR},
+                  ("token", "expires_in", "user"))
+CITIZEN_TOKEN = obj({"token": {"type": "string"}, "expires_in": {"type": "integer"}}, ("token", "expires_in"))
+CASE_FILED = obj({"case_no": {"type": "string", "minLength": 43, "maxLength": 43}, "status": {"type": "string"},
+                  "promised_date": {"type": "string", "nullable": True}}, ("case_no", "status"))
+CASE_LIST = obj({"cases": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"},
+                 "page": {"type": "integer"}}, ("cases", "total", "page"))
+LOCAL_ITEM = obj({"impl_code": {"type": "string"}, "version": {"type": "integer", "minimum": 1},
+                  "status": {"type": "string", "enum": ["draft", "submitted", "approved", "published", "withdrawn"]},
+                  "based_on_catalogue_version": {"type": "integer", "nullable": True},
+                  "document": {"type": "object"}}, ("impl_code", "version", "status", "document"))

@@ -29,28 +29,46 @@ def _wait_port(port: int, seconds: float = 20.0) -> None:
 
 
 class RedisServer:
-    """A throwaway redis-server on a free port, or None when redis-server is not installed."""
+    """A throwaway redis-server on a free port, or None when redis-server is not installed.
 
-    def __init__(self):
+    `persistent=True` keeps an append-only file, so kill() then restart() on the same port comes back with
+    the data, as a production Redis with AOF does (the fault tests)."""
+
+    def __init__(self, persistent: bool = False):
         self.binary = shutil.which("redis-server")
+        self.persistent = persistent
         self.proc = None
         self.dir = None
         self.url = None
+        self.port = None
 
     def start(self) -> str | None:
         if not self.binary:
             return None
         self.dir = tempfile.mkdtemp(prefix="govhall-redis-")
-        port = free_port()
-        self.proc = subprocess.Popen([self.binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", self.dir],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_port(port)
-        self.url = f"redis://127.0.0.1:{port}/0"
+        self.port = free_port()
+        self._launch()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
         return self.url
 
+    def _launch(self) -> None:
+        aof = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
+        self.proc = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      *aof, "--dir", self.dir],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_port(self.port)
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would."""
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def restart(self) -> None:
+        """Start it again on the same port and directory."""
+        self._launch()
+
     def stop(self) -> None:
-        if self.proc:
+        if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
         if self.dir:
@@ -85,13 +103,20 @@ class PostgresServer:
         subprocess.run(self.as_user + [self.initdb, "-D", data, "-U", "postgres", "--auth=trust",
                                        "-E", "UTF8", "--locale=C.UTF-8"], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        subprocess.run(self.as_user + [self.pg_ctl, "-D", data, "-l", os.path.join(self.dir, "log"), "-w",
-                                       "-o", f"-p {port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                                             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                                             "-c max_connections=200", "start"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._options = (f"-p {port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._pg_ctl("start")
         self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         return self.url
+
+    def _pg_ctl(self, action: str, *extra: str) -> None:
+        subprocess.run(self.as_user + [self.pg_ctl, "-D", os.path.join(self.dir, "data"), "-l",
+                                       os.path.join(self.dir, "log"), "-w", "-o", self._options, *extra, action],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def restart(self) -> None:
+        """Restart the server at once (-m immediate): every open connection is cut, as in a crash."""
+        self._pg_ctl("restart", "-m", "immediate")
 
     def stop(self) -> None:
         if self.dir and self.pg_ctl:

@@ -206,6 +206,7 @@ class SynonymsPage(ConsolePage):
         gone = self.get_body_argument("delete", "")
         if gone:
             await self.run(change_synonym, self.actor, self.remote_ip, gone, None)
+            self.ctx.read_cache.invalidate()  # cached hall searches expanded the old way
             self.redirect(f"{PREFIX}/synonyms?msg=synonym_deleted")
             return
         term = self.get_body_argument("term", "").strip()
@@ -213,6 +214,7 @@ class SynonymsPage(ConsolePage):
         expansions = [w.strip() for w in raw.replace("，", ",").replace("、", ",").split(",") if w.strip()]
         try:
             await self.run(change_synonym, self.actor, self.remote_ip, term, expansions)
+            self.ctx.read_cache.invalidate()  # cached hall searches expanded the old way
         except Invalid as exc:
             errors = (exc.details or {}).get("errors") or []
             detail = "；".join(labels.rule_message(e.get("rule", ""), e.get("message", "")) for e in errors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from items.scope import CITIZEN, ROLES
+from server import schemas
 from server.base import BaseHandler
 from server.operations import Body, obj, operation, text
 
@@ -23,7 +24,8 @@ async def sign_in(handler: BaseHandler, username: str, password: str) -> dict:
 
 
 class LoginHandler(BaseHandler):
-    @operation(body=Body(obj({"username": text(64), "password": text(256)}, ("username", "password"))))
+    @operation(body=Body(obj({"username": text(64), "password": text(256)}, ("username", "password"))),
+               responses={"200": schemas.STAFF_TOKEN})
     async def post(self) -> None:
         """Sign in `{username, password}` → {token, expires_in, user}; 401 bad_credentials, 429
         too_many_attempts with Retry-After while this client must wait, 503 sign_in_busy when the

@@ -34,7 +34,8 @@ class HallUploadHandler(BaseHandler):
 class HallApplicationListHandler(BaseHandler):
     @operation(header("Idempotency-Key", max_length=128, required=False,
                       description="any 1 to 128 printable characters; a retry sends the same key"),
-               body=Body(schemas.APPLICATION, max_bytes=limits.FORM_BODY))
+               body=Body(schemas.APPLICATION, max_bytes=limits.FORM_BODY),
+               responses={"201": schemas.CASE_FILED, "200": schemas.CASE_FILED})
     async def post(self) -> None:
         """File an application (header Idempotency-Key required) → 201 {case_no, status, promised_date}.
 
@@ -51,7 +52,7 @@ class HallApplicationListHandler(BaseHandler):
             self.set_header("Idempotent-Replayed", "true")
         self.send(result, 201 if created else 200)
 
-    @operation(*page_params(max_size=100))
+    @operation(*page_params(max_size=100), responses={"200": schemas.CASE_LIST})
     async def get(self) -> None:
         """The signed-in citizen's cases, newest first → {cases, total, page}."""
         actor = await self.authenticate("citizen")

@@ -2,15 +2,20 @@
 callback, and the synonym table for province admins (CONTRACT.md §3 /hall)."""
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
+import json
 import logging
 import re
 
-from guides import hall_search, render, search_log, synonym_admin
+from guides import hall_search, render, search_index, search_log, synonym_admin
+from guides import search as analysis
 from items import codes
 from items.errors import Invalid, Malformed, NotFound, Unavailable
 from server.base import BaseHandler
-from server import limits
-from server.operations import Body, obj, operation, query, text
+from server import limits, schemas
+from server.operations import Body, header, obj, operation, query, text
+from server.read_cache import Entry
 
 SIGNED = (query("signature", max_length=64), query("timestamp", max_length=20), query("nonce", max_length=64))
 from wechat import callback, login
@@ -22,7 +27,7 @@ MAX_ACCEPTED = 100  # consents one report may add: wx.requestSubscribeMessage gr
 
 
 class HallLoginHandler(BaseHandler):
-    @operation(body=Body(obj({"code": text(128)}, ("code",))))
+    @operation(body=Body(obj({"code": text(128)}, ("code",))), responses={"200": schemas.CITIZEN_TOKEN})
     async def post(self) -> None:
         """`{code}` from wx.login → {token, expires_in}. 400 invalid_wechat_code when WeChat refuses the
         code, 503 wechat_unavailable when WeChat is down or slow, 429 too_many_logins per client."""
@@ -32,12 +37,43 @@ class HallLoginHandler(BaseHandler):
         self.send(result)
 
 
-class HallSearchHandler(BaseHandler):
+class CachedReadHandler(BaseHandler):
+    """A public read answered from the process's read cache when it can be (server/read_cache.py): a hit
+    costs one Redis GET on the loop and no thread-pool hop; a miss runs the use case and keeps its bytes."""
+
+    async def cached(self, key: tuple, compute) -> Entry:
+        return (await self.cached_with_hit(key, compute))[0]
+
+    async def cached_with_hit(self, key: tuple, compute) -> tuple[Entry, bool]:
+        """The entry for `key` and whether it came from the cache."""
+        cache = self.ctx.read_cache
+        generation = cache.generation()  # read before computing: a racing publish makes this entry unused
+        entry = cache.get(generation, key)
+        if entry is not None:
+            return entry, True
+        entry = await self.run(compute)
+        cache.put(generation, key, entry)
+        return entry, False
+
+    def send_entry(self, entry: Entry) -> None:
+        self.set_header("Etag", entry.etag)
+        if self.check_etag_header():  # If-None-Match names this very answer
+            self.set_status(304)
+            self.finish()
+            return
+        self.finish(entry.body)
+
+
+def _encoded(payload: dict) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, default=str).encode()
+
+
+class HallSearchHandler(CachedReadHandler):
     """Public: a guide is public information (政务公开), and citizens search before they sign in."""
 
     @operation(query("q", max_length=100), query("region", max_length=12), query("service_object", max_length=20),
                query("org", max_length=18), query("page", max_length=12), query("size", max_length=12),
-               query("home", max_length=12))
+               query("home", max_length=12), responses={"200": schemas.SEARCH_RESULT})
     async def get(self) -> None:
         """`?q=&region=&service_object=&org=&page=&size=&home=` → {items: [{impl_code, name, org_name,
         highlight, badges, basic_code, variants, matched_terms, match}], total, page, did_you_mean}: one
@@ -48,15 +84,47 @@ class HallSearchHandler(BaseHandler):
             raise Malformed("org is an 18-character unified social credit code", code="invalid_org",
                             details={"errors": [{"path": "org", "rule": "gb_32100",
                                                  "message": "org is a credit code with a valid check character"}]})
-        try:
-            result = await self.run(hall_search.search, arg("q", None), region=arg("region", None) or None,
-                                    org=org, service_object=arg("service_object", None) or None,
-                                    page=arg("page", None) or 1, size=arg("size", None) or 20,
-                                    home=arg("home", None) or None)
-        except Invalid as exc:
-            # The search module checks its parameters; a bad query string is a malformed request here.
-            raise Malformed(exc.message, code=exc.code, details=exc.details) from None
-        self.send(result)
+        # The answer depends on these alone (search does not personalise per citizen: `home` is a parameter),
+        # so they are the whole key.
+        params = {"q": arg("q", None), "region": arg("region", None) or None, "org": org,
+                  "service_object": arg("service_object", None) or None,
+                  "page": arg("page", None) or 1, "size": arg("size", None) or 20, "home": arg("home", None) or None}
+
+        def compute() -> Entry:
+            try:
+                result = hall_search.search(**params)
+                return Entry.of(_encoded(result), meta={"found": bool(result["total"])})
+            except Invalid as exc:
+                # The search module checks its parameters; a bad query string is a malformed request here.
+                raise Malformed(exc.message, code=exc.code, details=exc.details) from None
+
+        entry, hit = await self.cached_with_hit(("search", *params.values()), compute)
+        if hit and params["page"] == 1:
+            self.note_query_again(params, entry)
+        self.send_entry(entry)
+
+
+    def note_query_again(self, params: dict, entry: Entry) -> None:
+        """A hit skips the search and with it the count of the query (热门搜索, the misses report): count it
+        on the pool without awaiting it, so the request path still makes no hop."""
+        future = self.ctx.executor.submit(self.ctx._call, _note_hit, params["q"], params["region"],
+                                          entry.meta.get("found", False))
+        future.add_done_callback(_log_failure)
+
+
+def _note_hit(q: str | None, region: str | None, found: bool) -> None:
+    # As hall_search.search counts a first page; a query with results that only partly matched counts as
+    # found here, not as a poor one (that judgement needs the ranking the hit skipped).
+    parsed = analysis.analyze(q, {})
+    if parsed.code or not parsed.text:
+        return
+    prefix = analysis.region_prefix(region) if region is not None else None
+    search_log.note(search_index.database.obj, parsed.text, prefix, found=found, poor=not found)
+
+
+def _log_failure(future) -> None:
+    if future.exception() is not None:
+        logger.warning("counting a cached search failed: %s", type(future.exception()).__name__)
 
 
 class HallSuggestHandler(BaseHandler):
@@ -97,8 +165,10 @@ class SearchMissPromoteHandler(BaseHandler):
         item_not_found (province_admin)."""
         actor = await self.authenticate("province_admin")
         body = self.json_object(required=("query",))
-        self.send(await self.run(synonym_admin.promote_miss, actor, self.remote_ip, body.get("query"),
-                                 body.get("expansions"), body.get("basic_code")))
+        result = await self.run(synonym_admin.promote_miss, actor, self.remote_ip, body.get("query"),
+                                body.get("expansions"), body.get("basic_code"))
+        self.ctx.read_cache.invalidate()  # the promoted query now finds what it did not
+        self.send(result)
 
 
 def published_guide(items, impl_code: str) -> dict:
@@ -119,11 +189,40 @@ def published_guide(items, impl_code: str) -> dict:
     return render.render_guide(impl_code, record["document"], version)
 
 
-class HallGuideHandler(BaseHandler):
-    @operation()
+def guide_entry(items, impl_code: str) -> Entry:
+    """The published guide's bytes, ETag and Last-Modified (when its version was made). Raises NotFound."""
+    guide = published_guide(items, impl_code)
+    made = dt.datetime.fromisoformat(items.get(impl_code, version=guide["guide_version"])["created_at"].rstrip("Z"))
+    # HTTP dates have whole seconds: compare in those, or a copy made this second would look older.
+    return Entry.of(_encoded(guide), float(int(made.replace(tzinfo=dt.timezone.utc).timestamp())))
+
+
+class HallGuideHandler(CachedReadHandler):
+    @operation(header("If-None-Match", max_length=200, description="an ETag this client holds (304 when current)"),
+               header("If-Modified-Since", max_length=40, description="an HTTP date (304 when not modified since)"),
+               responses={"200": schemas.GUIDE, "304": None})
     async def get(self, impl_code: str) -> None:
-        """The published guide with its `guide_version` (public); 404 guide_not_found otherwise."""
-        self.send(await self.run(published_guide, self.ctx.items, impl_code))
+        """The published guide with its `guide_version` (public), with ETag and Last-Modified; 304 when the
+        client's copy is current; 404 guide_not_found otherwise."""
+        entry = await self.cached(("guide", impl_code), lambda: guide_entry(self.ctx.items, impl_code))
+        # Citizens may keep a copy but must ask again each time: a withdrawal takes effect at once.
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("Last-Modified", email.utils.formatdate(entry.last_modified, usegmt=True))
+        if self.header("If-None-Match") is None and self._not_modified_since(entry.last_modified):
+            self.set_status(304)
+            self.finish()
+            return
+        self.send_entry(entry)
+
+    def _not_modified_since(self, modified: float) -> bool:
+        since = self.header("If-Modified-Since")
+        if not since:
+            return False
+        try:
+            parsed = email.utils.parsedate_to_datetime(since)
+        except (TypeError, ValueError, IndexError):
+            return False  # an unreadable date is ignored (RFC 9110 §13.1.3)
+        return parsed.tzinfo is not None and modified <= parsed.timestamp()
 
 
 class HallSubscriptionHandler(BaseHandler):
@@ -219,14 +318,18 @@ class SynonymHandler(BaseHandler):
         422 synonym_invalid."""
         actor = await self.authenticate("province_admin")
         body = self.json_object(required=("expansions",))
-        self.send(await self.run(synonym_admin.change_synonym, actor, self.remote_ip, term, body["expansions"],
-                                 body.get("source")))
+        result = await self.run(synonym_admin.change_synonym, actor, self.remote_ip, term, body["expansions"],
+                                body.get("source"))
+        self.ctx.read_cache.invalidate()  # searches now expand differently
+        self.send(result)
 
     @operation()
     async def delete(self, term: str) -> None:
         """Delete a synonym → {term, deleted: true}; 404 synonym_not_found."""
         actor = await self.authenticate("province_admin")
-        self.send(await self.run(synonym_admin.change_synonym, actor, self.remote_ip, term, None))
+        result = await self.run(synonym_admin.change_synonym, actor, self.remote_ip, term, None)
+        self.ctx.read_cache.invalidate()
+        self.send(result)
 
 
 routes = [

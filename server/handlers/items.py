@@ -95,7 +95,7 @@ class CoverageHandler(BaseHandler):
 
 
 class ItemHandler(EditingHandler):
-    @operation(VERSION)
+    @operation(VERSION, responses={"200": schemas.LOCAL_ITEM})
     async def get(self, impl_code: str) -> None:
         """The item `{impl_code, version, status, based_on_catalogue_version, document}` (or `?version=N`), with ETag."""
         actor = await self.authenticate()

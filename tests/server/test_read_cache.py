@@ -1,0 +1,249 @@
+"""The hall's read cache: hits under the current generation only, invalidated across processes by publish and
+withdraw, HTTP validators on guides, and the database path whenever Redis cannot be asked."""
+from __future__ import annotations
+
+import copy
+import email.utils
+import time
+import urllib.parse
+
+import fakeredis
+import pytest
+import redis
+
+from harness import RunningApp, make_settings
+from items import store
+from items.codes import make_credit_code
+from items.scope import Actor
+from server.read_cache import GENERATION_KEY, Entry, ReadCache
+from servers import free_port
+
+ORG = make_credit_code("11511602MB0000011")
+ADMIN = Actor(username="admin", role="province_admin")
+EDITOR = Actor(username="editor-police", role="editor", org=ORG)
+CATALOGUE = {
+    "basis": [{"id": "b1", "kind": "法律", "title": "中华人民共和国护照法", "article": "第五条", "text": "……"}],
+    "levels": ["3", "4"], "state": "in_use", "legal_limit": {"value": 15, "unit": "workday", "note": ""},
+    "conditions": [{"id": "c1", "text": "中国公民"}],
+    "materials": [{"id": "m1", "name": "居民身份证", "necessity": "required", "source": "applicant", "form": "both",
+                   "originals": 1, "copies": 0, "e_license": "", "note": ""}],
+    "process": [], "fees": [], "faq": [],
+}
+
+
+# -- the cache itself ------------------------------------------------------------------------------
+
+class SwitchableKv:
+    """fakeredis that can be switched off, the way a Redis that went away answers redis-py."""
+
+    def __init__(self, server=None):
+        self.real = fakeredis.FakeRedis(server=server, decode_responses=True)
+        self.down = False
+
+    def __getattr__(self, name):
+        method = getattr(self.real, name)
+
+        def call(*args, **kwargs):
+            if self.down:
+                raise redis.exceptions.ConnectionError("Connection refused")
+            return method(*args, **kwargs)
+        return call
+
+
+def test_an_answer_is_served_only_under_the_generation_it_was_read_at():
+    cache = ReadCache(fakeredis.FakeRedis(decode_responses=True))
+    generation = cache.generation()
+    cache.put(generation, ("guide", "x"), Entry.of(b"{}"))
+
+    assert cache.get(cache.generation(), ("guide", "x")).body == b"{}"
+    cache.invalidate()
+    assert cache.get(cache.generation(), ("guide", "x")) is None
+
+
+def test_an_invalidation_in_one_process_ends_the_hits_of_another():
+    server = fakeredis.FakeServer()
+    reader, writer = (ReadCache(fakeredis.FakeRedis(server=server, decode_responses=True)) for _ in range(2))
+    reader.put(reader.generation(), ("search", "护照"), Entry.of(b"[1]"))
+
+    writer.invalidate()
+
+    assert reader.get(reader.generation(), ("search", "护照")) is None
+
+
+def test_a_redis_that_lost_its_data_starts_a_generation_never_used_before():
+    kv = fakeredis.FakeRedis(decode_responses=True)
+    cache = ReadCache(kv)
+    before = cache.generation()
+    cache.put(before, ("guide", "x"), Entry.of(b"{}"))
+    kv.flushall()
+
+    after = cache.generation()
+    assert after != before and cache.get(after, ("guide", "x")) is None
+
+
+def test_without_redis_nothing_is_cached_and_a_missed_invalidation_is_made_when_redis_returns():
+    now = [0.0]
+    kv = SwitchableKv()
+    cache = ReadCache(kv, retry_after=1.0, clock=lambda: now[0])
+    before = cache.generation()
+    cache.put(before, ("guide", "x"), Entry.of(b"old"))
+
+    kv.down = True
+    cache.invalidate()  # Redis is unreachable: the number cannot move yet
+    assert cache.generation() is None
+    cache.put(None, ("guide", "x"), Entry.of(b"new"))
+    assert cache.get(None, ("guide", "x")) is None
+
+    kv.down = False
+    now[0] += 1.5
+    assert cache.generation() != before  # the pending invalidation went out first
+
+
+def test_entries_expire_after_the_ttl_and_the_oldest_leave_first():
+    now = [0.0]
+    cache = ReadCache(fakeredis.FakeRedis(decode_responses=True), max_entries=2, ttl=10, clock=lambda: now[0])
+    generation = cache.generation()
+    for key in ("a", "b", "c"):
+        cache.put(generation, (key,), Entry.of(key.encode()))
+    assert cache.get(generation, ("a",)) is None and cache.get(generation, ("c",)).body == b"c"
+    now[0] = 11
+    assert cache.get(generation, ("c",)) is None
+
+
+# -- over HTTP ---------------------------------------------------------------------------------------
+
+def publish_one(ctx) -> str:
+    """Claim, fill and publish one item through the services; its impl_code."""
+    with ctx.db.connection_context():
+        for code, name, parent, level in (("510000", "四川省", None, "2"), ("511600", "广安市", "510000", "3"),
+                                          ("511602", "广安区", "511600", "4")):
+            store.ensure_region(code, name, parent, level)
+        store.ensure_org(ORG, "广安区公安分局", "511602", "4")
+        ctx.catalogue.put("000120002000", dict(copy.deepcopy(CATALOGUE), basic_code="000120002000",
+                                               name="普通护照签发", item_type="01", service_objects=["person"]), ADMIN)
+        code = ctx.items.claim("000120002000", ORG, "4", "511602", EDITOR)["impl_code"]
+        item = ctx.items.get(code)
+        ctx.items.replace(code, dict(item["document"], promised_limit={"value": 5, "unit": "workday", "note": ""},
+                                     phone="0826-2345678", complaint_phone="0826-12345", location="广安区政务服务中心",
+                                     hours="工作日 9:00-17:00", handling_type="promised", visits=1, online_depth=3,
+                                     channels=["window", "pc"]), item["latest_version"], EDITOR)
+        for action in ("submit", "approve", "publish"):
+            getattr(ctx.workflow, action)(code, ADMIN, "")
+    return code
+
+
+def search(api, q: str) -> list[str]:
+    resp = api.get("/api/v1/hall/search?" + urllib.parse.urlencode({"q": q}), token=None)
+    assert resp.status == 200, resp.body
+    return [hit["impl_code"] for hit in resp.json["items"]]
+
+
+@pytest.fixture
+def two_processes(sqlite_url, redis_server_url, tmp_path):
+    """Two apps on one database and one Redis, as `govhall serve --processes 2` runs them."""
+    redis.Redis.from_url(redis_server_url).flushdb()
+    apps = [RunningApp(make_settings(sqlite_url, redis_server_url, upload_dir=str(tmp_path / "up"))).start()
+            for _ in range(2)]
+    code = publish_one(apps[0].ctx)
+    yield apps, code
+    for app in apps:
+        app.stop()
+
+
+def test_a_withdraw_in_one_process_is_seen_at_once_by_the_other_that_cached_the_guide(two_processes):
+    (reader, writer), code = two_processes
+    public = reader.api()
+    assert public.get(f"/api/v1/hall/items/{code}", token=None).status == 200
+    assert public.get(f"/api/v1/hall/items/{code}", token=None).status == 200
+    assert code in search(public, "护照") and code in search(public, "护照")
+    assert reader.ctx.read_cache.hits >= 2  # the second reads came from the cache
+
+    admin = writer.api()
+    admin.token = writer.ctx.accounts.issue_token(ADMIN)
+    assert admin.post(f"/api/v1/items/{code}/withdraw", {"comment": "政策调整"}).status == 200
+
+    gone = public.get(f"/api/v1/hall/items/{code}", token=None)
+    assert gone.status == 404 and gone.error_code() == "guide_not_found"
+    assert code not in search(public, "护照")
+
+
+def test_a_republish_in_one_process_shows_the_new_version_in_the_other(two_processes):
+    (reader, writer), code = two_processes
+    public = reader.api()
+    first = public.get(f"/api/v1/hall/items/{code}", token=None).json["guide_version"]
+    ctx = writer.ctx
+    with ctx.db.connection_context():
+        ctx.workflow.withdraw(code, ADMIN, "改期限")
+        item = ctx.items.get(code)
+        ctx.items.replace(code, dict(item["document"], visits=0), item["latest_version"], EDITOR)
+        for action in ("submit", "approve", "publish"):
+            getattr(ctx.workflow, action)(code, ADMIN, "")
+
+    assert public.get(f"/api/v1/hall/items/{code}", token=None).json["guide_version"] > first
+
+
+@pytest.fixture
+def one_app(sqlite_url, tmp_path):
+    app = RunningApp(make_settings(sqlite_url, upload_dir=str(tmp_path / "up"))).start()
+    app.code = publish_one(app.ctx)
+    yield app
+    app.stop()
+
+
+def test_a_guide_carries_validators_and_answers_304_to_a_current_copy(one_app):
+    public, path = one_app.api(), f"/api/v1/hall/items/{one_app.code}"
+    first = public.get(path, token=None)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert first.status == 200 and etag and email.utils.parsedate_to_datetime(modified)
+    assert first.headers["Cache-Control"] == "no-cache"
+
+    assert public.get(path, token=None, headers={"If-None-Match": etag}).status == 304
+    assert public.get(path, token=None, headers={"If-Modified-Since": modified}).status == 304
+    assert public.get(path, token=None, headers={"If-None-Match": '"other"'}).status == 200
+    earlier = email.utils.formatdate(email.utils.parsedate_to_datetime(modified).timestamp() - 60, usegmt=True)
+    assert public.get(path, token=None, headers={"If-Modified-Since": earlier}).status == 200
+    assert public.get(path, token=None, headers={"If-Modified-Since": "not a date"}).status == 200
+
+
+def test_a_withdrawn_guide_no_longer_answers_304_to_its_old_etag(one_app):
+    public, path = one_app.api(), f"/api/v1/hall/items/{one_app.code}"
+    etag = public.get(path, token=None).headers["ETag"]
+    with one_app.ctx.db.connection_context():
+        one_app.ctx.workflow.withdraw(one_app.code, ADMIN, "停办")
+
+    resp = public.get(path, token=None, headers={"If-None-Match": etag})
+    assert resp.status == 404 and resp.error_code() == "guide_not_found"
+
+
+def test_without_redis_guides_and_search_answer_from_the_database_and_sign_in_is_503(sqlite_url, tmp_path):
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    app = RunningApp(make_settings(sqlite_url, nowhere, upload_dir=str(tmp_path / "up"))).start()
+    try:
+        code = publish_one(app.ctx)
+        public = app.api()
+        assert public.get(f"/api/v1/hall/items/{code}", token=None).status == 200
+        assert code in search(public, "护照")
+        assert app.ctx.read_cache.stats()["entries"] == 0
+
+        resp = public.post("/api/v1/auth/login", {"username": "admin", "password": "whatever"}, token=None)
+        assert resp.status == 503 and resp.error_code() == "dependency_unavailable"
+        assert resp.json["error"]["details"]["dependency"] == "redis"
+    finally:
+        app.stop()
+
+
+def test_a_search_answered_from_the_cache_still_counts_towards_popular_queries(one_app):
+    from guides import search_log
+    public = one_app.api()
+    for _ in range(3):
+        assert one_app.code in search(public, "护照")
+    assert one_app.ctx.read_cache.hits >= 2
+
+    def count() -> int:
+        with one_app.ctx.db.connection_context():
+            return next((r["count"] for r in search_log.popular(None, 20) if r["query"] == "护照"), 0)
+
+    deadline = time.monotonic() + 20  # hits are counted on the pool after their answer went out
+    while count() < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert count() == 3
