@@ -165,6 +165,7 @@ class DepartmentsPage(ConsolePage):
         """`action` = create (credit_code, name, region_code, level) or delete (credit_code)."""
         arg = self.get_body_argument
         code = arg("credit_code", "").strip()
+        draft = {"credit_code": code}
         try:
             if arg("action", "") == "delete":
                 await self.run(self.ctx.directory.delete_department, code, self.actor, self.remote_ip)
