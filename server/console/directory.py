@@ -132,8 +132,9 @@ class RegionsPage(ConsolePage):
             await self.show(labels.error_message(exc.code), field_errors(exc),
                             {"code": code, "name": name, "parent": parent} if action != "rename" else None, 422)
             return
-        except Conflict as exc:
-            await self.show(in_use_message(exc), {}, {"code": code, "name": name, "parent": parent}, 409)
+        except Conflict as exc:  # a refused delete leaves the create form empty; a duplicate create keeps it
+            draft = {"code": code, "name": name, "parent": parent} if action == "create" else None
+            await self.show(in_use_message(exc), {}, draft, 409)
             return
         self.redirect(back + ("&" if parent else "?") + "msg=region_saved")
 
