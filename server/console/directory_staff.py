@@ -112,10 +112,11 @@ class OwnPasswordPage(ConsolePage):
     async def post(self) -> None:
         current = self.get_body_argument("password", "")
         new = self.get_body_argument("new_password", "")
-        errors = {}
-        if new != self.get_body_argument("new_password_again", ""):
+        errors = {name: labels.rule_message("required") for name, value in (("password", current),
+                                                                             ("new_password", new)) if not value}
+        if not errors and new != self.get_body_argument("new_password_again", ""):
             errors["new_password_again"] = "两次输入的新密码不一致"
-        else:
+        if not errors:
             try:
                 fresh = await self.run(self.ctx.staff.change_own_password, self.actor, current, new, self.remote_ip)
             except Invalid as exc:
