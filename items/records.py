@@ -109,9 +109,14 @@ class LocalItemRecord(BaseRecord):
 
 
 class LocalVersionRecord(VersionColumns):
-    """One version of a local item; `based_on_catalogue_version` is the catalogue version it follows."""
+    """One version of a local item; `based_on_catalogue_version` is the catalogue version it follows.
+
+    `rule_errors` and `rule_warnings` count items/rules.py findings on the document, written with the
+    version (a version never changes) so a worklist page reads them instead of running the rule engine."""
     impl_code = pw.CharField(max_length=31)
     based_on_catalogue_version = pw.IntegerField()
+    rule_errors = pw.IntegerField(null=True)
+    rule_warnings = pw.IntegerField(null=True)
 
     class Meta:
         indexes = ((("impl_code", "version"), True),)

@@ -108,6 +108,7 @@ def shoot(console: Console, out: Path, chromium: str, sync_playwright) -> None:
         shoot_reviewer(console, out, browser.new_context(**CONTEXT).new_page(), code)
         shoot_admin(console, out, browser.new_context(**CONTEXT).new_page())
         shoot_reform(console, out, browser.new_context(**CONTEXT).new_page())
+        shoot_directory(console, out, browser.new_context(**CONTEXT).new_page())
         browser.close()
 
 
@@ -181,6 +182,45 @@ def shoot_window(console: Console, out: Path, chromium: str, sync_playwright) ->
         page.goto(console.url("/console/rectifications"))
         screenshot(page, out / "window-rectifications.png")
         browser.close()
+
+
+def shoot_directory(console: Console, out: Path, page) -> None:
+    """The directory pages, each in the state that shows what it is for (a refusal, a report, a password)."""
+    from console.world import ORG_A
+    from items.codes import make_credit_code
+    sign_in(page, console, "admin")
+    page.goto(console.url("/console/directory/regions?parent=410400"))
+    page.get_by_role("button", name="删除“卫东区”").click()  # in use: the refusal says by what
+    screenshot(page, out / "directory-regions.png")
+    page.goto(console.url("/console/directory/departments"))
+    page.get_by_label("统一社会信用代码", exact=True).fill("11410402MB00000X9")
+    page.get_by_label("部门名称", exact=True).fill("卫东区城市管理局")
+    page.get_by_label("所在区划代码", exact=True).last.fill("410402")
+    page.get_by_role("button", name="新增").click()
+    screenshot(page, out / "directory-departments.png")
+    page.goto(console.url(f"/console/directory/departments/{ORG_A}"))
+    screenshot(page, out / "directory-department.png")
+    page.goto(console.url(f"/console/directory/staff?org={ORG_A}"))
+    page.get_by_label("用户名", exact=True).fill("editor_a3")
+    page.get_by_role("button", name="新增账号").click()
+    screenshot(page, out / "directory-staff.png")
+    page.goto(console.url("/console/directory/staff/editor_b"))
+    page.get_by_role("button", name="重置密码").click()
+    screenshot(page, out / "directory-user.png")
+    page.goto(console.url("/console/directory/import"))
+    good, bad = make_credit_code("11410402MB0000011"), make_credit_code("11410402MB0000022")[:-1] + "0"
+    csv = ("统一社会信用代码,部门名称,所在区划代码,层级\n"
+           f"{good},卫东区城市管理局,410402,4\n{bad},卫东区应急管理局,410402,3\n")
+    page.get_by_label("区划和部门文件").set_input_files(files=[{"name": "departments.csv", "mimeType": "text/csv",
+                                                         "buffer": csv.encode("utf-8")}])
+    page.get_by_role("button", name="检查文件").click()
+    screenshot(page, out / "directory-import.png")
+    page.goto(console.url("/console/password"))
+    page.get_by_label("当前密码").fill("console-pass-1")
+    page.get_by_label("新密码", exact=True).fill("short")
+    page.get_by_label("再次输入新密码").fill("short")
+    page.get_by_role("button", name="修改密码").click()
+    screenshot(page, out / "password.png")
 
 
 if __name__ == "__main__":

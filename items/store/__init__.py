@@ -12,7 +12,8 @@ from items.store.directory import (active_admins, all_orgs, audit, audit_entries
                                    orgs_named, region_references, save_user, set_password_hash, update_user)
 from items.store.local import (append_local_version, append_rebased_versions, catalogue_applying,
                                catalogue_latest_versions, claimed_basic_codes, count_local_of, insert_local_item,
-                               insert_workflow_event, last_events, latest_documents, list_local, local_exists,
+                               insert_workflow_event, last_events, latest_documents, latest_rule_counts, list_local,
+                               local_exists,
                                local_head, local_version, local_version_documents, local_versions,
                                lock_local_versions, move_local_status, rebase_batch, update_local_head,
                                workflow_events)
@@ -29,7 +30,8 @@ __all__ = [
     "catalogue_documents", "catalogue_head", "catalogue_heads", "catalogue_version", "catalogue_versions",
     "insert_catalogue_versions", "list_catalogue",
     "append_local_version", "append_rebased_versions", "catalogue_applying", "catalogue_latest_versions",
-    "claimed_basic_codes", "count_local_of", "last_events", "latest_documents", "insert_local_item", "insert_workflow_event", "list_local", "local_exists", "local_head",
+    "claimed_basic_codes", "count_local_of", "last_events", "latest_documents", "latest_rule_counts",
+    "insert_local_item", "insert_workflow_event", "list_local", "local_exists", "local_head",
     "local_version", "local_version_documents", "local_versions", "lock_local_versions", "move_local_status",
     "rebase_batch", "update_local_head", "workflow_events",
     "FACT_DIMENSIONS", "add_to_totals", "catalogue_in_use_levels", "change_sums", "claimed_codes",

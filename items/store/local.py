@@ -5,6 +5,7 @@ import datetime as dt
 
 import peewee as pw
 
+from items import rules
 from items.errors import Conflict, NotFound, Stale
 from items.records import (AuditRecord, CatalogueItemRecord, LocalItemRecord, LocalVersionRecord,
                            WorkflowEventRecord, database, utcnow)
@@ -42,6 +43,18 @@ def local_versions(impl_code: str) -> list[LocalVersionRecord]:
     return list(query)
 
 
+def rule_counts(document) -> tuple[int, int]:
+    """(errors, warnings) of items/rules.py on a local item's document: what a version row stores."""
+    findings = rules.validate(document, "local")
+    return len(rules.errors_of(findings)), len(rules.warnings_of(findings))
+
+
+def with_rule_counts(version_row: dict) -> dict:
+    """The version row with its document's rule counts, filled in once as it is written."""
+    errors, warnings = rule_counts(version_row["document"])
+    return dict(version_row, rule_errors=errors, rule_warnings=warnings)
+
+
 def local_exists(basic_code: str, org: str, level: str) -> bool:
     return LocalItemRecord.select().where(
         (LocalItemRecord.basic_code == basic_code) & (LocalItemRecord.org == org)
@@ -53,7 +66,7 @@ def insert_local_item(head: dict, version_row: dict) -> LocalItemRecord:
     try:
         with database.atomic():
             record = LocalItemRecord.create(**head)
-            LocalVersionRecord.create(**version_row)
+            LocalVersionRecord.create(**with_rule_counts(version_row))
     except pw.IntegrityError as exc:
         raise Conflict(f"item {head['impl_code']} is already claimed", code="already_claimed",
                        details={"impl_code": head["impl_code"]}) from exc
@@ -68,7 +81,7 @@ def append_local_version(head: LocalItemRecord, expected_version: int | None, ve
         raise Stale(f"item {head.impl_code} is at version {head.latest_version}, not {expected_version}",
                     details={"current_version": head.latest_version, "if_match": expected_version})
     new_version = head.latest_version + 1
-    LocalVersionRecord.create(**dict(version_row, impl_code=head.impl_code, version=new_version))
+    LocalVersionRecord.create(**with_rule_counts(dict(version_row, impl_code=head.impl_code, version=new_version)))
     changes = dict(head_changes, latest_version=new_version, updated_at=utcnow())
     updated = (LocalItemRecord.update(**changes)
                .where((LocalItemRecord.impl_code == head.impl_code)
@@ -239,7 +252,7 @@ def append_rebased_versions(rows: list[dict], based_on: int, name: str, audit_ro
     now = utcnow()
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
-        LocalVersionRecord.insert_many(chunk).execute()
+        LocalVersionRecord.insert_many([with_rule_counts(r) for r in chunk]).execute()
         (L.update(latest_version=L.latest_version + 1, based_on_catalogue_version=based_on, name=name,
                   status="draft", updated_at=now)
          .where(L.impl_code.in_([r["impl_code"] for r in chunk])).execute())
@@ -258,6 +271,22 @@ def latest_documents(impl_codes: list[str]) -> dict[str, dict]:
              .join(L, on=((V.impl_code == L.impl_code) & (V.version == L.latest_version)))
              .where(L.impl_code.in_(impl_codes)))
     return {code: document for code, document in query.tuples()}
+
+
+def latest_rule_counts(impl_codes: list[str]) -> dict[str, tuple[int, int]]:
+    """impl_code → (errors, warnings) stored with its latest version, in one query; a version written
+    before the counts were stored (NULL) is counted here from its document."""
+    if not impl_codes:
+        return {}
+    L, V = LocalItemRecord, LocalVersionRecord
+    query = (V.select(V.impl_code, V.rule_errors, V.rule_warnings)
+             .join(L, on=((V.impl_code == L.impl_code) & (V.version == L.latest_version)))
+             .where(L.impl_code.in_(impl_codes)))
+    out = {code: (errors, warnings) for code, errors, warnings in query.tuples()}
+    missing = [code for code, counts in out.items() if None in counts]
+    for code, document in latest_documents(missing).items():
+        out[code] = rule_counts(document)
+    return out
 
 
 def catalogue_latest_versions(basic_codes: list[str]) -> dict[str, int]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import importlib
 
-PAGE_MODULES = ["auth", "editor", "editor_compare", "review", "admin", "admin_rebase", "reform", "window"]
+PAGE_MODULES = ["auth", "editor", "editor_compare", "review", "admin", "admin_rebase", "reform", "window",
+                "directory", "directory_staff"]
 
 
 def routes() -> list:

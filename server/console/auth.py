@@ -19,10 +19,11 @@ def safe_next(target: str | None) -> str | None:
 class SignInPage(ConsolePage):
     requires_sign_in = False
 
-    @operation(query("expired", enum=("1",)), query("next", max_length=400))
+    @operation(query("expired", enum=("1", "ended")), query("next", max_length=400))
     def get(self) -> None:
-        """The sign-in form; `?expired=1` says the session ended."""
-        message = "登录已过期，请重新登录。" if self.get_query_argument("expired", "") else ""
+        """The sign-in form; `?expired=1` says the session expired, `?expired=ended` that the account changed."""
+        expired = self.get_query_argument("expired", "")
+        message = {"1": "登录已过期，请重新登录。", "ended": labels.error_message("session_ended")}.get(expired, "")
         self.page("login.html", title="登录", error=message, username="",
                   next=safe_next(self.get_query_argument("next", None)) or "")
 

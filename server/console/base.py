@@ -128,17 +128,19 @@ class ConsolePage(BaseHandler):
             return
         try:
             self.actor = await self.run(self.ctx.accounts.authenticate, token)
-        except NotSignedIn:
+        except NotSignedIn as exc:
             self.clear_cookie(SESSION_COOKIE, path=PREFIX)
-            self.redirect_to_sign_in(expired=True)
+            self.redirect_to_sign_in(expired=True, ended=exc.code == "session_ended")
             return
         if self.actor.role not in (self.roles or STAFF_ROLES):  # a citizen's token opens no console page
             self.render_error(403, labels.error_message("role_required"))
 
-    def redirect_to_sign_in(self, expired: bool) -> None:
+    def redirect_to_sign_in(self, expired: bool, ended: bool = False) -> None:
+        """To sign-in, saying why: `expired=1` (token expired or revoked) or `expired=ended` (an admin
+        changed or disabled the account, or its password changed: items/accounts.py end_sessions)."""
         query = {"next": self.request.uri} if self.request.method == "GET" else {}
         if expired:
-            query["expired"] = "1"
+            query["expired"] = "ended" if ended else "1"
         self.redirect(f"{PREFIX}/login" + ("?" + urllib.parse.urlencode(query) if query else ""))
 
     @property
@@ -180,7 +182,7 @@ class ConsolePage(BaseHandler):
                 return
             if isinstance(e, NotSignedIn):
                 self.clear_cookie(SESSION_COOKIE, path=PREFIX)
-                self.redirect_to_sign_in(expired=True)
+                self.redirect_to_sign_in(expired=True, ended=e.code == "session_ended")
                 return
             from server.errors import STATUS
             errors = (e.details or {}).get("errors") or []

@@ -54,6 +54,24 @@ RULE_MESSAGES = {
     "conflict_resolved": "请为每个冲突选择处理方式",
     "rebase_forward": "目录版本不能早于当前依据的版本",
     "validation_failed": "内容未通过校验",
+    # the directory and staff accounts (items/directory.py, items/staff.py, items/directory_import.py)
+    "region_code": "应为6位或12位的行政区划代码（GB/T 2260）",
+    "region_level": "目录只收省、市、县、乡镇四级区划",
+    "level_matches_code": "层级应与区划代码一致",
+    "level_matches_region": "部门的层级应与所在区划的层级一致",
+    "name_length": "名称太长",
+    "province_has_no_parent": "省级区划没有上级区划",
+    "parent_exists": "上级区划不在目录中",
+    "parent_contains": "上级区划不包含该区划代码",
+    "region_exists": "该区划不在目录中",
+    "org_exists": "该部门不在目录中",
+    "name_unique_in_region": "同一区划内已有同名部门",
+    "unique_in_file": "与文件中另一行重复",
+    "department_in_use": "部门已有工作人员或本地事项，不能改变所在区划和层级",
+    "credit_code": "应填写有效的统一社会信用代码",
+    "username_format": "用户名为1-64个字母、数字或 . _ @ -，以字母或数字开头",
+    "password_length": "密码应为8到256个字符",
+    "current_password": "当前密码不正确",
 }
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 
@@ -78,6 +96,12 @@ ERROR_MESSAGES = {
     "unresolved_conflicts": "还有冲突没有选择处理方式。", "rebase_backwards": "事项已依据更新的目录版本。",
     "comment_required": "请填写理由。", "wrong_status": "事项当前状态不能进行此操作，请刷新后重试。",
     "forbidden": "您没有权限进行此操作。", "internal": "系统出错，请联系管理员。",
+    "region_exists": "该区划代码已在目录中。", "region_in_use": "该区划仍在使用，不能删除",
+    "department_exists": "该统一社会信用代码已在目录中。", "department_in_use": "该部门仍在使用，不能删除或改变所在区划和层级",
+    "region_not_found": "没有找到该区划。", "department_not_found": "没有找到该部门。",
+    "user_not_found": "没有找到该账号。", "user_exists": "该用户名已被使用。",
+    "last_province_admin": "这是最后一个在用的省级管理员账号，不能停用或改变角色。",
+    "import_not_found": "检查过的文件已失效，请重新上传。",
 }
 
 

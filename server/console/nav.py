@@ -12,6 +12,10 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/console/reform", "改革指标", ("reform_office", "province_admin")),
     ("/console/cases", "办件", ("window_staff",)),
     ("/console/rectifications", "差评整改", ("window_staff",)),
+    ("/console/directory/regions", "行政区划", ("province_admin",)),
+    ("/console/directory/departments", "部门", ("province_admin",)),
+    ("/console/directory/staff", "工作人员账号", ("province_admin",)),
+    ("/console/directory/import", "导入区划和部门", ("province_admin",)),
 ]
 
 

@@ -13,7 +13,7 @@ from typing import Callable
 
 import peewee as pw
 
-from server.migrations import m0001_baseline, m0002_holiday_calendar
+from server.migrations import m0001_baseline, m0002_holiday_calendar, m0003_rule_counts
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "baseline", m0001_baseline.apply),
     Migration(2, "holiday_calendar", m0002_holiday_calendar.apply),
+    Migration(3, "rule_counts", m0003_rule_counts.apply),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -323,6 +323,15 @@ MATRIX: dict[str, Route] = {
     "GET /console/rectifications": page(only("window_staff")),
     "POST /console/rectifications/{rect}/answer": page(only("window_staff", window_other=FORBIDDEN),
                                                       raw=urllib.parse.urlencode({"answer": "已电话回访并整改"}).encode()),
+    # an empty form changes nothing: each page answers 422 naming the missing field
+    **{f"{method} /console/directory/{name}": page(province_admin_only())
+       for method in ("GET", "POST") for name in ("regions", "departments", "staff", "import")},
+    "GET /console/directory/departments/{org}": page(province_admin_only()),
+    "POST /console/directory/departments/{org}": page(province_admin_only()),
+    "GET /console/directory/staff/{user}": page(province_admin_only()),
+    "POST /console/directory/staff/{user}": page(province_admin_only()),
+    "GET /console/password": page(staff()),
+    "POST /console/password": page(staff()),
 }
 
 
