@@ -10,6 +10,7 @@ from pathlib import Path
 
 from items.errors import Invalid, NotFound, RateLimited, Unavailable
 from items.scope import Actor, require_role
+from items.clock import CHINA_OFFSET
 from wechat import lifecycle, progress, store
 from wechat.identity import IdCipher
 from wechat.workdays import WorkCalendar
@@ -46,7 +47,7 @@ def staff_case(actor: Actor, case_no: str):
 
 
 def _midnight_utc(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time()) - progress.CHINA_OFFSET
+    return dt.datetime.combine(day, dt.time()) - CHINA_OFFSET
 
 
 class WorkbenchService:

@@ -10,6 +10,7 @@ from items.errors import Conflict, Invalid, RateLimited
 from server.console import labels
 from server.console.base import NOTICES, PREFIX, ConsolePage
 from server.operations import operation, query
+from items.clock import CHINA_OFFSET
 from wechat import lifecycle, progress
 from wechat.workbench import RECTIFICATION_STATES
 
@@ -65,7 +66,7 @@ def china_time(stamp: str | None, seconds: bool = False) -> str:
     """An API time (ISO, UTC, Z) as staff read it: China time `2026-10-08 10:00`; "—" when absent."""
     if not stamp:
         return "—"
-    moment = dt.datetime.fromisoformat(stamp.rstrip("Z")) + progress.CHINA_OFFSET
+    moment = dt.datetime.fromisoformat(stamp.rstrip("Z")) + CHINA_OFFSET
     return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
