@@ -1,8 +1,9 @@
 """The one table from domain error kinds to HTTP statuses, and the one error body (CONTRACT.md §3)."""
 from __future__ import annotations
 
-import peewee
 import redis.exceptions
+
+from server.db import UNAVAILABLE as DATABASE_UNAVAILABLE
 
 STATUS = {
     "malformed": 400,
@@ -34,8 +35,7 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
 
 # A dependency that cannot be reached (Redis down or slow, the database restarted or its connection lost)
 # is the client's 503 dependency_unavailable, not a bug: the request may be retried once it is back.
-DEPENDENCY_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
-                     peewee.OperationalError, peewee.InterfaceError)
+DEPENDENCY_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, *DATABASE_UNAVAILABLE)
 # SQLite reports some programming errors as OperationalError too: those stay bugs (500).
 _BUG_MESSAGES = ("no such table", "no such column", "syntax error", "has no column")
 
@@ -44,7 +44,7 @@ def dependency_failure(exc: BaseException) -> str | None:
     """The name of the dependency `exc` says is unreachable ("redis" or "database"), or None for a real bug."""
     if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
         return "redis"
-    if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)):
+    if isinstance(exc, DATABASE_UNAVAILABLE):
         if any(text in str(exc).lower() for text in _BUG_MESSAGES):
             return None
         return "database"

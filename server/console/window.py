@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 from items.errors import Conflict, Invalid, RateLimited
 from server.console import labels
 from server.console.base import NOTICES, PREFIX, ConsolePage
+from server.handlers.workbench import send_case_file
 from server.operations import operation, query
 from items.clock import CHINA_OFFSET
 from wechat import lifecycle, progress
@@ -16,7 +17,6 @@ from wechat.workbench import RECTIFICATION_STATES
 
 WINDOW_ROLES = ("window_staff",)
 PAGE_SIZE = 50
-CHUNK = 64 * 1024
 ITEM_CHOICES = 500
 # The revealed number must not stay in any cache, the browser's back-forward cache included.
 NO_STORE = "no-store, no-cache, must-revalidate, private"
@@ -168,20 +168,8 @@ class CaseFilePage(WindowPage):
         """Stream a file of the case through the workbench's download use case (entitlement and audit row);
         another department's case is the same 404 page as an unknown one."""
         found = await self.run(self.workbench.file_for_download, self.actor, case_no, file_id, self.remote_ip)
-        self.set_header("Content-Type", found.content_type)
-        self.set_header("Content-Length", str(found.size))
-        self.set_header("Content-Disposition", f'attachment; filename="{found.filename}"; '
-                                               f"filename*=UTF-8''{quote(found.display_name, safe='')}")
-        self.set_header("Cache-Control", NO_STORE)
         self.clear_header("Content-Security-Policy")
-        handle = await self.run(open, found.path, "rb")
-        try:
-            while chunk := await self.run(handle.read, CHUNK):
-                self.write(chunk)
-                await self.flush()
-        finally:
-            handle.close()
-        self.finish()
+        await send_case_file(self, found)  # the same download as the API's, with its audit
 
 
 class RevealPage(CaseView):

@@ -19,19 +19,25 @@ class CaseFileHandler(BaseHandler):
         else's case, so case numbers cannot be probed."""
         actor = await self.authenticate("window_staff")
         found = await self.run(self.ctx.hall.workbench.file_for_download, actor, case_no, file_id, self.remote_ip)
-        self.set_header("Content-Type", found.content_type)
-        self.set_header("Content-Length", str(found.size))
-        self.set_header("Content-Disposition", f'attachment; filename="{found.filename}"; '
-                                               f"filename*=UTF-8''{quote(found.display_name, safe='')}")
-        self.set_header("Cache-Control", NO_STORE)
-        handle = await self.run(open, found.path, "rb")
-        try:
-            while chunk := await self.run(handle.read, CHUNK):
-                self.write(chunk)
-                await self.flush()
-        finally:
-            handle.close()
-        self.finish()
+        await send_case_file(self, found)
+
+
+async def send_case_file(handler: BaseHandler, found) -> None:
+    """Stream a case's uploaded file (found by WorkbenchService.file_for_download, which checked and
+    audited the download) as an attachment, never cached; file reads run off the event loop."""
+    handler.set_header("Content-Type", found.content_type)
+    handler.set_header("Content-Length", str(found.size))
+    handler.set_header("Content-Disposition", f'attachment; filename="{found.filename}"; '
+                                              f"filename*=UTF-8''{quote(found.display_name, safe='')}")
+    handler.set_header("Cache-Control", NO_STORE)
+    handle = await handler.run(open, found.path, "rb")
+    try:
+        while chunk := await handler.run(handle.read, CHUNK):
+            handler.write(chunk)
+            await handler.flush()
+    finally:
+        handle.close()
+    handler.finish()
 
 
 class CaseGuideHandler(BaseHandler):
