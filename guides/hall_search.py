@@ -33,6 +33,16 @@ class _State:
         self.lexicon: dict[str, list[str]] = {}
         self.seen = -1
         self.lock = threading.Lock()
+        # normalised query → its forms and correction: jieba and pinyin work, the same until a change
+        self.understood: dict[str, tuple] = {}
+
+    def understand(self, text: str) -> tuple:
+        found = self.understood.get(text)
+        if found is None:
+            if len(self.understood) >= ranking.MEMO_SIZE:
+                self.understood = {}
+            found = self.understood[text] = understanding.understand(text, self.lexicon, self.index.vocabulary)
+        return found
 
 
 # A cache of database content per database object, checked against the change log on every query.
@@ -100,6 +110,8 @@ def _refresh(db, state: _State) -> None:
                 state.index.put(concept)
         if search_index.LEXICON in changes:
             _load_lexicon(state)
+    state.index.forget()
+    state.understood = {}
     state.seen = head
 
 
@@ -138,8 +150,10 @@ def search(q, region=None, org=None, service_object=None, page=1, size=20, home=
     state = _state(db)
     with state.lock:
         _refresh(db, state)
-        forms, corrected = understanding.understand(text, state.lexicon, state.index.vocabulary)
-        hits = state.index.rank(forms, parsed.pinyin, lambda c: c.keeps(prefix, org, service_object))
+        forms, corrected = state.understand(text)
+        keep = (None if prefix is None and org is None and service_object is None
+                else lambda c: c.keeps(prefix, org, service_object))
+        hits, total = state.index.top(forms, parsed.pinyin, keep, page * size)
         page_hits = hits[(page - 1) * size:page * size]
         chosen = [(h, state.index.concepts[h.code]) for h in page_hits]
     shown = [(h, c, _pick(c, prefix, org, service_object, home)) for h, c in chosen]
@@ -147,7 +161,7 @@ def search(q, region=None, org=None, service_object=None, page=1, size=20, home=
     items = _page_items(db, shown, parsed)
     literal_hit = hits and hits[0].tier < ranking.PARTIAL and hits[0].form == text
     # every hit is ranked in memory, so the total is exact (COUNT_CAP bounds the previous search only)
-    result = {"items": items, "total": len(hits), "total_exact": True, "page": page,
+    result = {"items": items, "total": total, "total_exact": True, "page": page,
               "did_you_mean": corrected if corrected and not literal_hit else None}
     if page == 1:
         poor = not hits or (hits[0].tier == ranking.PARTIAL and hits[0].coverage < POOR_COVERAGE)

@@ -1,6 +1,7 @@
 """Query understanding: question and filler words, homophone correction through pinyin, lexicon forms."""
 from __future__ import annotations
 
+import functools
 import io
 import re
 import threading
@@ -40,6 +41,7 @@ _FUZZY = ((re.compile(r"^zh"), "z"), (re.compile(r"^ch"), "c"), (re.compile(r"^s
           (re.compile(r"^n"), "l"), (re.compile(r"ng$"), "n"))
 
 
+@functools.lru_cache(maxsize=None)  # a few hundred syllables; the regexes ran per window of every name
 def fuzzy_syllable(s: str) -> str:
     """Return the syllable with the near-miss distinctions merged: zheng → zen, ning → lin."""
     for pattern, repl in _FUZZY:
@@ -85,16 +87,16 @@ class Vocabulary:
             if len(run) > 1:
                 self.words[run] = self.words.get(run, 0) + weight
                 self._segmenter = None
-            sounds = syllables(run)
+            fuzzy = [None if p is None else fuzzy_syllable(p) for p in syllables(run)]
             for size in WINDOWS:
                 for i in range(len(run) - size + 1):
                     window = run[i:i + size]
                     seen = self.windows.get(window, 0) + weight
                     self.windows[window] = seen
-                    parts = sounds[i:i + size]
-                    if any(p is None for p in parts):
+                    parts = fuzzy[i:i + size]
+                    if None in parts:
                         continue
-                    key = "-".join(fuzzy_syllable(p) for p in parts)
+                    key = "-".join(parts)
                     best = self.by_reading.get(key)
                     if best is None or self.windows.get(best, 0) < seen:
                         self.by_reading[key] = window

@@ -3,7 +3,9 @@ the query an item covers and where (name, alias, guide text)."""
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +18,7 @@ NAME_START, NAME, ALIAS_START, ALIAS, TEXT, PARTIAL = range(6)
 FIELD_WEIGHT = (1.0, 0.8, 0.3)  # a word of the query found in a name, an alias, the guide text
 MIN_COVERAGE = 0.3  # a partial match covers at least this share of the query's known words
 FORM_WEIGHT = {"literal": 1.0, "stripped": 1.0, "lexicon": 1.0, "corrected": 0.95}
+MEMO_SIZE = 4096  # forms and spellings remembered per index before starting afresh
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class Concept:
         self.alias_spelled = [_spelled(a) for a in self.aliases]
         self.first_rank = min((v.rank for v in self.variants), default=0)
         self.name_len = min((len(n) for n in self.names), default=0)
+        # one string per field: a containment test is one C call, not a Python loop over the names
+        self.name_blob = "\x00".join(self.names)
+        self.alias_blob = "\x00".join(self.aliases)
 
     def keeps(self, region: str | None, org: str | None, service_object: str | None) -> bool:
         return ((region is None or region in self.regions) and (org is None or org in self.orgs)
@@ -112,6 +118,22 @@ class ConceptIndex:
         self.postings: dict[str, set[str]] = {}
         self.vocabulary = Vocabulary()
         self._blob: tuple[str, list[int], list[str]] | None = None
+        # Per form (and per pinyin spelling), what the index says of it: pure functions of the index and
+        # vocabulary, so kept until either changes (forget). Broad words (证明, 登记) recur in most queries.
+        self._memo: dict[tuple[str, str], dict] = {}
+
+    def forget(self) -> None:
+        """Drop what was worked out per form: call after the items or the vocabulary changed."""
+        self._memo = {}
+
+    def _remembered(self, kind: str, text: str, work) -> dict:
+        key = (kind, text)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo = {}
+            found = self._memo[key] = work(text)
+        return found
 
     def put(self, concept: Concept) -> None:
         """Add or replace one catalogue item (no variants left: take it out)."""
@@ -124,6 +146,7 @@ class ConceptIndex:
                 self.postings.setdefault(g, set()).add(concept.code)
             self.vocabulary.add(text)
         self._blob = None
+        self._memo = {}
 
     def drop(self, code: str) -> None:
         old = self.concepts.pop(code, None)
@@ -137,6 +160,7 @@ class ConceptIndex:
                     if not codes:
                         del self.postings[g]
         self._blob = None
+        self._memo = {}
 
     def _texts(self) -> tuple[str, list[int], list[str]]:
         # One string of every guide text: str.find runs in C over it, a Python loop over items would not.
@@ -168,23 +192,21 @@ class ConceptIndex:
         sets = [self.postings.get(k, set()) for k in keys]
         for code in set.intersection(*sets) if sets and all(sets) else ():
             c = self.concepts[code]
-            lengths = [len(n) for n in c.names if n.startswith(form)]
-            if lengths:
-                out[code] = (NAME_START, min(lengths))
-                continue
-            lengths = [len(n) for n in c.names if form in n]
-            if lengths:
-                out[code] = (NAME, min(lengths))
-            elif any(a.startswith(form) for a in c.aliases):
-                out[code] = (ALIAS_START, c.name_len)
-            elif any(form in a for a in c.aliases):
-                out[code] = (ALIAS, c.name_len)
+            if form in c.name_blob:
+                lengths = [len(n) for n in c.names if n.startswith(form)]
+                if lengths:
+                    out[code] = (NAME_START, min(lengths))
+                else:
+                    out[code] = (NAME, min(len(n) for n in c.names if form in n))
+            elif form in c.alias_blob:
+                starts = c.alias_blob.startswith(form) or ("\x00" + form) in c.alias_blob
+                out[code] = (ALIAS_START if starts else ALIAS, c.name_len)
         if len(form) > 1:
             for code in self.in_text(form):
                 out.setdefault(code, (TEXT, self.concepts[code].name_len))
         return out
 
-    def _partial(self, form: str, skip: set[str]) -> dict[str, tuple[float, tuple[str, ...]]]:
+    def _partial(self, form: str) -> dict[str, tuple[float, tuple[str, ...]]]:
         """Return {code: (coverage, matched words)} of items covering part of the form's known bigrams."""
         seams = self.vocabulary.seams(form) if self.vocabulary.words else set()
         pairs = list(dict.fromkeys(form[i:i + 2] for i in range(len(form) - 1) if i not in seams))
@@ -195,13 +217,13 @@ class ConceptIndex:
         weight = {p: math.log(1 + total / len(self.postings[p])) for p in known}
         whole = sum(weight.values())
         out = {}
-        for code in set().union(*(self.postings[p] for p in known)) - skip:
+        for code in set().union(*(self.postings[p] for p in known)):
             c = self.concepts[code]
             covered, matched = 0.0, []
-            for p in known:
-                if any(p in n for n in c.names):
+            for p in known:  # a bigram holds no \x00, so it is in the blob only inside one name
+                if p in c.name_blob:
                     covered += weight[p] * FIELD_WEIGHT[0]
-                elif any(p in a for a in c.aliases):
+                elif p in c.alias_blob:
                     covered += weight[p] * FIELD_WEIGHT[1]
                 elif p in c.body:
                     covered += weight[p] * FIELD_WEIGHT[2]
@@ -213,46 +235,76 @@ class ConceptIndex:
                 out[code] = (share, _runs(form, matched))
         return out
 
+    def _spelled(self, letters: str) -> dict[str, int]:
+        """Return {code: tier} of the items whose name or alias pinyin (full or initials) holds `letters`."""
+        out = {}
+        for code, c in self.concepts.items():
+            tier = _spelled_tier(c.spelled, letters)
+            if tier is None:
+                tier = _spelled_tier(c.alias_spelled, letters)
+                tier = None if tier is None else tier + ALIAS_START
+            if tier is not None:
+                out[code] = tier
+        return out
+
     def rank(self, forms: Sequence[Form], letters: str | None = None,
              keep=lambda concept: True) -> list[Hit]:
         """Return the hits of the forms (and pinyin letters), best first, one per catalogue item."""
-        best: dict[str, tuple] = {}  # code → (key, tier, coverage, form, matched): a Hit only at the end
+        return self.top(forms, letters, keep)[0]
+
+    def top(self, forms: Sequence[Form], letters: str | None = None, keep=None,
+            limit: int | None = None) -> tuple[list[Hit], int]:
+        """Return the first `limit` hits (all when None), best first, and how many items match in all.
+
+        Every match is scored (the total is exact) but only the page's hits are ordered: a broad word
+        matches most items and sorting them all was most of a query's time.
+        """
+        best: dict[str, tuple] = {}  # code → (key, code, tier, coverage, form, matched): a Hit only at the end
+        concepts = self.concepts
         kept: dict[str, bool] = {}
 
-        def offer(code: str, tier: int, coverage: float, length: int, form: str, matched) -> None:
-            if code not in kept:
-                kept[code] = keep(self.concepts[code])
-            if not kept[code]:
-                return
-            # among partial matches of equal coverage, the longer unbroken run of the query wins
-            run = max((len(m) for m in matched), default=0) if tier == PARTIAL else 0
-            key = (tier, -round(coverage, 4), -run, length, self.concepts[code].first_rank)
+        def allowed(code: str) -> bool:
+            found = kept.get(code)
+            if found is None:
+                found = kept[code] = bool(keep(concepts[code]))
+            return found
+
+        def offer(code: str, key: tuple, tier: int, coverage: float, form: str, matched) -> None:
             old = best.get(code)
-            if old is None or key < old[0]:
-                best[code] = (key, tier, coverage, form, matched)
+            if (old is None or key < old[0]) and (keep is None or allowed(code)):
+                best[code] = (key, code, tier, coverage, form, matched)
 
         exact_codes: set[str] = set()
         for form in forms:
-            for code, (tier, length) in self._exact(form.text).items():
-                exact_codes.add(code)
-                offer(code, tier, 1.0, length, form.text, (form.text,))
+            text = form.text
+            found = self._remembered("exact", text, self._exact)
+            exact_codes.update(found)
+            for code, (tier, length) in found.items():
+                offer(code, (tier, -1.0, 0, length, concepts[code].first_rank), tier, 1.0, text, (text,))
         if letters:
-            for code, c in self.concepts.items():
-                tier = _spelled_tier(c.spelled, letters)
-                if tier is None:
-                    tier = _spelled_tier(c.alias_spelled, letters)
-                    tier = None if tier is None else tier + ALIAS_START
-                if tier is not None:
-                    exact_codes.add(code)
-                    offer(code, tier, 1.0, c.name_len, letters, ())
+            found = self._remembered("letters", letters, self._spelled)
+            exact_codes.update(found)
+            for code, tier in found.items():
+                c = concepts[code]
+                offer(code, (tier, -1.0, 0, c.name_len, c.first_rank), tier, 1.0, letters, ())
         for form in forms:
             if len(form.text) < 2:
                 continue
             factor = FORM_WEIGHT.get(form.how, 1.0)
-            for code, (share, matched) in self._partial(form.text, exact_codes).items():
-                offer(code, PARTIAL, share * factor, self.concepts[code].name_len, form.text, matched)
+            for code, (share, matched) in self._remembered("partial", form.text, self._partial).items():
+                if code in exact_codes:
+                    continue
+                coverage = share * factor
+                # among partial matches of equal coverage, the longer unbroken run of the query wins
+                run = max((len(m) for m in matched), default=0)
+                c = concepts[code]
+                offer(code, (PARTIAL, -round(coverage, 4), -run, c.name_len, c.first_rank), PARTIAL, coverage,
+                      form.text, matched)
+        first = operator.itemgetter(0)
+        chosen = (sorted(best.values(), key=first) if limit is None or limit >= len(best)
+                  else heapq.nsmallest(limit, best.values(), key=first))
         return [Hit(key, code, tier, coverage, form, tuple(matched))
-                for code, (key, tier, coverage, form, matched) in sorted(best.items(), key=lambda kv: kv[1][0])]
+                for key, code, tier, coverage, form, matched in chosen], len(best)
 
     def suggest(self, prefix: str, letters: str | None, limit: int) -> list[dict]:
         """Return up to `limit` names and aliases starting with `prefix` (or spelled by `letters`)."""

@@ -76,7 +76,17 @@ def bigram_terms(segment: str) -> list[str]:
     return list(dict.fromkeys(bigram_sequence(segment)))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
+def _han_syllables(run: str) -> tuple[str | None, ...]:
+    # Cached per Han run, not per string: 证明（补领） and 证明（变更） share the pypinyin call of 证明,
+    # so loading a province's names costs one call per distinct run (pypinyin is the load's main cost).
+    readings = lazy_pinyin(run, style=Style.NORMAL)
+    if len(readings) != len(run):
+        readings = [lazy_pinyin(c, style=Style.NORMAL)[0] for c in run]
+    return tuple(r if r.isascii() and r.isalpha() else None for r in readings)
+
+
+@functools.lru_cache(maxsize=16384)
 def syllables(norm: str) -> tuple[str | None, ...]:
     """Return one pinyin syllable per character of a normalised string (None for punctuation).
 
@@ -86,10 +96,7 @@ def syllables(norm: str) -> tuple[str | None, ...]:
     out: list[str | None] = []
     for run in re.findall(r"[\u3400-\u9fff]+|[^\u3400-\u9fff]+", norm):
         if "\u3400" <= run[0] <= "\u9fff":
-            readings = lazy_pinyin(run, style=Style.NORMAL)
-            if len(readings) != len(run):
-                readings = [lazy_pinyin(c, style=Style.NORMAL)[0] for c in run]
-            out.extend(r if r.isascii() and r.isalpha() else None for r in readings)
+            out.extend(_han_syllables(run))
         else:
             out.extend(c if c.isascii() and c.isalnum() else None for c in run)
     return tuple(out)
