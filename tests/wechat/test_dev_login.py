@@ -5,6 +5,7 @@ import pytest
 
 from harness import RunningApp, make_settings
 from server import cli
+from server.commands import serve as serve_command
 from server.config import Settings
 from wechat.gateway import WeChatGateway
 
@@ -67,7 +68,7 @@ def test_serve_dev_wechat_flag_turns_the_stand_in_on_for_the_embedded_default(mo
     monkeypatch.delenv("GOVHALL_WECHAT_DEV", raising=False)
     monkeypatch.setenv("GOVHALL_VAR_DIR", str(tmp_path))
     served = []
-    monkeypatch.setattr(cli, "cmd_serve", lambda args, settings: served.append(settings) or 0)
+    monkeypatch.setattr(serve_command, "run", lambda args, settings: served.append(settings) or 0)
     assert cli.main(["serve", "--dev-wechat"]) == 0
     assert cli.main(["serve"]) == 0
     assert [s.wechat_dev for s in served] == [True, False]
