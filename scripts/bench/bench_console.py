@@ -57,21 +57,27 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def timed_app(tmp: str) -> RunningApp:
+    """The app on a SQLite file under `tmp`, started, recording each request's server time (ms) in
+    `app.logged` as the access log measures it."""
+    app = RunningApp(make_settings(f"sqlite:///{tmp}/govhall.db", upload_dir=f"{tmp}/uploads"))
+    original = app.app.settings["log_function"]
+    app.logged = []
+
+    def log(handler):
+        app.logged.append(1000.0 * handler.request.request_time())
+        original(handler)
+    app.app.settings["log_function"] = log
+    return app.start()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        app = RunningApp(make_settings(f"sqlite:///{tmp}/govhall.db", upload_dir=f"{tmp}/uploads"))
-        original = app.app.settings["log_function"]
-        app.logged = []
-
-        def log(handler):  # server time of each request, as the access log measures it
-            app.logged.append(1000.0 * handler.request.request_time())
-            original(handler)
-        app.app.settings["log_function"] = log
-        app.start()
+        app = timed_app(tmp)
         try:
             started = time.perf_counter()
             codes = build(app, args.items)

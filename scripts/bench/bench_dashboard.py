@@ -24,10 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 
-from harness import RunningApp, make_settings  # noqa: E402
 from items.scope import Actor  # noqa: E402
 from scripts import demo  # noqa: E402
-from scripts.bench.bench_console import percentile, timed  # noqa: E402
+from scripts.bench.bench_console import percentile, timed, timed_app  # noqa: E402
 
 API_CALLS = ("/api/v1/stats/summary", "/api/v1/stats/items?group_by=region", "/api/v1/stats/items?group_by=org",
              "/api/v1/stats/items?group_by=item_type", "/api/v1/stats/rankings?group_by=org&by=instant_ratio")
@@ -39,15 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", default="", help="also time the page and the API as of this date")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        app = RunningApp(make_settings(f"sqlite:///{tmp}/govhall.db", upload_dir=f"{tmp}/uploads"))
-        original = app.app.settings["log_function"]
-        app.logged = []
-
-        def log(handler):  # server time of each request, as the access log measures it
-            app.logged.append(1000.0 * handler.request.request_time())
-            original(handler)
-        app.app.settings["log_function"] = log
-        app.start()
+        app = timed_app(tmp)
         try:
             started = time.perf_counter()
             with app.ctx.db.connection_context():
