@@ -20,6 +20,7 @@ os.environ.setdefault("GOVHALL_PASSWORD_HASH_COST", "1")
 os.environ.setdefault("GOVHALL_PASSWORD_HASH_MEMORY_KIB", "32")
 
 from harness import Api, ApiResponse, RunningApp, make_settings  # noqa: E402,F401 - re-exported for tests
+from pg_reuse import ReusedDatabase  # noqa: E402
 from servers import PostgresServer, RedisServer, create_database, drop_database  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,20 +123,29 @@ def postgres_template(postgres_admin_url) -> str:
     drop_database(postgres_admin_url, url)
 
 
+@pytest.fixture(scope="session")
+def postgres_reused(postgres_admin_url, postgres_template):
+    """The PostgreSQL database that db_url hands to one test after another, emptied back to the
+    template's rows between them (tests/pg_reuse.py): cheaper than a copy of the template per test."""
+    database = ReusedDatabase(postgres_admin_url, postgres_template)
+    yield database
+    database.drop()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     """A fresh database of this test's own on SQLite (temp file) and on PostgreSQL.
 
     It already holds the schema the app creates at start (copied from a per-session template), so
-    `connect` only checks it; what a test writes stays in its own database.
+    `connect` only checks it; what a test writes is gone before the next test (a new SQLite file; the
+    PostgreSQL database emptied back to the template's rows, or replaced when a test changed its schema).
     """
     if request.param == "sqlite":
         yield request.getfixturevalue("sqlite_url")
         return
-    admin = request.getfixturevalue("postgres_admin_url")
-    url = create_database(admin, template=request.getfixturevalue("postgres_template"))
-    yield url
-    drop_database(admin, url)
+    database = request.getfixturevalue("postgres_reused")
+    yield database.url
+    database.reset()
 
 
 @pytest.fixture
