@@ -22,6 +22,7 @@ os.environ.setdefault("GOVHALL_PASSWORD_HASH_MEMORY_KIB", "32")
 from harness import Api, ApiResponse, RunningApp, make_settings  # noqa: E402,F401 - re-exported for tests
 from pg_reuse import ReusedDatabase  # noqa: E402
 from servers import PostgresServer, RedisServer, create_database, drop_database  # noqa: E402
+from worlds import SeededWorlds  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 VENDORED = REPO / "tests" / "data"
@@ -146,6 +147,14 @@ def db_url(request, tmp_path):
     database = request.getfixturevalue("postgres_reused")
     yield database.url
     database.reset()
+
+
+@pytest.fixture(scope="session")
+def seeded_worlds(request, tmp_path_factory):
+    """Worlds seeded once per session and database; tests get copies (tests/worlds.py, `seeded_app`)."""
+    worlds = SeededWorlds(request, tmp_path_factory)
+    yield worlds
+    worlds.close()
 
 
 @pytest.fixture

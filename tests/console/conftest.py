@@ -13,11 +13,8 @@ GOVHALL_TEST_REQUIRE_SERVERS=1).
 """
 from __future__ import annotations
 
-import copy
 import os
 import shutil
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,66 +57,28 @@ class Console:
         return self.app.base + path
 
 
-def _console(db_url: str, tmp_path, world: dict) -> Console:
-    app = RunningApp(make_settings(db_url, upload_dir=str(tmp_path / "uploads"))).start()
-    return Console(app, copy.deepcopy(world))
-
-
-def _seeded(db_url: str, tmp_path) -> dict:
-    """Seed the world into an empty database through a running app (as the tests' app would), then stop it."""
-    app = RunningApp(make_settings(db_url, upload_dir=str(tmp_path / "uploads"))).start()
-    try:
-        return seed(app.ctx)
-    finally:
-        app.stop()
-        if hasattr(app.ctx.db, "close_all"):  # pooled connections would keep a template database in use
-            app.ctx.db.close_all()
-
-
-@pytest.fixture(scope="session")
-def seeded_sqlite(tmp_path_factory) -> tuple[Path, dict]:
-    """The seeded world on SQLite, built once per session: every `console` test starts from a copy."""
-    tmp = tmp_path_factory.mktemp("console-template")
-    path = tmp / "govhall.db"
-    return path, _seeded(f"sqlite:///{path}", tmp)
-
-
-@pytest.fixture(scope="session")
-def seeded_postgres(postgres_admin_url, tmp_path_factory):
-    """The seeded world in one PostgreSQL database, built once: the template of every `console_pg` test's."""
-    from servers import create_database, drop_database
-    url = create_database(postgres_admin_url)
-    world = _seeded(url, tmp_path_factory.mktemp("console-pg-template"))
-    yield url.rsplit("/", 1)[1], world
-    drop_database(postgres_admin_url, url)
-
-
-def _copy_sqlite(source: Path, target: Path) -> None:
-    """A consistent copy of a WAL-mode database (the online backup API, not a file copy)."""
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
+def _console(worlds, kind: str, tmp_path):
+    url, world, after = worlds.database(kind, seed, tmp_path)
+    app = RunningApp(make_settings(url, upload_dir=str(tmp_path / "uploads"))).start()
+    return Console(app, world), after
 
 
 @pytest.fixture
-def console(tmp_path, seeded_sqlite):
-    """The app on a temp-file SQLite with the seeded world (a copy of the session's seeded database)."""
-    template, world = seeded_sqlite
-    _copy_sqlite(template, tmp_path / "govhall.db")
-    running = _console(f"sqlite:///{tmp_path}/govhall.db", tmp_path, world)
+def console(seeded_worlds, tmp_path):
+    """The app on a temp-file SQLite with the seeded world (a copy of the world seeded once per session)."""
+    running, after = _console(seeded_worlds, "sqlite", tmp_path)
     yield running
     running.app.stop()
+    after()
 
 
 @pytest.fixture
-def console_pg(postgres_admin_url, seeded_postgres, tmp_path):
-    """The same world on PostgreSQL (a database copied from the session's seeded one)."""
-    from servers import create_database, drop_database
-    template, world = seeded_postgres
-    url = create_database(postgres_admin_url, template=template)
-    running = _console(url, tmp_path, world)
+def console_pg(seeded_worlds, tmp_path):
+    """The same world on PostgreSQL."""
+    running, after = _console(seeded_worlds, "postgresql", tmp_path)
     yield running
     running.app.stop()
-    drop_database(postgres_admin_url, url)
+    after()
 
 
 @pytest.fixture(scope="session")

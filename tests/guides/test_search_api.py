@@ -9,6 +9,7 @@ import pytest
 from items import store
 from items.codes import make_credit_code
 from items.scope import Actor
+from worlds import seeded_app
 
 POLICE = make_credit_code("11511602MB0000011")  # 广安区公安分局
 CIVIL = make_credit_code("11511602MB0000022")  # 广安区民政局
@@ -49,10 +50,8 @@ def move(ctx, impl_code: str, *actions: str) -> None:
         getattr(ctx.workflow, action)(impl_code, ADMIN, "checked" if action == "withdraw" else "")
 
 
-@pytest.fixture
-def hall(running_app):
-    """The app with the ITEMS claimed and moved to their status; `hall.impl[key]` their codes."""
-    ctx = running_app.ctx
+def seed_items(ctx) -> dict[str, str]:
+    """The ITEMS claimed and moved to their status → their implementation codes."""
     impl = {}
     with ctx.db.connection_context():
         for code, name, parent, level in (("510000", "四川省", None, "2"), ("511600", "广安市", "510000", "3"),
@@ -70,9 +69,19 @@ def hall(running_app):
                   hours="工作日 9:00-17:00", handling_type="promised", visits=1, online_depth=3,
                   channels=["window", "pc"])
             move(ctx, impl[key], *STEPS[status])
-    running_app.impl = impl
-    running_app.public = running_app.api()
-    return running_app
+    return impl
+
+
+seeded_hall = seeded_app(seed_items)
+
+
+@pytest.fixture
+def hall(seeded_hall):
+    """The app with the ITEMS claimed and moved to their status; `hall.impl[key]` their codes."""
+    app, impl = seeded_hall
+    app.impl = impl
+    app.public = app.api()
+    return app
 
 
 def search(hall, **params):
