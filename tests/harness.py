@@ -41,7 +41,7 @@ class Api:
         self.token: str | None = None
 
     def request(self, method: str, path: str, body=None, headers: dict | None = None, token: str | None = "default",
-                raw: bytes | None = None, content_type: str | None = None) -> ApiResponse:
+                raw: bytes | None = None, content_type: str | None = None, timeout: float = 60) -> ApiResponse:
         headers = dict(headers or {})
         data = raw
         if body is not None:
@@ -54,7 +54,7 @@ class Api:
             headers["Authorization"] = f"Bearer {use}"
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=60) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return ApiResponse(resp.status, resp.headers, resp.read())
         except urllib.error.HTTPError as exc:
             return ApiResponse(exc.code, exc.headers, exc.read())
