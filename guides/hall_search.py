@@ -117,14 +117,18 @@ def _refresh(db, state: _State) -> None:
 
 def _pick(concept: ranking.Concept, prefix, org, service_object, home) -> ranking.Variant | None:
     """The local item shown for a catalogue item: one the filters keep, in the citizen's region first."""
-    def kept(v):
-        return ((prefix is None or v.region.startswith(prefix)) and (org is None or v.org == org)
-                and (service_object is None or f",{service_object}," in f",{v.objects},"))
-
-    fits = [v for v in concept.variants if kept(v)]
-    if not fits:
-        return None
-    return min(fits, key=lambda v: (home is not None and not v.region.startswith(home), v.rank))
+    if prefix is None and org is None and service_object is None and home is None:
+        return concept.by_rank[0] if concept.by_rank else None
+    needle = None if service_object is None else f",{service_object},"
+    first = None
+    for v in concept.by_rank:  # in rank order: the first kept one, unless one in `home` comes later
+        if ((prefix is None or v.region.startswith(prefix)) and (org is None or v.org == org)
+                and (needle is None or needle in f",{v.objects},")):
+            if home is None or v.region.startswith(home):
+                return v
+            if first is None:
+                first = v
+    return first
 
 
 def search(q, region=None, org=None, service_object=None, page=1, size=20, home=None) -> dict:
@@ -152,7 +156,7 @@ def search(q, region=None, org=None, service_object=None, page=1, size=20, home=
         _refresh(db, state)
         forms, corrected = state.understand(text)
         keep = (None if prefix is None and org is None and service_object is None
-                else lambda c: c.keeps(prefix, org, service_object))
+                else state.index.allowed(prefix, org, service_object))
         hits, total = state.index.top(forms, parsed.pinyin, keep, page * size)
         page_hits = hits[(page - 1) * size:page * size]
         chosen = [(h, state.index.concepts[h.code]) for h in page_hits]
