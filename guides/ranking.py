@@ -2,7 +2,6 @@
 the query an item covers and where (name, alias, guide text)."""
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 import operator
@@ -101,6 +100,10 @@ def grams(text: str) -> list[str]:
     return list(dict.fromkeys([*text, *(text[i:i + 2] for i in range(len(text) - 1))]))
 
 
+def _text_grams(body: str) -> set[str]:
+    return {body[i:i + 2] for i in range(len(body) - 1)}
+
+
 def _spelled_tier(spelled: Sequence[tuple[str, frozenset[int], str]], letters: str) -> int | None:
     best = None
     for full, bounds, initials in spelled:
@@ -116,13 +119,15 @@ def _spelled_tier(spelled: Sequence[tuple[str, frozenset[int], str]], letters: s
 
 class ConceptIndex:
     """Every catalogue item with a published local item, in memory, with postings of its names' and
-    aliases' characters and bigrams, the guide texts end to end, and the vocabulary for correction."""
+    aliases' characters and bigrams, of its guide text's bigrams, and the vocabulary for correction."""
 
     def __init__(self) -> None:
         self.concepts: dict[str, Concept] = {}
         self.postings: dict[str, set[str]] = {}
         self.vocabulary = Vocabulary()
-        self._blob: tuple[str, list[int], list[str]] | None = None
+        # the bigrams of the guide texts: a province's texts are megabytes (every county's org name), too
+        # long to scan per query
+        self.text_postings: dict[str, set[str]] = {}
         # Per form (and per pinyin spelling), what the index says of it: pure functions of the index and
         # vocabulary, so kept until either changes (forget). Broad words (证明, 登记) recur in most queries.
         self._memo: dict[tuple, object] = {}
@@ -149,7 +154,8 @@ class ConceptIndex:
             for g in grams(text):
                 self.postings.setdefault(g, set()).add(concept.code)
             self.vocabulary.add(text)
-        self._blob = None
+        for g in _text_grams(concept.body):
+            self.text_postings.setdefault(g, set()).add(concept.code)
         self._memo = {}
 
     def drop(self, code: str) -> None:
@@ -163,30 +169,24 @@ class ConceptIndex:
                     codes.discard(code)
                     if not codes:
                         del self.postings[g]
-        self._blob = None
+        for g in _text_grams(old.body):
+            codes = self.text_postings.get(g)
+            if codes is not None:
+                codes.discard(code)
+                if not codes:
+                    del self.text_postings[g]
         self._memo = {}
 
-    def _texts(self) -> tuple[str, list[int], list[str]]:
-        # One string of every guide text: str.find runs in C over it, a Python loop over items would not.
-        if self._blob is None:
-            codes = sorted(self.concepts)
-            starts, parts, at = [], [], 0
-            for code in codes:
-                starts.append(at)
-                parts.append(self.concepts[code].body)
-                at += len(parts[-1]) + 1
-            self._blob = ("\x00".join(parts), starts, codes)
-        return self._blob
-
     def in_text(self, form: str) -> set[str]:
-        """Return the codes whose guide text holds `form`."""
-        blob, starts, codes = self._texts()
-        found, at = set(), blob.find(form)
-        while at >= 0:
-            i = bisect.bisect_right(starts, at) - 1
-            found.add(codes[i])
-            end = starts[i + 1] if i + 1 < len(starts) else len(blob)
-            at = blob.find(form, end)
+        """Return the codes whose guide text holds `form` (of two characters or more)."""
+        sets = [self.text_postings.get(form[i:i + 2]) for i in range(len(form) - 1)]
+        if not sets or not all(sets):
+            return set()
+        sets.sort(key=len)
+        found = set(sets[0]).intersection(*sets[1:])
+        if len(form) > 2:  # every bigram in the text, but the form too?
+            concepts = self.concepts
+            found = {code for code in found if form in concepts[code].body}
         return found
 
     def _exact(self, form: str) -> dict[str, tuple[int, int]]:

@@ -149,3 +149,15 @@ def test_what_was_worked_out_per_form_is_dropped_when_an_item_changes(catalogue)
     idx.put(ranking.Concept("2", ["婚姻登记"], [], "", [ranking.Variant(2, "510102", "ORG", "", "")]))
     assert {h.code for h in idx.rank([understanding.Form("登记", "literal")])} == {"1", "2"}
     assert idx.top([understanding.Form("登记", "literal")], None, idx.allowed("510102", None, None), 1)[1] == 2
+
+
+def test_guide_text_lookups_through_bigrams_equal_searching_every_text(catalogue):
+    forms = {f.text for q in queries(150) for f in understanding.understand(q, {}, catalogue.vocabulary)[0]}
+    forms |= {"经信局", "身份证", "申请人具有完全民事", "户籍在本辖区内", "授权委托"}
+    for form in (f for f in forms if len(f) > 1):
+        assert catalogue.in_text(form) == {code for code, c in catalogue.concepts.items() if form in c.body}, form
+    small = ranking.ConceptIndex()
+    for c in list(catalogue.concepts.values())[:50]:
+        small.put(c)
+    small.drop(next(iter(small.concepts)))
+    assert all(codes and codes <= set(small.concepts) for codes in small.text_postings.values())
