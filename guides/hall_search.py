@@ -59,9 +59,12 @@ def _concepts(db, codes: list[str] | None) -> dict[str, ranking.Concept]:
     for rank, code, region, org, objects, name_norm, alias_norm, body in db.execute_sql(search_index.dialect_sql(
             db, "SELECT rank, basic_code, region_code, org_credit_code, service_objects, name_norm, alias_norm, "
                 f"body FROM search_doc {where}"), params):
-        g = grouped.setdefault(code, {"names": {}, "aliases": {}, "lines": {}, "variants": []})
+        g = grouped.get(code)
+        if g is None:
+            g = grouped[code] = {"names": {}, "aliases": {}, "lines": {}, "variants": []}
         g["names"][name_norm] = None
-        g["aliases"].update(dict.fromkeys(a for a in alias_norm.split("\n") if a))
+        if alias_norm:
+            g["aliases"].update(dict.fromkeys(a for a in alias_norm.split("\n") if a))
         g["lines"].update(dict.fromkeys(body.split("\n")))
         g["variants"].append(ranking.Variant(rank, region, org.upper(), objects, name_norm))
     extra = search_log.extra_aliases(codes)
