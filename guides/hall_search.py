@@ -8,6 +8,7 @@ of guides.search_exact.
 """
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import weakref
@@ -19,6 +20,7 @@ from guides import search_exact, search_index, search_log
 from guides.search_terms import TIER_ALIAS, TIER_NAME, TIER_TEXT, Query
 
 FULL_RELOAD = 500  # more changed catalogue items than this since the last query: load everything again
+FREEZE_AT = 20_000  # local items from which a full load freezes what it loaded out of the collector's way
 POOR_COVERAGE = 0.6  # a best hit covering less of the query than this is logged as a poor result
 SUGGESTIONS = 10
 _DISPLAY_TIER = {ranking.NAME_START: TIER_NAME, ranking.NAME: TIER_NAME, ranking.ALIAS_START: TIER_ALIAS,
@@ -105,7 +107,14 @@ def _refresh(db, state: _State) -> None:
         for concept in _concepts(db, None).values():
             fresh.index.put(concept)
         _load_lexicon(fresh)
+        fresh.index.vocabulary.prepare()
         state.index, state.lexicon = fresh.index, fresh.lexicon
+        if sum(len(c.variants) for c in state.index.concepts.values()) >= FREEZE_AT:
+            # A province's index is millions of objects that live as long as the process: a full
+            # collection walked them all (~1 s under load, on whichever query it fell). Frozen, it
+            # walks only what queries made since.
+            gc.collect()
+            gc.freeze()
     else:
         codes = [c for c in changes if c != search_index.LEXICON]
         if codes:
@@ -113,6 +122,7 @@ def _refresh(db, state: _State) -> None:
                 state.index.put(concept)
         if search_index.LEXICON in changes:
             _load_lexicon(state)
+        state.index.vocabulary.prepare()
     state.index.forget()
     state.understood = {}
     state.seen = head

@@ -237,20 +237,21 @@ class ConceptIndex:
         if broad:
             narrow = [p for p in known if p not in broad]
             candidates &= set().union(*(self.postings[p] for p in narrow),
-                                      *(self._remembered(("text", p), lambda p=p: self.in_text(p)) for p in narrow))
+                                      *(self.text_postings.get(p, ()) for p in narrow))
         name_w, alias_w, text_w = FIELD_WEIGHT
+        weights = [(p, w, self.text_postings.get(p, frozenset())) for p, w in weights]
         out = {}
         concepts = self.concepts
         for code in candidates:
             c = concepts[code]
-            names, aliases, body = c.name_blob, c.alias_blob, c.body
+            names, aliases = c.name_blob, c.alias_blob
             covered, matched = 0.0, []
-            for p, w in weights:  # a bigram holds no \x00, so it is in the blob only inside one name
+            for p, w, in_body in weights:  # a bigram holds no \x00, so it is in the blob only inside one name
                 if p in names:
                     covered += w * name_w
                 elif p in aliases:
                     covered += w * alias_w
-                elif p in body:
+                elif code in in_body:  # the guide text is long: its bigrams' postings say it at once
                     covered += w * text_w
                 else:
                     continue
@@ -262,8 +263,15 @@ class ConceptIndex:
 
     def _partial(self, form: str) -> dict[str, tuple[float, tuple[str, ...]]]:
         """Return {code: (coverage, matched words)} of items covering part of the form's known bigrams."""
-        return {code: (share, _runs(form, matched))
-                for code, (share, matched) in self._scores_of(form).items()}
+        runs: dict[tuple[str, ...], tuple[str, ...]] = {}  # few distinct sets of matched bigrams per form
+        out = {}
+        for code, (share, matched) in self._scores_of(form).items():
+            key = tuple(matched)
+            found = runs.get(key)
+            if found is None:
+                found = runs[key] = _runs(form, matched)
+            out[code] = (share, found)
+        return out
 
     def _spelled(self, letters: str) -> dict[str, int]:
         """Return {code: tier} of the items whose name or alias pinyin (full or initials) holds `letters`."""
@@ -300,11 +308,13 @@ class ConceptIndex:
                             text, ()) for code, tier in self._spelled(text).items()]
             else:
                 factor = FORM_WEIGHT.get(how, 1.0)
-                entries = []
+                entries, longest = [], {}
                 for code, (share, matched) in self._partial(text).items():
                     coverage = share * factor
                     # among partial matches of equal coverage, the longer unbroken run of the query wins
-                    run = max((len(m) for m in matched), default=0)
+                    run = longest.get(matched)
+                    if run is None:
+                        run = longest[matched] = max((len(m) for m in matched), default=0)
                     c = concepts[code]
                     entries.append(((PARTIAL, -round(coverage, 4), -run, c.name_len, c.first_rank), code, PARTIAL,
                                     coverage, text, matched))
