@@ -8,6 +8,7 @@ of guides.search_exact.
 """
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import weakref
@@ -19,6 +20,7 @@ from guides import search_exact, search_index, search_log
 from guides.search_terms import TIER_ALIAS, TIER_NAME, TIER_TEXT, Query
 
 FULL_RELOAD = 500  # more changed catalogue items than this since the last query: load everything again
+FREEZE_AT = 20_000  # local items from which a full load freezes what it loaded out of the collector's way
 POOR_COVERAGE = 0.6  # a best hit covering less of the query than this is logged as a poor result
 SUGGESTIONS = 10
 _DISPLAY_TIER = {ranking.NAME_START: TIER_NAME, ranking.NAME: TIER_NAME, ranking.ALIAS_START: TIER_ALIAS,
@@ -59,9 +61,12 @@ def _concepts(db, codes: list[str] | None) -> dict[str, ranking.Concept]:
     for rank, code, region, org, objects, name_norm, alias_norm, body in db.execute_sql(search_index.dialect_sql(
             db, "SELECT rank, basic_code, region_code, org_credit_code, service_objects, name_norm, alias_norm, "
                 f"body FROM search_doc {where}"), params):
-        g = grouped.setdefault(code, {"names": {}, "aliases": {}, "lines": {}, "variants": []})
+        g = grouped.get(code)
+        if g is None:
+            g = grouped[code] = {"names": {}, "aliases": {}, "lines": {}, "variants": []}
         g["names"][name_norm] = None
-        g["aliases"].update(dict.fromkeys(a for a in alias_norm.split("\n") if a))
+        if alias_norm:
+            g["aliases"].update(dict.fromkeys(a for a in alias_norm.split("\n") if a))
         g["lines"].update(dict.fromkeys(body.split("\n")))
         g["variants"].append(ranking.Variant(rank, region, org.upper(), objects, name_norm))
     extra = search_log.extra_aliases(codes)
@@ -102,7 +107,14 @@ def _refresh(db, state: _State) -> None:
         for concept in _concepts(db, None).values():
             fresh.index.put(concept)
         _load_lexicon(fresh)
+        fresh.index.vocabulary.prepare()
         state.index, state.lexicon = fresh.index, fresh.lexicon
+        if sum(len(c.variants) for c in state.index.concepts.values()) >= FREEZE_AT:
+            # A province's index is millions of objects that live as long as the process: a full
+            # collection walked them all (~1 s under load, on whichever query it fell). Frozen, it
+            # walks only what queries made since.
+            gc.collect()
+            gc.freeze()
     else:
         codes = [c for c in changes if c != search_index.LEXICON]
         if codes:
@@ -110,6 +122,7 @@ def _refresh(db, state: _State) -> None:
                 state.index.put(concept)
         if search_index.LEXICON in changes:
             _load_lexicon(state)
+        state.index.vocabulary.prepare()
     state.index.forget()
     state.understood = {}
     state.seen = head
@@ -117,14 +130,18 @@ def _refresh(db, state: _State) -> None:
 
 def _pick(concept: ranking.Concept, prefix, org, service_object, home) -> ranking.Variant | None:
     """The local item shown for a catalogue item: one the filters keep, in the citizen's region first."""
-    def kept(v):
-        return ((prefix is None or v.region.startswith(prefix)) and (org is None or v.org == org)
-                and (service_object is None or f",{service_object}," in f",{v.objects},"))
-
-    fits = [v for v in concept.variants if kept(v)]
-    if not fits:
-        return None
-    return min(fits, key=lambda v: (home is not None and not v.region.startswith(home), v.rank))
+    if prefix is None and org is None and service_object is None and home is None:
+        return concept.by_rank[0] if concept.by_rank else None
+    needle = None if service_object is None else f",{service_object},"
+    first = None
+    for v in concept.by_rank:  # in rank order: the first kept one, unless one in `home` comes later
+        if ((prefix is None or v.region.startswith(prefix)) and (org is None or v.org == org)
+                and (needle is None or needle in f",{v.objects},")):
+            if home is None or v.region.startswith(home):
+                return v
+            if first is None:
+                first = v
+    return first
 
 
 def search(q, region=None, org=None, service_object=None, page=1, size=20, home=None) -> dict:
@@ -152,7 +169,7 @@ def search(q, region=None, org=None, service_object=None, page=1, size=20, home=
         _refresh(db, state)
         forms, corrected = state.understand(text)
         keep = (None if prefix is None and org is None and service_object is None
-                else lambda c: c.keeps(prefix, org, service_object))
+                else state.index.allowed(prefix, org, service_object))
         hits, total = state.index.top(forms, parsed.pinyin, keep, page * size)
         page_hits = hits[(page - 1) * size:page * size]
         chosen = [(h, state.index.concepts[h.code]) for h in page_hits]

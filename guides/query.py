@@ -101,6 +101,11 @@ class Vocabulary:
                     if best is None or self.windows.get(best, 0) < seen:
                         self.by_reading[key] = window
 
+    def prepare(self) -> None:
+        """Build the segmenter now (a second or more for a province's words) rather than on a query."""
+        if self.words:
+            self.seams("")
+
     def seams(self, text: str) -> set[int]:
         """Return the positions i where text[i:i+2] joins two words of two or more characters.
 

@@ -2,12 +2,13 @@
 the query an item covers and where (name, alias, guide text)."""
 from __future__ import annotations
 
-import bisect
+import functools
 import heapq
 import math
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from guides.query import Form, Vocabulary
 from guides.search_terms import syllables
@@ -18,12 +19,13 @@ NAME_START, NAME, ALIAS_START, ALIAS, TEXT, PARTIAL = range(6)
 FIELD_WEIGHT = (1.0, 0.8, 0.3)  # a word of the query found in a name, an alias, the guide text
 MIN_COVERAGE = 0.3  # a partial match covers at least this share of the query's known words
 FORM_WEIGHT = {"literal": 1.0, "stripped": 1.0, "lexicon": 1.0, "corrected": 0.95}
-MEMO_SIZE = 4096  # forms and spellings remembered per index before starting afresh
+MEMO_SIZE = 32768  # worked-out forms, spellings and filters kept per index before starting afresh
+_FIRST = operator.itemgetter(0)
 
 
-@dataclass(frozen=True)
-class Variant:
-    """One local item of a catalogue item: where it is offered, and its place in name-length order."""
+class Variant(NamedTuple):
+    """One local item of a catalogue item: where it is offered, and its place in name-length order.
+    A named tuple: a province loads 100,000 of them per process, a frozen dataclass is slower to make."""
     rank: int
     region: str
     org: str
@@ -31,6 +33,7 @@ class Variant:
     name: str
 
 
+@functools.lru_cache(maxsize=4096)  # a province has a few hundred regions and 100,000 local items
 def region_prefixes(code: str) -> tuple[str, ...]:
     """Return every prefix a region filter may ask for (guides.search.region_prefix) of an item's region."""
     code = code[:6] if code[6:] == "000000" else code
@@ -63,17 +66,22 @@ class Concept:
     alias_spelled: list[tuple[str, frozenset[int], str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        for v in self.variants:
-            self.regions.update(region_prefixes(v.region))
-            self.orgs.add(v.org)
-            self.objects.update(o for o in v.objects.split(",") if o)
+        self.orgs.update(v.org for v in self.variants)
+        for region in {v.region for v in self.variants}:
+            self.regions.update(region_prefixes(region))
+        for objects in {v.objects for v in self.variants}:
+            self.objects.update(o for o in objects.split(",") if o)
         self.spelled = [_spelled(n) for n in self.names]
         self.alias_spelled = [_spelled(a) for a in self.aliases]
-        self.first_rank = min((v.rank for v in self.variants), default=0)
+        self.by_rank = sorted(self.variants, key=operator.attrgetter("rank"))  # the page shows the first kept
+        self.first_rank = self.by_rank[0].rank if self.by_rank else 0
         self.name_len = min((len(n) for n in self.names), default=0)
         # one string per field: a containment test is one C call, not a Python loop over the names
         self.name_blob = "\x00".join(self.names)
         self.alias_blob = "\x00".join(self.aliases)
+        self.name_starts = "\x00" + self.name_blob  # "\x00" + form in it: a name starts with the form
+        self.alias_starts = "\x00" + self.alias_blob
+        self.names_by_len = sorted(self.names, key=len)
 
     def keeps(self, region: str | None, org: str | None, service_object: str | None) -> bool:
         return ((region is None or region in self.regions) and (org is None or org in self.orgs)
@@ -96,6 +104,10 @@ def grams(text: str) -> list[str]:
     return list(dict.fromkeys([*text, *(text[i:i + 2] for i in range(len(text) - 1))]))
 
 
+def _text_grams(body: str) -> set[str]:
+    return {body[i:i + 2] for i in range(len(body) - 1)}
+
+
 def _spelled_tier(spelled: Sequence[tuple[str, frozenset[int], str]], letters: str) -> int | None:
     best = None
     for full, bounds, initials in spelled:
@@ -111,28 +123,29 @@ def _spelled_tier(spelled: Sequence[tuple[str, frozenset[int], str]], letters: s
 
 class ConceptIndex:
     """Every catalogue item with a published local item, in memory, with postings of its names' and
-    aliases' characters and bigrams, the guide texts end to end, and the vocabulary for correction."""
+    aliases' characters and bigrams, of its guide text's bigrams, and the vocabulary for correction."""
 
     def __init__(self) -> None:
         self.concepts: dict[str, Concept] = {}
         self.postings: dict[str, set[str]] = {}
         self.vocabulary = Vocabulary()
-        self._blob: tuple[str, list[int], list[str]] | None = None
+        # the bigrams of the guide texts: a province's texts are megabytes (every county's org name), too
+        # long to scan per query
+        self.text_postings: dict[str, set[str]] = {}
         # Per form (and per pinyin spelling), what the index says of it: pure functions of the index and
         # vocabulary, so kept until either changes (forget). Broad words (证明, 登记) recur in most queries.
-        self._memo: dict[tuple[str, str], dict] = {}
+        self._memo: dict[tuple, object] = {}
 
     def forget(self) -> None:
         """Drop what was worked out per form: call after the items or the vocabulary changed."""
         self._memo = {}
 
-    def _remembered(self, kind: str, text: str, work) -> dict:
-        key = (kind, text)
+    def _remembered(self, key: tuple, work):
         found = self._memo.get(key)
         if found is None:
             if len(self._memo) >= MEMO_SIZE:
                 self._memo = {}
-            found = self._memo[key] = work(text)
+            found = self._memo[key] = work()
         return found
 
     def put(self, concept: Concept) -> None:
@@ -145,7 +158,8 @@ class ConceptIndex:
             for g in grams(text):
                 self.postings.setdefault(g, set()).add(concept.code)
             self.vocabulary.add(text)
-        self._blob = None
+        for g in _text_grams(concept.body):
+            self.text_postings.setdefault(g, set()).add(concept.code)
         self._memo = {}
 
     def drop(self, code: str) -> None:
@@ -159,30 +173,24 @@ class ConceptIndex:
                     codes.discard(code)
                     if not codes:
                         del self.postings[g]
-        self._blob = None
+        for g in _text_grams(old.body):
+            codes = self.text_postings.get(g)
+            if codes is not None:
+                codes.discard(code)
+                if not codes:
+                    del self.text_postings[g]
         self._memo = {}
 
-    def _texts(self) -> tuple[str, list[int], list[str]]:
-        # One string of every guide text: str.find runs in C over it, a Python loop over items would not.
-        if self._blob is None:
-            codes = sorted(self.concepts)
-            starts, parts, at = [], [], 0
-            for code in codes:
-                starts.append(at)
-                parts.append(self.concepts[code].body)
-                at += len(parts[-1]) + 1
-            self._blob = ("\x00".join(parts), starts, codes)
-        return self._blob
-
     def in_text(self, form: str) -> set[str]:
-        """Return the codes whose guide text holds `form`."""
-        blob, starts, codes = self._texts()
-        found, at = set(), blob.find(form)
-        while at >= 0:
-            i = bisect.bisect_right(starts, at) - 1
-            found.add(codes[i])
-            end = starts[i + 1] if i + 1 < len(starts) else len(blob)
-            at = blob.find(form, end)
+        """Return the codes whose guide text holds `form` (of two characters or more)."""
+        sets = [self.text_postings.get(form[i:i + 2]) for i in range(len(form) - 1)]
+        if not sets or not all(sets):
+            return set()
+        sets.sort(key=len)
+        found = set(sets[0]).intersection(*sets[1:])
+        if len(form) > 2:  # every bigram in the text, but the form too?
+            concepts = self.concepts
+            found = {code for code in found if form in concepts[code].body}
         return found
 
     def _exact(self, form: str) -> dict[str, tuple[int, int]]:
@@ -190,49 +198,79 @@ class ConceptIndex:
         out: dict[str, tuple[int, int]] = {}
         keys = grams(form) if len(form) == 1 else [form[i:i + 2] for i in range(len(form) - 1)]
         sets = [self.postings.get(k, set()) for k in keys]
+        start = "\x00" + form
         for code in set.intersection(*sets) if sets and all(sets) else ():
             c = self.concepts[code]
             if form in c.name_blob:
-                lengths = [len(n) for n in c.names if n.startswith(form)]
-                if lengths:
-                    out[code] = (NAME_START, min(lengths))
+                if start in c.name_starts:  # names shortest first: the first that fits is the shortest
+                    out[code] = (NAME_START, next(len(n) for n in c.names_by_len if n.startswith(form)))
                 else:
-                    out[code] = (NAME, min(len(n) for n in c.names if form in n))
+                    out[code] = (NAME, next(len(n) for n in c.names_by_len if form in n))
             elif form in c.alias_blob:
-                starts = c.alias_blob.startswith(form) or ("\x00" + form) in c.alias_blob
-                out[code] = (ALIAS_START if starts else ALIAS, c.name_len)
+                out[code] = (ALIAS_START if start in c.alias_starts else ALIAS, c.name_len)
         if len(form) > 1:
             for code in self.in_text(form):
-                out.setdefault(code, (TEXT, self.concepts[code].name_len))
+                if code not in out:
+                    out[code] = (TEXT, self.concepts[code].name_len)
         return out
 
-    def _partial(self, form: str) -> dict[str, tuple[float, tuple[str, ...]]]:
-        """Return {code: (coverage, matched words)} of items covering part of the form's known bigrams."""
+    def _scores(self, form: str) -> dict[str, tuple[float, list[str]]]:
+        """Return {code: (coverage, matched bigrams)} of items covering part of the form's known bigrams."""
         seams = self.vocabulary.seams(form) if self.vocabulary.words else set()
         pairs = list(dict.fromkeys(form[i:i + 2] for i in range(len(form) - 1) if i not in seams))
         known = [p for p in pairs if p in self.postings]
         if not known:
             return {}
         total = len(self.concepts) or 1
-        weight = {p: math.log(1 + total / len(self.postings[p])) for p in known}
-        whole = sum(weight.values())
+        weights = [(p, math.log(1 + total / len(self.postings[p]))) for p in known]
+        whole = sum(w for _, w in weights)
+        candidates = set().union(*(self.postings[p] for p in known))
+        # Broad bigrams (企业, 服务 in 前期物业服务企业) are in most items, but together they weigh less than
+        # the minimum coverage: an item holding none of the others anywhere (name, alias or guide text)
+        # cannot reach it, so only items holding one of the others are scored. Exact, not a cap.
+        broad, light = set(), 0.0
+        for p, w in sorted(weights, key=lambda pw: (pw[1], pw[0])):
+            if (light + w) / whole >= MIN_COVERAGE * (1 - 1e-9):
+                break
+            broad.add(p)
+            light += w
+        if broad:
+            narrow = [p for p in known if p not in broad]
+            candidates &= set().union(*(self.postings[p] for p in narrow),
+                                      *(self.text_postings.get(p, ()) for p in narrow))
+        name_w, alias_w, text_w = FIELD_WEIGHT
+        weights = [(p, w, self.text_postings.get(p, frozenset())) for p, w in weights]
         out = {}
-        for code in set().union(*(self.postings[p] for p in known)):
-            c = self.concepts[code]
+        concepts = self.concepts
+        for code in candidates:
+            c = concepts[code]
+            names, aliases = c.name_blob, c.alias_blob
             covered, matched = 0.0, []
-            for p in known:  # a bigram holds no \x00, so it is in the blob only inside one name
-                if p in c.name_blob:
-                    covered += weight[p] * FIELD_WEIGHT[0]
-                elif p in c.alias_blob:
-                    covered += weight[p] * FIELD_WEIGHT[1]
-                elif p in c.body:
-                    covered += weight[p] * FIELD_WEIGHT[2]
+            for p, w, in_body in weights:  # a bigram holds no \x00, so it is in the blob only inside one name
+                if p in names:
+                    covered += w * name_w
+                elif p in aliases:
+                    covered += w * alias_w
+                elif code in in_body:  # the guide text is long: its bigrams' postings say it at once
+                    covered += w * text_w
                 else:
                     continue
                 matched.append(p)
             share = covered / whole
             if share >= MIN_COVERAGE:
-                out[code] = (share, _runs(form, matched))
+                out[code] = (share, matched)
+        return out
+
+    def _partial(self, form: str) -> dict[str, tuple[float, tuple[str, ...]]]:
+        """Return {code: (coverage, matched words)} of items covering part of the form's known bigrams."""
+        runs: dict[tuple[str, ...], tuple[str, ...]] = {}  # few distinct sets of matched bigrams per form
+        out = {}
+        for code, (share, matched) in self._scores_of(form).items():
+            key = tuple(matched)
+            found = runs.get(key)
+            if found is None:
+                found = runs[key] = _runs(form, matched)
+            out[code] = (share, found)
         return out
 
     def _spelled(self, letters: str) -> dict[str, int]:
@@ -250,61 +288,85 @@ class ConceptIndex:
     def rank(self, forms: Sequence[Form], letters: str | None = None,
              keep=lambda concept: True) -> list[Hit]:
         """Return the hits of the forms (and pinyin letters), best first, one per catalogue item."""
-        return self.top(forms, letters, keep)[0]
+        return self.top(forms, letters, {code for code, c in self.concepts.items() if keep(c)})[0]
 
-    def top(self, forms: Sequence[Form], letters: str | None = None, keep=None,
+    def allowed(self, region: str | None, org: str | None, service_object: str | None) -> frozenset[str]:
+        """Return the codes the filters keep (Concept.keeps), worked out once per filter until a change."""
+        return self._remembered(("allowed", region, org, service_object), lambda: frozenset(
+            code for code, c in self.concepts.items() if c.keeps(region, org, service_object)))
+
+    def _entries(self, kind: str, text: str, how: str = "") -> tuple[list[tuple], frozenset[str]]:
+        """Return one form's (or spelling's) matches as sorted (key, code, tier, coverage, form, matched)
+        entries, and their codes; remembered, as most queries share a broad word (证明, 登记) with others."""
+        def work() -> tuple[list[tuple], frozenset[str]]:
+            concepts = self.concepts
+            if kind == "exact":
+                entries = [((tier, -1.0, 0, length, concepts[code].first_rank), code, tier, 1.0, text, (text,))
+                           for code, (tier, length) in self._exact(text).items()]
+            elif kind == "letters":
+                entries = [((tier, -1.0, 0, concepts[code].name_len, concepts[code].first_rank), code, tier, 1.0,
+                            text, ()) for code, tier in self._spelled(text).items()]
+            else:
+                factor = FORM_WEIGHT.get(how, 1.0)
+                entries, longest = [], {}
+                for code, (share, matched) in self._partial(text).items():
+                    coverage = share * factor
+                    # among partial matches of equal coverage, the longer unbroken run of the query wins
+                    run = longest.get(matched)
+                    if run is None:
+                        run = longest[matched] = max((len(m) for m in matched), default=0)
+                    c = concepts[code]
+                    entries.append(((PARTIAL, -round(coverage, 4), -run, c.name_len, c.first_rank), code, PARTIAL,
+                                    coverage, text, matched))
+            entries.sort(key=_FIRST)
+            return entries, frozenset(e[1] for e in entries)
+        return self._remembered((kind, text, how), work)
+
+    def top(self, forms: Sequence[Form], letters: str | None = None, keep: Set[str] | None = None,
             limit: int | None = None) -> tuple[list[Hit], int]:
-        """Return the first `limit` hits (all when None), best first, and how many items match in all.
+        """Return the first `limit` hits (all when None), best first, and how many items match in all;
+        `keep` (Set of codes, see allowed) leaves out the other items.
 
-        Every match is scored (the total is exact) but only the page's hits are ordered: a broad word
-        matches most items and sorting them all was most of a query's time.
+        An item's hit is its best entry over every form (exact tiers before partial ones; on a tie the
+        earlier form). Each form's entries are sorted once and remembered, so a query merges sorted lists
+        and stops at the page; the total is the size of the union of their codes (exact, not capped).
+        Partial entries are built only when the exact ones do not fill the page: every exact key sorts
+        before every partial one. A form of two characters has no partial matches of its own (its one
+        bigram is the whole form, so they all match it whole).
         """
-        best: dict[str, tuple] = {}  # code → (key, code, tier, coverage, form, matched): a Hit only at the end
-        concepts = self.concepts
-        kept: dict[str, bool] = {}
-
-        def allowed(code: str) -> bool:
-            found = kept.get(code)
-            if found is None:
-                found = kept[code] = bool(keep(concepts[code]))
-            return found
-
-        def offer(code: str, key: tuple, tier: int, coverage: float, form: str, matched) -> None:
-            old = best.get(code)
-            if (old is None or key < old[0]) and (keep is None or allowed(code)):
-                best[code] = (key, code, tier, coverage, form, matched)
-
-        exact_codes: set[str] = set()
-        for form in forms:
-            text = form.text
-            found = self._remembered("exact", text, self._exact)
-            exact_codes.update(found)
-            for code, (tier, length) in found.items():
-                offer(code, (tier, -1.0, 0, length, concepts[code].first_rank), tier, 1.0, text, (text,))
+        exact = [self._entries("exact", form.text) for form in forms]
         if letters:
-            found = self._remembered("letters", letters, self._spelled)
-            exact_codes.update(found)
-            for code, tier in found.items():
-                c = concepts[code]
-                offer(code, (tier, -1.0, 0, c.name_len, c.first_rank), tier, 1.0, letters, ())
-        for form in forms:
-            if len(form.text) < 2:
-                continue
-            factor = FORM_WEIGHT.get(form.how, 1.0)
-            for code, (share, matched) in self._remembered("partial", form.text, self._partial).items():
-                if code in exact_codes:
+            exact.append(self._entries("letters", letters))
+        partial = [form for form in forms if len(form.text) > 2]
+        codes = [c for _, c in exact if c]
+        codes += [c for c in (self._remembered(("scored", f.text), lambda f=f: frozenset(self._scores_of(f.text)))
+                              for f in partial) if c]
+        everything = frozenset().union(*codes) if len(codes) != 1 else codes[0]
+        total = len(everything) if keep is None else len(everything & keep)
+        stop = total if limit is None else min(limit, total)
+        chosen: list[tuple] = []
+        seen: set[str] = set()
+        for stage in (exact, partial):
+            if len(chosen) == stop:
+                break
+            if stage is partial:
+                stage = [self._entries("partial", form.text, form.how) for form in partial]
+            lists = [entries for entries, _ in stage if entries]
+            # heapq.merge is stable: on equal keys the earlier list's entry comes first, as offered first
+            merged = lists[0] if len(lists) == 1 else heapq.merge(*lists, key=_FIRST)
+            for entry in merged:
+                code = entry[1]
+                if code in seen or (keep is not None and code not in keep):
                     continue
-                coverage = share * factor
-                # among partial matches of equal coverage, the longer unbroken run of the query wins
-                run = max((len(m) for m in matched), default=0)
-                c = concepts[code]
-                offer(code, (PARTIAL, -round(coverage, 4), -run, c.name_len, c.first_rank), PARTIAL, coverage,
-                      form.text, matched)
-        first = operator.itemgetter(0)
-        chosen = (sorted(best.values(), key=first) if limit is None or limit >= len(best)
-                  else heapq.nsmallest(limit, best.values(), key=first))
+                seen.add(code)
+                chosen.append(entry)
+                if len(chosen) == stop:
+                    break
         return [Hit(key, code, tier, coverage, form, tuple(matched))
-                for key, code, tier, coverage, form, matched in chosen], len(best)
+                for key, code, tier, coverage, form, matched in chosen], total
+
+    def _scores_of(self, form: str) -> dict[str, tuple[float, list[str]]]:
+        return self._remembered(("scores", form), lambda: self._scores(form))
 
     def suggest(self, prefix: str, letters: str | None, limit: int) -> list[dict]:
         """Return up to `limit` names and aliases starting with `prefix` (or spelled by `letters`)."""

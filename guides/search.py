@@ -1,6 +1,7 @@
 """Citizen search: the indexed entry of a published item, query analysis, filters, highlights and badges."""
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Mapping, Sequence
@@ -185,9 +186,15 @@ def _best_span(norm: str, forms: Sequence[str]) -> tuple[int, int] | None:
     return best
 
 
+@functools.lru_cache(maxsize=8192)  # a province repeats each name in every county: fold it once
+def _mapped(raw: str) -> tuple[str, tuple[int, ...]]:
+    norm, origin = normalize_mapped(raw)
+    return norm, tuple(origin)
+
+
 def highlight(raw: str, forms: Sequence[str]) -> str | None:
     """Return `raw` HTML-escaped with its earliest (then longest) match of any form in <em>, or None."""
-    norm, origin = normalize_mapped(raw)
+    norm, origin = _mapped(raw)
     span = _best_span(norm, forms)
     if span is None:
         return None
@@ -196,7 +203,7 @@ def highlight(raw: str, forms: Sequence[str]) -> str | None:
 
 def pinyin_highlight(raw: str, letters: str) -> str | None:
     """Return `raw` with the characters whose pinyin (full or initials) spells `letters` in <em>, or None."""
-    norm, origin = normalize_mapped(raw)
+    norm, origin = _mapped(raw)
     sylls = [(i, s) for i, s in enumerate(syllables(norm)) if s]
     for k in range(len(sylls)):
         for part in (lambda s: s, lambda s: s[0]):

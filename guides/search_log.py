@@ -2,6 +2,7 @@
 region (热门搜索), and the aliases admins add to catalogue items from the report."""
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -14,11 +15,12 @@ from guides.search_index import SearchAliasRecord, SearchMissRecord, SearchPopul
 from items.errors import NotFound
 from items.clock import utcnow
 
-FLUSH_EVERY, FLUSH_SECONDS = 200, 30.0  # counts are written in batches, off the path of most queries
+FLUSH_EVERY, FLUSH_SECONDS = 200, 30.0  # counts are written in batches, on a thread of their own
 MAX_REPORT = 200
 # A query that may carry someone's data (an ID or phone number, an e-mail) is never stored.
 _PERSONAL = re.compile(r"\d{6,}|@|\d{17}[\dx]")
 _BASIC_CODE = re.compile(r"\d{12}")
+log = logging.getLogger(__name__)
 
 
 class _Pending:
@@ -28,6 +30,7 @@ class _Pending:
         self.zero: Counter = Counter()
         self.since = time.monotonic()
         self.lock = threading.Lock()
+        self.writer: threading.Thread | None = None  # the flush under way off the request path, if any
 
 
 _PENDING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per database object
@@ -57,8 +60,19 @@ def note(db, text: str, region: str | None, found: bool, poor: bool) -> None:
                 pending.zero[text] += 1
         due = (sum(pending.misses.values()) + sum(pending.popular.values()) >= FLUSH_EVERY
                or time.monotonic() - pending.since >= FLUSH_SECONDS)
-    if due:
-        flush(db)
+        if due and (pending.writer is None or not pending.writer.is_alive()):
+            # the upserts would otherwise land on the one query that made the batch full (a p99 spike)
+            pending.writer = threading.Thread(target=_flush_behind, args=(db,), name="search-log-flush",
+                                              daemon=True)
+            pending.writer.start()
+
+
+def _flush_behind(db) -> None:
+    try:
+        with db.connection_context():
+            flush(db)
+    except Exception as exc:  # counts are statistics: a failed batch is logged, never a citizen's error
+        log.warning("search counts not written: %s", type(exc).__name__)
 
 
 def flush(db=None) -> None:

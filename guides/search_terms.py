@@ -25,6 +25,7 @@ TIER_NAME, TIER_ALIAS, TIER_TEXT = 0, 1, 2
 
 # ---- normalisation -------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=16384)  # a few thousand distinct characters; NFKC per call was most of normalize
 def _fold(char: str) -> str:
     if char.isspace():
         return ""
@@ -59,6 +60,7 @@ def _plain(char: str) -> bool:
     return "a" <= char <= "z" or "0" <= char <= "9" or "\u4e00" <= char <= "\u9fcc"
 
 
+@functools.lru_cache(maxsize=65536)  # a province's guide texts repeat the same n-grams in every county
 def term(gram: str) -> str:
     """Return the index term for a 1- to 3-character normalised string."""
     if all(_plain(c) for c in gram):
