@@ -340,7 +340,7 @@ def case_figures(finished: int, finished_on_time: int, ratings_by_level: Mapping
             "bad_rectified": bad_rectified, "rectification_ratio": _ratio(bad_rectified, bad)}
 
 
-class Column(NamedTuple):
+class StatColumn(NamedTuple):
     """One export column: the row field, its Chinese header, and whether it prints as a percentage."""
 
     field: str
@@ -348,21 +348,21 @@ class Column(NamedTuple):
     percent: bool = False
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column("key", "代码"), Column("label", "名称"),
-    Column("items", "事项数"), Column("instant", "即办件数"), Column("instant_ratio", "即办件占比", True),
-    Column("with_limits", "有法定及承诺时限事项数"),
-    Column("legal_days", "法定时限(工作日)合计"), Column("promised_days", "承诺时限合计"),
-    Column("compression_ratio", "法定时限压缩比", True), Column("compression_mean", "压缩比(逐项平均)", True),
-    Column("excluded_no_legal_limit", "无法定时限未计入"), Column("excluded_no_promised_limit", "无承诺时限未计入"),
-    Column("visits_at_most_one", "最多跑一次"), Column("visits_at_most_one_ratio", "最多跑一次占比", True),
-    Column("zero_visit", "零跑动"), Column("zero_visit_ratio", "零跑动占比", True),
-    Column("full_online", "全程网办"), Column("full_online_ratio", "全程网办占比", True),
-    Column("online_capable", "可网办"), Column("online_capable_ratio", "可网办率", True),
-    Column("commitment", "告知承诺"), Column("commitment_ratio", "告知承诺占比", True),
-    Column("certificate_free", "免证办"), Column("certificate_free_ratio", "免证办占比", True),
-    Column("nationwide", "全国通办"), Column("cross_province", "跨省通办"),
-    Column("cross_city", "跨市通办"), Column("cross_county", "跨县通办"),
+STAT_COLUMNS: tuple[StatColumn, ...] = (
+    StatColumn("key", "代码"), StatColumn("label", "名称"),
+    StatColumn("items", "事项数"), StatColumn("instant", "即办件数"), StatColumn("instant_ratio", "即办件占比", True),
+    StatColumn("with_limits", "有法定及承诺时限事项数"),
+    StatColumn("legal_days", "法定时限(工作日)合计"), StatColumn("promised_days", "承诺时限合计"),
+    StatColumn("compression_ratio", "法定时限压缩比", True), StatColumn("compression_mean", "压缩比(逐项平均)", True),
+    StatColumn("excluded_no_legal_limit", "无法定时限未计入"), StatColumn("excluded_no_promised_limit", "无承诺时限未计入"),
+    StatColumn("visits_at_most_one", "最多跑一次"), StatColumn("visits_at_most_one_ratio", "最多跑一次占比", True),
+    StatColumn("zero_visit", "零跑动"), StatColumn("zero_visit_ratio", "零跑动占比", True),
+    StatColumn("full_online", "全程网办"), StatColumn("full_online_ratio", "全程网办占比", True),
+    StatColumn("online_capable", "可网办"), StatColumn("online_capable_ratio", "可网办率", True),
+    StatColumn("commitment", "告知承诺"), StatColumn("commitment_ratio", "告知承诺占比", True),
+    StatColumn("certificate_free", "免证办"), StatColumn("certificate_free_ratio", "免证办占比", True),
+    StatColumn("nationwide", "全国通办"), StatColumn("cross_province", "跨省通办"),
+    StatColumn("cross_city", "跨市通办"), StatColumn("cross_county", "跨县通办"),
 )
 GROUP_BY_LABELS = {"region": "区划", "org": "实施主体", "item_type": "事项类型", "level": "行使层级"}
 _HUNDREDTH = Decimal("0.01")
@@ -403,11 +403,11 @@ def to_csv(result: Mapping, *, title: str = "政务服务事项统计") -> str:
     writer.writerow(["筛选条件", _text_cell(filter_text or "无")])
     writer.writerow(["统计口径", "已发布、在用的实施清单事项；时限折算为工作日（自然日×5/7）；比例为分子合计÷分母合计"])
     writer.writerow([])
-    writer.writerow([c.header for c in COLUMNS])
+    writer.writerow([c.header for c in STAT_COLUMNS])
 
     def cells(one: Mapping) -> list[str]:
         return [_text_cell(one.get(c.field)) if c.field in ("key", "label")
-                else _number_cell(one.get(c.field), c.percent) for c in COLUMNS]
+                else _number_cell(one.get(c.field), c.percent) for c in STAT_COLUMNS]
 
     for one in result.get("rows") or ():
         writer.writerow(cells(one))

@@ -10,7 +10,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from items.clock import CHINA
-from items.metrics import COLUMNS, GROUP_BY_LABELS
+from items.metrics import STAT_COLUMNS, GROUP_BY_LABELS
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERCENT_FORMAT = "0.00%"
@@ -58,14 +58,14 @@ def to_xlsx(result: Mapping, *, title: str = "政务服务事项统计") -> byte
     sheet.cell(1, 1).font = Font(bold=True, size=14)
     line += 1   # one empty line between the block and the table
     header_line = line
-    for index, column in enumerate(COLUMNS, start=1):
+    for index, column in enumerate(STAT_COLUMNS, start=1):
         cell = sheet.cell(header_line, index)
         _text(cell, column.header)
         cell.font, cell.fill = _BOLD, _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
 
     def write(line_no: int, one: Mapping, total: bool = False) -> None:
-        for index, column in enumerate(COLUMNS, start=1):
+        for index, column in enumerate(STAT_COLUMNS, start=1):
             cell = sheet.cell(line_no, index)
             value = one.get(column.field)
             if column.field in ("key", "label"):
@@ -86,7 +86,7 @@ def to_xlsx(result: Mapping, *, title: str = "政务服务事项统计") -> byte
     sheet.freeze_panes = sheet.cell(header_line + 1, 3)
     sheet.column_dimensions["A"].width = 20
     sheet.column_dimensions["B"].width = 28
-    for index in range(3, len(COLUMNS) + 1):
+    for index in range(3, len(STAT_COLUMNS) + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 12
     sheet.row_dimensions[header_line].height = 45
     buffer = io.BytesIO()

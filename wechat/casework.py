@@ -180,10 +180,10 @@ class CaseworkService:
         raw = raw if isinstance(raw, dict) else {}
         steps = store.steps_of(case.id)
         start = steps[-1].end if steps and steps[-1].end else (case.accepted_at or case.submitted_at)
-        step = lifecycle.Step(name=raw.get("name") or "", action=raw.get("action") or "pass",
-                              handler=raw.get("handler") or actor.username,
-                              opinion=raw.get("opinion") if isinstance(raw.get("opinion"), str) else opinion,
-                              start=start, end=now)
+        step = lifecycle.CaseStep(name=raw.get("name") or "", action=raw.get("action") or "pass",
+                                  handler=raw.get("handler") or actor.username,
+                                  opinion=raw.get("opinion") if isinstance(raw.get("opinion"), str) else opinion,
+                                  start=start, end=now)
         store.insert_step(case.id, len(steps) + 1, step.name, step.action, step.handler, step.opinion,
                           step.start, step.end)
 

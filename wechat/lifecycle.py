@@ -178,7 +178,7 @@ STEP_ACTIONS = {"pass": "通过", "return": "退回", "other": "其他"}
 
 
 @dataclass(frozen=True, kw_only=True)
-class Step:
+class CaseStep:
     """One step of a case in progress: who did what, with which opinion, from when to when.
 
     Raises Invalid (step_invalid, details errors [{path, rule, message}]) when built from bad values.
@@ -223,7 +223,7 @@ class Step:
                 "start": self.start.isoformat(), "end": self.end.isoformat() if self.end else None}
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> Step:
+    def from_dict(cls, data: Mapping) -> CaseStep:
         """Return the step read from `to_dict` data. Raises Invalid (step_invalid) for bad data."""
         try:
             start = dt.datetime.fromisoformat(data["start"])

@@ -11,7 +11,7 @@ from items.stats import parse_query
 from server.commands.running import open_context
 
 HELP = "item statistics for reform offices (table, json, csv or xlsx)"
-# The columns the terminal table shows; the files carry every column of metrics.COLUMNS.
+# The columns the terminal table shows; the files carry every column of metrics.STAT_COLUMNS.
 TABLE_FIELDS = ("key", "label", "items", "instant_ratio", "compression_ratio", "compression_mean",
                 "excluded_no_legal_limit", "visits_at_most_one_ratio", "zero_visit_ratio", "full_online_ratio")
 
@@ -41,7 +41,7 @@ def _cell(field: str, value) -> str:
 
 def table(result: dict) -> str:
     """Return the rows and the total as a plain-text table (percentages to two decimals)."""
-    headers = {c.field: c.header for c in metrics.COLUMNS}
+    headers = {c.field: c.header for c in metrics.STAT_COLUMNS}
     lines = [[headers[f] for f in TABLE_FIELDS]]
     for one in [*result["rows"], dict(result["total"], key="合计", label="")]:
         lines.append([_cell(f, one.get(f)) for f in TABLE_FIELDS])
