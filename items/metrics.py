@@ -63,17 +63,16 @@ def _limit_units(doc: Mapping, name: str) -> tuple[int | None, object]:
     if limit is None:
         return None, None
     if not isinstance(limit, Mapping):
-        raise Invalid(f"{name} is not an object", code="malformed_time_limit",
-                      details={"field": name, "rule": "time_limit_object"})
+        raise invalid(f"{name} is not an object", f"/{name}", "time_limit_object", code="malformed_time_limit")
     value, unit = limit.get("value"), limit.get("unit") or "workday"   # working days by default: DOMAIN §1
     if value is None:
         return None, None
     if unit not in _UNITS_PER_DAY:
-        raise Invalid(f"{name} has an unknown unit", code="unknown_time_unit",
-                      details={"field": f"{name}.unit", "rule": "unit_workday_or_calendar_day"})
+        raise invalid(f"{name} has an unknown unit",
+                      f"/{name}/unit", "unit_workday_or_calendar_day", code="unknown_time_unit")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise Invalid(f"{name} value must be a number ≥ 0", code="malformed_time_limit",
-                      details={"field": f"{name}.value", "rule": "non_negative_number"})
+        raise invalid(f"{name} value must be a number ≥ 0",
+                      f"/{name}/value", "non_negative_number", code="malformed_time_limit")
     # A float is taken as the decimal it prints as (0.1 day is 70 units, not a binary approximation).
     exact = Fraction(value) if isinstance(value, int) else Fraction(repr(value))
     return round(exact * _UNITS_PER_DAY[unit]), value
@@ -84,8 +83,8 @@ def _count_field(doc: Mapping, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Invalid(f"{name} must be a whole number ≥ 0", code=f"malformed_{name}",
-                      details={"field": name, "rule": "non_negative_integer"})
+        raise invalid(f"{name} must be a whole number ≥ 0",
+                      f"/{name}", "non_negative_integer", code=f"malformed_{name}")
     return value
 
 
@@ -164,12 +163,11 @@ class Totals:
         out = {}
         for name in FACT_NAMES:
             if name not in sums:
-                raise Invalid(f"sum of {name} missing", code="missing_fact_column",
-                              details={"field": name, "rule": "fact_columns"})
+                raise invalid(f"sum of {name} missing", f"/{name}", "fact_columns", code="missing_fact_column")
             value = sums[name] if sums[name] is not None else 0
             if isinstance(value, bool) or int(value) != value:   # PostgreSQL sums BIGINT as NUMERIC
-                raise Invalid(f"sum of {name} is not a whole number", code="non_integer_sum",
-                              details={"field": name, "rule": "integer_sums"})
+                raise invalid(f"sum of {name} is not a whole number",
+                              f"/{name}", "integer_sums", code="non_integer_sum")
             out[name] = int(value)
         return cls(out)
 
@@ -286,8 +284,8 @@ def compare(rows_a: Iterable[Mapping], rows_b: Iterable[Mapping]) -> list[dict]:
         keyed = {}
         for one in rows:
             if one["key"] in keyed:
-                raise Invalid("a group appears twice", code="duplicate_row_key",
-                              details={"field": side, "key": one["key"], "rule": "unique_keys"})
+                raise invalid("a group appears twice",
+                              f"/{side}", "unique_keys", code="duplicate_row_key", key=one["key"])
             keyed[one["key"]] = one
         return keyed
 
@@ -316,22 +314,22 @@ def case_figures(finished: int, finished_on_time: int, ratings_by_level: Mapping
               **{f"ratings_by_level.{k}": v for k, v in ratings_by_level.items()}}
     for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise Invalid(f"{name} must be a whole number ≥ 0", code="invalid_count",
-                          details={"field": name, "rule": "non_negative_integer"})
+            raise invalid(f"{name} must be a whole number ≥ 0",
+                          f"/{name}", "non_negative_integer", code="invalid_count")
     levels = dict.fromkeys(RATING_LEVELS, 0)
     satisfied_levels = tuple(satisfied_levels)
     for level in (*ratings_by_level, *satisfied_levels):
         if level not in levels:
-            raise Invalid(f"unknown rating level {level!r}", code="unknown_rating_level",
-                          details={"field": "level", "rule": "one_of", "allowed": list(RATING_LEVELS)})
+            raise invalid(f"unknown rating level {level!r}",
+                          "/level", "one_of", code="unknown_rating_level", allowed=list(RATING_LEVELS))
     levels.update(ratings_by_level)
     ratings = sum(levels.values())
     satisfied = sum(levels[level] for level in satisfied_levels)
     bad = levels["dissatisfied"] + levels["very_dissatisfied"]
-    for part, whole, rule in ((finished_on_time, finished, "on_time_within_finished"),
-                              (bad_rectified, bad, "rectified_within_bad")):
+    for part, whole, path, rule in ((finished_on_time, finished, "finished_on_time", "on_time_within_finished"),
+                                    (bad_rectified, bad, "bad_rectified", "rectified_within_bad")):
         if part > whole:
-            raise Invalid("a part exceeds its whole", code="count_exceeds_total", details={"rule": rule})
+            raise invalid("a part exceeds its whole", f"/{path}", rule, code="count_exceeds_total")
     return {"finished": finished, "finished_on_time": finished_on_time,
             "on_time_ratio": _ratio(finished_on_time, finished),
             "ratings": ratings, "ratings_by_level": levels,

@@ -12,7 +12,8 @@ import uuid
 import tornado.httputil
 import tornado.web
 
-from items.errors import DomainError, Forbidden, Malformed, NotSignedIn, UnsupportedType
+from items.errors import (DomainError, Forbidden, Malformed, NotSignedIn, UnsupportedType,
+                          error_details, invalid, not_an_object, rule_error)
 from items.scope import ROLES as STAFF_ROLES, Actor
 from server import limits, logs
 from server.errors import CODE_FOR_STATUS, STATUS, dependency_failure, error_body
@@ -118,8 +119,7 @@ class BaseHandler(tornado.web.RequestHandler):
         except UnicodeDecodeError:
             where = name or "path"
             raise Malformed(f"{where} is not UTF-8", code="bad_parameter", details={
-                "parameter": where, "errors": [{"path": where, "rule": "unicode", "message": "text is UTF-8"}]
-            }) from None
+                "errors": [{"path": where, "rule": "unicode", "message": "text is UTF-8"}]}) from None
 
     def prepare(self) -> None:
         for segment in self.path_args:
@@ -128,7 +128,7 @@ class BaseHandler(tornado.web.RequestHandler):
                 if len(segment) > limits.MAX_PATH_SEGMENT else None)
             if problem:
                 raise Malformed(problem[1], code="bad_parameter", details={
-                    "parameter": "path", "errors": [{"path": "path", "rule": problem[0], "message": problem[1]}]})
+                    "errors": [{"path": "path", "rule": problem[0], "message": problem[1]}]})
         length = self.request.headers.get("Content-Length")
         limit = self.body_limit()
         if length is not None and length.strip().isdigit() and int(length) > limit:
@@ -155,7 +155,8 @@ class BaseHandler(tornado.web.RequestHandler):
         body, declared = self.operation.body, self.declared_limit()
         payload = json.dumps(error_body(body.too_large_code if body else "too_large",
                                         f"the body may have at most {declared} bytes",
-                                        {"field": "body", "rule": "max_bytes", "max_bytes": declared}),
+                                        error_details(rule_error("", "max_bytes", f"at most {declared} bytes"),
+                                                      max_bytes=declared)),
                              ensure_ascii=False).encode()
         self.clear()
         self.set_default_headers()
@@ -178,7 +179,8 @@ class BaseHandler(tornado.web.RequestHandler):
                 tornado.httputil.parse_body_arguments(ctype, self.request.body, self.request.body_arguments,
                                                       self.request.files, self.request.headers)
             except tornado.httputil.HTTPInputError as exc:
-                raise Malformed(f"the form body cannot be read: {exc}", code="malformed_form") from None
+                raise invalid(f"the form body cannot be read: {exc}", "", "form_encoding", code="malformed_form",
+                              kind=Malformed) from None
 
     # --- input --------------------------------------------------------------------------------------
 
@@ -220,7 +222,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def json_object(self, required: tuple[str, ...] = ()) -> dict:
         body = self.json_body()
         if not isinstance(body, dict):
-            raise Malformed("the body must be a JSON object", code="not_an_object")
+            raise not_an_object()
         missing = [k for k in required if body.get(k) in (None, "")]
         if missing:
             from items.errors import Invalid
@@ -302,8 +304,12 @@ class BaseHandler(tornado.web.RequestHandler):
                                  {"request_id": self.request_id})
             return
         message = (exc.log_message if isinstance(exc, tornado.web.HTTPError) and exc.log_message
-                   else self._reason)
-        self.send_error_body(status_code, CODE_FOR_STATUS.get(status_code, "error"), message or "error")
+                   else self._reason) or "error"
+        details = None
+        if status_code in (400, 422):  # the one shape of validation details, for Tornado's own refusals too
+            name = exc.arg_name if isinstance(exc, tornado.web.MissingArgumentError) else ""
+            details = error_details(rule_error(name, "required" if name else "http_request", message))
+        self.send_error_body(status_code, CODE_FOR_STATUS.get(status_code, "error"), message, details)
 
 
 class NotFoundHandler(BaseHandler):

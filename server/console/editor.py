@@ -166,8 +166,8 @@ class ItemEditorPage(ItemPage):
     def int_arg_body(self, name: str) -> int:
         raw = self.get_body_argument(name, "")
         if not raw.isdigit():
-            from items.errors import Malformed
-            raise Malformed(f"{name} must be a whole number", code="bad_parameter", details={"parameter": name})
+            from items.errors import Malformed, invalid
+            raise invalid(f"{name} must be a whole number", name, "integer", code="bad_parameter", kind=Malformed)
         return int(raw)
 
 

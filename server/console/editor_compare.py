@@ -5,7 +5,7 @@ import json
 
 from guides.render import render_guide
 from items import history
-from items.errors import Invalid, Malformed
+from items.errors import Invalid, Malformed, invalid
 from items.rebase import RebaseService
 from server.console import labels
 from server.console.base import PREFIX
@@ -50,7 +50,7 @@ class HistoryPage(ItemPage):
     def body_int(self, name: str) -> int:
         raw = self.get_body_argument(name, "")
         if not raw.isdigit():
-            raise Malformed(f"{name} must be a whole number", code="bad_parameter", details={"parameter": name})
+            raise invalid(f"{name} must be a whole number", name, "integer", code="bad_parameter", kind=Malformed)
         return int(raw)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from items.errors import Malformed
+from items.errors import Malformed, invalid
 from server.base import BaseHandler
 from server import schemas
 from wechat import progress
@@ -60,10 +60,10 @@ class CaseActionHandler(BaseHandler):
         body = self.json_object(required=("action",))
         for field in ("action", "opinion", "result"):
             if body.get(field) is not None and not isinstance(body[field], str):
-                raise Malformed(f"{field} is text", code="bad_parameter", details={"field": field})
+                raise invalid(f"{field} is text", f"/{field}", "string", code="bad_parameter", kind=Malformed)
         if body.get("step") is not None and not isinstance(body["step"], dict):
-            raise Malformed("step is an object {name, action, handler, opinion}", code="bad_parameter",
-                            details={"field": "step"})
+            raise invalid("step is an object {name, action, handler, opinion}", "/step", "object",
+                          code="bad_parameter", kind=Malformed)
         self.send(await self.run(self.ctx.hall.casework.act, actor, case_no, body["action"], body.get("opinion"),
                                  body.get("result"), body.get("step"), body.get("materials")))
 

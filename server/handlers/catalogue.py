@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from items import importer
-from items.errors import Malformed
+from items.errors import Malformed, error_details, invalid, rule_error
 from server.base import BaseHandler
 from server import limits, schemas
 from server.operations import Body, obj, operation, page_params, query
@@ -63,7 +63,9 @@ class CatalogueDiffHandler(BaseHandler):
         await self.authenticate()
         from_v, to_v = self.int_arg("from"), self.int_arg("to")
         if from_v is None or to_v is None:
-            raise Malformed("give both from and to", code="bad_parameter", details={"parameter": "from,to"})
+            raise Malformed("give both from and to", code="bad_parameter", details=error_details(
+                *(rule_error(name, "required", f"{name} is required")
+                  for name, value in (("from", from_v), ("to", to_v)) if value is None)))
         self.send(await self.run(self.ctx.catalogue.diff, basic_code, from_v, to_v))
 
 
@@ -98,7 +100,7 @@ class CatalogueImportHandler(BaseHandler):
             raise UnsupportedType("send a .json, .csv or .xlsx file (multipart field 'file' or a typed body)",
                                   code="unsupported_import_format", details={"content_type": ctype})
         if not self.request.body:
-            raise Malformed("the file is empty", code="empty_file")
+            raise invalid("the file is empty", "file", "non_empty", code="empty_file", kind=Malformed)
         return self.request.body, filename
 
 

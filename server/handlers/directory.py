@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from items import directory_import
-from items.errors import Malformed, UnsupportedType
+from items.errors import Malformed, UnsupportedType, invalid, not_an_object
 from server.base import BaseHandler
 from server.operations import Body, obj, operation, page_params, query, text
 
@@ -20,7 +20,7 @@ class DirectoryBodyMixin:
     def json_fields(self) -> dict:
         body = self.json_body(FIELD_TYPES)
         if not isinstance(body, dict):
-            raise Malformed("the body must be a JSON object", code="not_an_object")
+            raise not_an_object()
         return body
 
 
@@ -135,7 +135,7 @@ class DirectoryImportHandler(BaseHandler):
             raise UnsupportedType("send a .csv or .xlsx file (multipart field 'file' or a typed body)",
                                   code="unsupported_import_format", details={"content_type": ctype}) from None
         if not self.request.body:
-            raise Malformed("the file is empty", code="empty_file")
+            raise invalid("the file is empty", "file", "non_empty", code="empty_file", kind=Malformed)
         return self.request.body, self.get_query_argument("filename", None) or f"upload.{fmt}"
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from items.errors import Malformed
+from items.errors import Malformed, invalid
 from server.base import BaseHandler
 from server import limits, schemas
 from server.operations import (CHANGE_MESSAGE, IF_MATCH_REQUIRED, Body, obj, operation, page_params, query,
@@ -130,8 +130,8 @@ class ItemRestoreHandler(EditingHandler):
         body = self.json_object(required=("version",))
         version = body["version"]
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise Malformed("version must be a whole number ≥ 1", code="bad_parameter",
-                            details={"parameter": "version"})
+            raise invalid("version must be a whole number ≥ 1", "/version", "integer_min_1",
+                          code="bad_parameter", kind=Malformed)
         result = await self.run(self.ctx.items.restore, impl_code, version, self.if_match(), actor, self.remote_ip)
         self.send_version(result)
 
