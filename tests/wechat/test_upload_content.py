@@ -125,4 +125,4 @@ def test_a_pdf_html_polyglot_is_422_with_the_error_body_and_nothing_is_stored(ha
 def test_a_broken_png_is_422_naming_the_rule(hall):
     resp = hall.upload(hall.citizen(), PNG[:40] + PNG[-12:], "image/png")
     assert resp.status == 422 and resp.error_code() == "upload_refused"
-    assert resp.json["error"]["details"]["rule"] == "file_parses"
+    assert resp.json["error"]["details"]["errors"][0]["rule"] == "file_parses"

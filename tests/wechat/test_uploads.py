@@ -46,7 +46,7 @@ def test_a_script_declared_as_pdf_is_415(hall):
     resp = hall.upload(hall.citizen(), b"#!/bin/sh\nrm -rf /\n", "application/pdf")
     assert resp.status == 415
     assert resp.error_code() == "unsupported_upload_type"
-    assert resp.json["error"]["details"]["rule"] == "file_type"
+    assert resp.json["error"]["details"]["errors"][0]["rule"] == "file_type"
 
 
 def test_a_png_declared_as_pdf_is_415_because_the_bytes_decide(hall):
