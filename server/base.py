@@ -8,6 +8,7 @@ import logging
 import math
 import traceback
 import uuid
+from collections.abc import Callable
 
 import tornado.httputil
 import tornado.web
@@ -229,6 +230,22 @@ class BaseHandler(tornado.web.RequestHandler):
             raise Invalid(f"missing {', '.join(missing)}", code="missing_fields", details={"errors": [
                 {"path": "/" + k, "rule": "required", "message": f"{k} is required"} for k in missing]})
         return body
+
+    def uploaded_file(self, name_of: Callable[[str | None, str], str | None], accepted: str) -> tuple[bytes, str]:
+        """The file of an import → (bytes, filename): the multipart part `file` (or the only part), else the
+        body itself, named by `name_of(?filename=, content type)`. Raises UnsupportedType
+        (unsupported_import_format) when that gives no name, Malformed (empty_file) for an empty body."""
+        files = self.request.files.get("file") or next(iter(self.request.files.values()), None)
+        if files:
+            return files[0]["body"], files[0]["filename"] or "upload"
+        ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        filename = name_of(self.get_query_argument("filename", None), ctype)
+        if filename is None:
+            raise UnsupportedType(f"send a {accepted} file (multipart field 'file' or a typed body)",
+                                  code="unsupported_import_format", details={"content_type": ctype})
+        if not self.request.body:
+            raise invalid("the file is empty", "file", "non_empty", code="empty_file", kind=Malformed)
+        return self.request.body, filename
 
     def int_arg(self, name: str, default: int | None = None, minimum: int = 1, maximum: int | None = None):
         """The declared integer parameter `name`; the declaration's bounds and default win."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from items import directory_import
-from items.errors import Malformed, UnsupportedType, invalid, not_an_object
+from items.errors import UnsupportedType, not_an_object
 from server.base import BaseHandler
 from server.operations import Body, obj, operation, page_params, query, text
 
@@ -114,7 +114,7 @@ class DirectoryImportHandler(BaseHandler):
         """Import regions and departments from .csv or .xlsx (province_admin); any bad row → 422 listing
         `{row, sheet, kind, field, rule, message}`, nothing written; `?dry_run=1` writes nothing."""
         actor = await self.authenticate(ADMIN)
-        data, filename = self._upload()
+        data, filename = self.uploaded_file(_upload_name, ".csv or .xlsx")
         dry_run = bool(self.arg("dry_run"))
         report = await self.run(self.ctx.directory_import.import_file, data, filename, actor, dry_run,
                                 self.remote_ip)
@@ -124,19 +124,14 @@ class DirectoryImportHandler(BaseHandler):
             return
         self.send(report, 200 if dry_run else 201)
 
-    def _upload(self) -> tuple[bytes, str]:
-        files = self.request.files.get("file") or next(iter(self.request.files.values()), None)
-        if files:
-            return files[0]["body"], files[0]["filename"] or "upload"
-        ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        try:
-            fmt = directory_import.detect_format(self.get_query_argument("filename", None) or ctype)
-        except UnsupportedType:
-            raise UnsupportedType("send a .csv or .xlsx file (multipart field 'file' or a typed body)",
-                                  code="unsupported_import_format", details={"content_type": ctype}) from None
-        if not self.request.body:
-            raise invalid("the file is empty", "file", "non_empty", code="empty_file", kind=Malformed)
-        return self.request.body, self.get_query_argument("filename", None) or f"upload.{fmt}"
+
+def _upload_name(given: str | None, ctype: str) -> str | None:
+    """The name of an uploaded body: ?filename= or upload.csv/.xlsx by its type; None when neither is a format."""
+    try:
+        fmt = directory_import.detect_format(given or ctype)
+    except UnsupportedType:
+        return None
+    return given or f"upload.{fmt}"
 
 
 class DirectoryTemplateHandler(BaseHandler):
