@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 from items.errors import Invalid
 from items.metrics import (
-    STAT_COLUMNS, FACT_COLUMNS, FACT_NAMES, ROW_METRICS, SCOPES, Totals, case_figures, compare,
-    counts_in_statistics, impact_on_ratio, item_facts, rank, row, to_csv,
+    FACT_COLUMNS, FACT_NAMES, ROW_METRICS, SCOPES, Totals, case_figures, compare, counts_in_statistics,
+    impact_on_ratio, item_facts, rank, row,
 )
+from items.stats_export import STAT_COLUMNS, to_csv
 
 
 def limit(value, unit="workday"):
