@@ -48,6 +48,11 @@ def _with_body(method):
     return run
 
 
+# The media types of the downloadable import templates, by format.
+TEMPLATE_TYPES = {"csv": "text/csv; charset=utf-8",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
 @tornado.web.stream_request_body
 class BaseHandler(tornado.web.RequestHandler):
     """Handlers parse, `await self.run(use_case, ...)`, and write a dict. Nothing here touches the DB.
@@ -281,6 +286,12 @@ class BaseHandler(tornado.web.RequestHandler):
     def send(self, payload: dict, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(payload, ensure_ascii=False, default=str))
+
+    def send_file(self, body: bytes, content_type: str, filename: str) -> None:
+        """Send `body` as a download named `filename`."""
+        self.set_header("Content-Type", content_type)
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        self.finish(body)
 
     def send_error_body(self, status: int, code: str, message: str, details: dict | None = None) -> None:
         self.clear()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from items import importer
 from items.errors import Malformed, error_details, rule_error
-from server.base import BaseHandler
+from server.base import TEMPLATE_TYPES, BaseHandler
 from server import limits, schemas
 from server.operations import Body, obj, operation, page_params, query
 
@@ -98,11 +98,7 @@ class CatalogueTemplateHandler(BaseHandler):
     @operation(responses={"200": ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
     async def get(self, fmt: str) -> None:
         """A downloadable import template with the documented columns and one example row."""
-        data = importer.write_template(fmt)
-        self.set_header("Content-Type", "text/csv; charset=utf-8" if fmt == "csv" else
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        self.set_header("Content-Disposition", f'attachment; filename="catalogue-template.{fmt}"')
-        self.finish(data)
+        self.send_file(importer.write_template(fmt), TEMPLATE_TYPES[fmt], f"catalogue-template.{fmt}")
 
 
 routes = [

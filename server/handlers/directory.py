@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from items import directory_import
 from items.errors import UnsupportedType, not_an_object
-from server.base import BaseHandler
+from server.base import TEMPLATE_TYPES, BaseHandler
 from server.operations import Body, obj, operation, page_params, query, text
 
 ADMIN = "province_admin"
@@ -140,11 +140,8 @@ class DirectoryTemplateHandler(BaseHandler):
     async def get(self, fmt: str) -> None:
         """A downloadable import template `?kind=regions|departments` (CSV needs one; XLSX has both by default)."""
         data = directory_import.write_template(fmt, self.get_query_argument("kind", None) or None)
-        self.set_header("Content-Type", "text/csv; charset=utf-8" if fmt == "csv" else
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         name = self.get_query_argument("kind", None) or "directory"
-        self.set_header("Content-Disposition", f'attachment; filename="{name}-template.{fmt}"')
-        self.finish(data)
+        self.send_file(data, TEMPLATE_TYPES[fmt], f"{name}-template.{fmt}")
 
 
 routes = [

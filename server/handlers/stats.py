@@ -31,11 +31,6 @@ class StatsHandler(BaseHandler):
         raw = self.get_query_argument(name, None)
         return default if raw is None else raw
 
-    def send_file(self, body: bytes, content_type: str, filename: str) -> None:
-        self.set_header("Content-Type", content_type)
-        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
-        self.finish(body)
-
 
 class ItemStatsHandler(StatsHandler):
     """Item figures grouped by region, org, item_type or level (CONTRACT.md §4); format=json|csv|xlsx."""
