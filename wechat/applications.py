@@ -56,7 +56,7 @@ class ApplicationService:
         `created` is False when the same key and the same body were filed before: the earlier case is
         answered again (a retry never makes a second case). Raises Malformed (idempotency_key_required,
         not_an_object), Invalid (idempotency_key_reused: same key, other body; application rules with
-        details {field, rule, errors}), NotFound (item_not_found, item_not_published), Conflict
+        details {errors: [{path, rule, message, code}]}), NotFound (item_not_found, item_not_published), Conflict
         (item_not_in_use).
         """
         if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY.fullmatch(idempotency_key):

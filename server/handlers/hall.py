@@ -42,7 +42,7 @@ class HallApplicationListHandler(BaseHandler):
         A retry with the same key and the same body answers 200 with the case the first request made
         (header Idempotent-Replayed: true), however many retries run at once; the same key with a
         different body is 422 idempotency_key_reused. A missing key is 400 idempotency_key_required.
-        Validation failures are 422 with details {field, rule, errors}; an unpublished item is 404."""
+        Validation failures are 422 with details {errors: [{path, rule, message, code}]}; an unpublished item is 404."""
         actor = await self.authenticate("citizen")
         body = self.json_body()
         result, created = await self.run(self.ctx.hall.applications.submit, actor.user_id,
