@@ -6,7 +6,7 @@ import datetime as dt
 from items.errors import Malformed, invalid
 from server.base import BaseHandler
 from server import schemas
-from wechat import progress
+from wechat import lifecycle, progress
 from server.operations import Body, obj, operation, page_params, query
 
 
@@ -18,7 +18,7 @@ CASE_NO_PREFIX = r"^[0-9A-Za-z]{1,50}$"
 
 
 class CaseListHandler(BaseHandler):
-    @operation(query("state", max_length=40), query("impl_code", max_length=31, pattern=r"^[0-9A-Za-z]{1,31}$"),
+    @operation(query("state", enum=lifecycle.STATES), query("impl_code", max_length=31, pattern=r"^[0-9A-Za-z]{1,31}$"),
                query("received_from", "date"), query("received_to", "date"),
                query("due", enum=progress.DUE_STATUSES, description="on_time, due_soon or overdue"),
                query("case_no", max_length=50, pattern=CASE_NO_PREFIX, description="a case number or its prefix"),

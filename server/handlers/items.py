@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from items.errors import Malformed, invalid
+from items.errors import Invalid, Malformed, invalid
 from server.base import BaseHandler
 from server import limits, schemas
 from server.operations import (CHANGE_MESSAGE, IF_MATCH_REQUIRED, Body, obj, operation, page_params, query,
@@ -91,7 +91,12 @@ class CoverageHandler(BaseHandler):
         actor = await self.authenticate()
         region = self.get_query_argument("region", None) or actor.region or ""
         level = self.get_query_argument("level", "")
-        self.send(await self.run(self.ctx.items.coverage, region, level, actor))
+        try:
+            result = await self.run(self.ctx.items.coverage, region, level, actor)
+        except Invalid as exc:
+            # The service checks the region and level it is given: here they are query parameters (400).
+            raise Malformed(exc.message, code=exc.code, details=exc.details) from None
+        self.send(result)
 
 
 class ItemHandler(EditingHandler):
