@@ -5,7 +5,7 @@ import functools
 import io
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from guides.search_terms import syllables
@@ -191,8 +191,3 @@ def understand(text: str, table: Mapping[str, Sequence[str]], vocabulary: Vocabu
             if form.text and all(f.text != form.text for f in forms):
                 forms.append(form)
     return forms[:MAX_FORMS], (corrected if corrected != stripped else None)
-
-
-def words_in(text: str, table: Iterable[str]) -> list[str]:
-    """Return the lexicon words occurring in `text`, longest first."""
-    return sorted((w for w in table if w and w in text), key=len, reverse=True)

@@ -7,7 +7,7 @@ from typing import Callable
 
 from items import conformance, importer, model, rules, store
 from items.entry_match import match_entries
-from items.errors import Invalid, Malformed
+from items.errors import Invalid, not_an_object
 from items.clock import utcnow
 from items.scope import Actor, require_role
 
@@ -43,7 +43,7 @@ class CatalogueService:
         Raises Forbidden (not province_admin), Invalid (rule failures, code mismatch)."""
         require_role(actor, "province_admin")
         if not isinstance(document, dict):
-            raise Malformed("the catalogue item must be a JSON object", code="not_an_object")
+            raise not_an_object("the catalogue item")
         if document.get("basic_code", basic_code) != basic_code:
             raise Invalid("basic_code in the document differs from the URL",
                           details={"errors": [{"path": "/basic_code", "rule": "matches_url",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from items.errors import Invalid
+from items.errors import invalid
 
 # --- 统一社会信用代码, GB 32100 -------------------------------------------------------------------
 
@@ -30,8 +30,8 @@ def make_credit_code(prefix17: str) -> str:
     """Return `prefix17` completed with its check character. Raises Invalid when the prefix is malformed."""
     check = credit_code_check_char(prefix17)
     if not check:
-        raise Invalid("a credit code prefix is 17 characters over 0-9A-HJ-NPQRTUWXY",
-                      code="invalid_credit_code", details={"field": "credit_code", "rule": "credit_code_format"})
+        raise invalid("a credit code prefix is 17 characters over 0-9A-HJ-NPQRTUWXY",
+                      "/credit_code", "credit_code_format", code="invalid_credit_code")
     return prefix17 + check
 
 
@@ -181,16 +181,16 @@ def make_impl_code(credit: str, level: str, basic: str) -> str:
                             (is_valid_level(level), "level", "enum"),
                             (is_valid_basic_code(basic), "basic_code", "basic_code_format")):
         if not ok:
-            raise Invalid(f"cannot build an implementation code: {field} is not valid",
-                          code="invalid_impl_code", details={"field": field, "rule": rule})
+            raise invalid(f"cannot build an implementation code: {field} is not valid",
+                          f"/{field}", rule, code="invalid_impl_code")
     return credit + level + basic
 
 
 def split_impl_code(code: str) -> tuple[str, str, str]:
     """Return (credit code, level, basic code) of a 31-char code. Raises Invalid when it is not 31 chars."""
     if not isinstance(code, str) or len(code) != 31:
-        raise Invalid("an implementation code is 31 characters", code="invalid_impl_code",
-                      details={"field": "impl_code", "rule": "impl_code_format"})
+        raise invalid("an implementation code is 31 characters",
+                      "/impl_code", "impl_code_format", code="invalid_impl_code")
     return code[:18], code[18], code[19:]
 
 
@@ -213,11 +213,11 @@ def make_case_no(impl_code: str, date: datetime.date, serial: int) -> str:
     Raises Invalid when the implementation code is malformed or the serial is out of range.
     """
     if not is_valid_impl_code(impl_code):
-        raise Invalid("a case number starts with a valid implementation code", code="invalid_case_no",
-                      details={"field": "impl_code", "rule": "impl_code_format"})
+        raise invalid("a case number starts with a valid implementation code",
+                      "/impl_code", "impl_code_format", code="invalid_case_no")
     if isinstance(serial, bool) or not isinstance(serial, int) or not 1 <= serial <= 9999:
-        raise Invalid("a case serial is 1..9999 per code and day", code="invalid_case_no",
-                      details={"field": "serial", "rule": "case_serial_range"})
+        raise invalid("a case serial is 1..9999 per code and day",
+                      "/serial", "case_serial_range", code="invalid_case_no")
     return f"{impl_code}{date:%Y%m%d}{serial:04d}"
 
 
@@ -255,8 +255,7 @@ def make_id_number(first17: str) -> str:
     """Return `first17` completed with its check character. Raises Invalid when not 17 digits."""
     check = id_check_char(first17)
     if not check:
-        raise Invalid("an ID number prefix is 17 digits", code="invalid_id_number",
-                      details={"field": "id_number", "rule": "id_number_format"})
+        raise invalid("an ID number prefix is 17 digits", "/id_number", "id_number_format", code="invalid_id_number")
     return first17 + check
 
 

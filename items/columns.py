@@ -9,7 +9,7 @@ from items.model import BASIS_KINDS
 
 
 @dataclass(frozen=True)
-class Column:
+class ImportColumn:
     """One column of the catalogue layout; either `header` (中文) or `key` (English) names it in a file."""
 
     key: str
@@ -19,42 +19,42 @@ class Column:
     example: str
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column("basic_code", "基本编码", True,
-           "12-character basic code, kept as text (DOMAIN.md §2)", "000104002000"),
-    Column("name", "事项名称", True, "item name (四级四同)", "建筑工程施工许可证核发"),
-    Column("item_type", "事项类型", True,
-           "GB/T 39046 two-digit item type (01 … 10, 20) or its Chinese name (行政许可 …)", "01"),
-    Column("basis", "设定依据", False,
-           "legal basis as tagged text: each source starts with 【法律】/【行政法规】/【地方性法规】/【规章】/"
-           "【规范性文件】 followed by 《title》 and the article text; several sources in one cell",
-           "【法律】《中华人民共和国建筑法》第七条 建筑工程开工前，建设单位应当按照国家有关规定向工程所在地"
-           "县级以上人民政府建设行政主管部门申请领取施工许可证；但是，国务院建设行政主管部门确定的限额以下的"
-           "小型工程除外。"),
-    Column("levels", "行使层级", False,
-           "GB/T 39046 level digits 1 … 7 (or 国家/省/市/县/乡镇街道/村社区/分级管理), comma separated", "3,4"),
-    Column("state", "事项状态", False, "在用 / 挂起 / 取消 (in_use / suspended / cancelled); empty = 在用", "在用"),
-    Column("legal_limit", "法定办结时限", False,
-           "number of days; empty or 500 (the Epoint sentinel) = no legal limit", "15"),
-    Column("legal_limit_unit", "法定时限单位", False, "工作日 / 自然日 (workday / calendar_day); empty = 工作日",
-           "工作日"),
-    Column("legal_limit_note", "法定时限说明", False, "free text about the legal time limit", ""),
-    Column("service_objects", "服务对象", False,
-           "comma separated: 自然人 / 企业法人 / 事业单位法人 / 社会组织法人 / 行政机关 / 其他组织 "
-           "(person / enterprise / institution / social_org / government / other)", "企业法人,事业单位法人"),
-    Column("conditions", "受理条件", False, "one condition per line",
-           "已经办理该建筑工程用地批准手续\n依法应当办理建设工程规划许可证的，已经取得建设工程规划许可证"),
-    Column("materials", "申请材料", False,
-           "one material per line: 名称|必要性|来源|形式|原件数|复印件数|电子证照[|备注]",
-           "居民身份证|必要|申请人自备|纸质和电子|1|1|居民身份证\n"
-           "建设工程规划许可证|必要|政府部门核发|电子|0|0|建设工程规划许可证"),
-    Column("process", "办理流程", False, "one step per line: 环节名称|时限|备注 (时限 like 1 or 1工作日)",
-           "受理|1工作日|\n审查|3工作日|\n决定|1工作日|"),
-    Column("fees", "收费项目", False, "one fee per line: 名称|标准|依据; empty = free of charge", ""),
-    Column("faq", "常见问题", False, "one question per line: 问题|解答", ""),
+IMPORT_COLUMNS: tuple[ImportColumn, ...] = (
+    ImportColumn("basic_code", "基本编码", True,
+                 "12-character basic code, kept as text (DOMAIN.md §2)", "000104002000"),
+    ImportColumn("name", "事项名称", True, "item name (四级四同)", "建筑工程施工许可证核发"),
+    ImportColumn("item_type", "事项类型", True,
+                 "GB/T 39046 two-digit item type (01 … 10, 20) or its Chinese name (行政许可 …)", "01"),
+    ImportColumn("basis", "设定依据", False,
+                 "legal basis as tagged text: each source starts with 【法律】/【行政法规】/【地方性法规】/【规章】/"
+                 "【规范性文件】 followed by 《title》 and the article text; several sources in one cell",
+                 "【法律】《中华人民共和国建筑法》第七条 建筑工程开工前，建设单位应当按照国家有关规定向工程所在地"
+                 "县级以上人民政府建设行政主管部门申请领取施工许可证；但是，国务院建设行政主管部门确定的限额以下的"
+                 "小型工程除外。"),
+    ImportColumn("levels", "行使层级", False,
+                 "GB/T 39046 level digits 1 … 7 (or 国家/省/市/县/乡镇街道/村社区/分级管理), comma separated", "3,4"),
+    ImportColumn("state", "事项状态", False, "在用 / 挂起 / 取消 (in_use / suspended / cancelled); empty = 在用", "在用"),
+    ImportColumn("legal_limit", "法定办结时限", False,
+                 "number of days; empty or 500 (the Epoint sentinel) = no legal limit", "15"),
+    ImportColumn("legal_limit_unit", "法定时限单位", False, "工作日 / 自然日 (workday / calendar_day); empty = 工作日",
+                 "工作日"),
+    ImportColumn("legal_limit_note", "法定时限说明", False, "free text about the legal time limit", ""),
+    ImportColumn("service_objects", "服务对象", False,
+                 "comma separated: 自然人 / 企业法人 / 事业单位法人 / 社会组织法人 / 行政机关 / 其他组织 "
+                 "(person / enterprise / institution / social_org / government / other)", "企业法人,事业单位法人"),
+    ImportColumn("conditions", "受理条件", False, "one condition per line",
+                 "已经办理该建筑工程用地批准手续\n依法应当办理建设工程规划许可证的，已经取得建设工程规划许可证"),
+    ImportColumn("materials", "申请材料", False,
+                 "one material per line: 名称|必要性|来源|形式|原件数|复印件数|电子证照[|备注]",
+                 "居民身份证|必要|申请人自备|纸质和电子|1|1|居民身份证\n"
+                 "建设工程规划许可证|必要|政府部门核发|电子|0|0|建设工程规划许可证"),
+    ImportColumn("process", "办理流程", False, "one step per line: 环节名称|时限|备注 (时限 like 1 or 1工作日)",
+                 "受理|1工作日|\n审查|3工作日|\n决定|1工作日|"),
+    ImportColumn("fees", "收费项目", False, "one fee per line: 名称|标准|依据; empty = free of charge", ""),
+    ImportColumn("faq", "常见问题", False, "one question per line: 问题|解答", ""),
 )
 
-REQUIRED_KEYS = tuple(c.key for c in COLUMNS if c.required)
+REQUIRED_KEYS = tuple(c.key for c in IMPORT_COLUMNS if c.required)
 
 # Words accepted in cells, Chinese or English, mapped to the CONTRACT.md §2 enumeration values.
 NECESSITY = {"必要": "required", "非必要": "optional", "容缺后补": "deferrable", "容缺": "deferrable"}

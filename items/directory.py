@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from items import codes, store
 from items.errors import Conflict, Invalid, NotFound
@@ -160,6 +161,51 @@ def _page(rows: list[dict], total: int, key: str, page: int, size: int) -> dict:
     return {key: rows, "total": total, "page": page, "size": size}
 
 
+@dataclass(frozen=True)
+class _Register:
+    """What differs between the two registers the service writes alike: regions and departments."""
+    what: str                                   # the entry's word in codes and audit actions
+    key: str                                    # the field that names an entry and never changes
+    fields: tuple[str, ...]
+    immutable: str                              # why the key cannot change
+    find: Callable[[str], object]
+    make_view: Callable[[object], dict]
+    check: Callable[[dict, RegionLookup], tuple[dict | None, list[dict]]]
+    write: Callable[[dict], None]
+    references: Callable[[str], dict]
+    delete: Callable[[str], None]
+    recomputed: dict = field(default_factory=dict)  # fields an update derives again unless given
+    extra_errors: Callable[[dict], list[dict]] = lambda entry: []
+    guarded: Callable[[dict], object] = lambda entry: None  # what may not change while the entry is in use
+
+    def view(self, key: str) -> dict:
+        """The entry named `key`. Raises NotFound({what}_not_found)."""
+        record = self.find(key)
+        if record is None:
+            raise NotFound(f"no {self.what} {key}", code=f"{self.what}_not_found", details={self.key: key})
+        return self.make_view(record)
+
+
+def _name_taken(department: dict) -> list[dict]:
+    others = [c for c in store.orgs_named(department["name"], department["region_code"])
+              if c != department["credit_code"]]
+    return [_error("name", "name_unique_in_region",
+                   f"{department['region_code']} has a department called {department['name']}")] if others else []
+
+
+_REGIONS = _Register(
+    "region", "code", REGION_FIELDS, "the code names the region; create another", store.get_region, region_view,
+    check_region, lambda r: store.ensure_region(r["code"], r["name"], r["parent"], r["level"]),
+    store.region_references, store.delete_region)
+_DEPARTMENTS = _Register(
+    "department", "credit_code", DEPARTMENT_FIELDS, "the credit code names the department; create another",
+    store.get_org, department_view, check_department,
+    lambda d: store.ensure_org(d["credit_code"], d["name"], d["region_code"], d["level"]),
+    store.org_references, store.delete_org, recomputed={"level": None}, extra_errors=_name_taken,
+    # its implementation codes and its staff's scope follow from its region and level
+    guarded=lambda d: (d["region_code"], d["level"]))
+
+
 class DirectoryService:
     """Regions and departments: every staff member reads them; province admins write them."""
 
@@ -171,10 +217,7 @@ class DirectoryService:
 
     def get_region(self, code: str) -> dict:
         """One region. Raises NotFound(region_not_found)."""
-        record = store.get_region(code)
-        if record is None:
-            raise NotFound(f"no region {code}", code="region_not_found", details={"code": code})
-        return region_view(record)
+        return _REGIONS.view(code)
 
     def save_region(self, code: str | None, body: dict, actor: Actor, remote_ip: str = "") -> dict:
         """Create (code None: 201; 409 region_exists) or update one region → the region.
@@ -182,42 +225,11 @@ class DirectoryService:
         An update takes the fields it is given (name, parent, level) over the stored ones; the code
         is the region's identity and never changes. Raises Invalid naming field and rule.
         """
-        require_role(actor, "province_admin")
-        errors = type_errors(body, REGION_FIELDS)
-        if errors:
-            raise _invalid(errors, "region")
-        with store.transaction():
-            if code is None:
-                previous = None
-                fields = body
-            else:
-                previous = self.get_region(code)
-                if body.get("code") not in (None, code):
-                    raise _invalid([_error("code", "immutable", "the code names the region; create another")],
-                                   "region")
-                fields = {**previous, **{k: v for k, v in body.items() if k in REGION_FIELDS}, "code": code}
-            region, errors = check_region(fields, region_lookup())
-            if errors:
-                raise _invalid(errors, "region")
-            if previous is None and store.get_region(region["code"]) is not None:
-                raise Conflict(f"region {region['code']} exists; update it instead", code="region_exists",
-                               details={"code": region["code"]})
-            store.ensure_region(region["code"], region["name"], region["parent"], region["level"])
-            action = "region.create" if previous is None else "region.update"
-            store.audit(actor.username, action, region["code"], remote_ip, _changes(previous, region))
-        return self.get_region(region["code"])
+        return self._save(_REGIONS, code, body, actor, remote_ip)
 
     def delete_region(self, code: str, actor: Actor, remote_ip: str = "") -> None:
         """Delete a region nothing refers to. Raises NotFound, Conflict(region_in_use) with the counts."""
-        require_role(actor, "province_admin")
-        with store.transaction():
-            previous = self.get_region(code)
-            references = store.region_references(code)
-            if references:
-                raise Conflict(f"region {code} is still in use", code="region_in_use",
-                               details={"references": references})
-            store.delete_region(code)
-            store.audit(actor.username, "region.delete", code, remote_ip, {"region": previous})
+        self._delete(_REGIONS, code, actor, remote_ip)
 
     def list_departments(self, within=None, region=None, level=None, q=None, page=1, size=50) -> dict:
         """One page of departments `{departments, total, page, size}`; `within` a region (it and below)."""
@@ -227,11 +239,7 @@ class DirectoryService:
 
     def get_department(self, credit_code: str) -> dict:
         """One department. Raises NotFound(department_not_found)."""
-        record = store.get_org(credit_code)
-        if record is None:
-            raise NotFound(f"no department {credit_code}", code="department_not_found",
-                           details={"credit_code": credit_code})
-        return department_view(record)
+        return _DEPARTMENTS.view(credit_code)
 
     def save_department(self, credit_code: str | None, body: dict, actor: Actor, remote_ip: str = "") -> dict:
         """Create (credit_code None; 409 department_exists) or update one department → the department.
@@ -239,52 +247,54 @@ class DirectoryService:
         Its region and level stay while staff or local items refer to it (409 department_in_use): its
         implementation codes and its staff's scope follow from them. Raises Invalid naming field and rule.
         """
-        require_role(actor, "province_admin")
-        errors = type_errors(body, DEPARTMENT_FIELDS)
-        if errors:
-            raise _invalid(errors, "department")
-        with store.transaction():
-            previous = None if credit_code is None else self.get_department(credit_code)
-            fields = body
-            if previous is not None:
-                if body.get("credit_code") not in (None, credit_code):
-                    raise _invalid([_error("credit_code", "immutable",
-                                           "the credit code names the department; create another")], "department")
-                fields = {**previous, "level": None, **{k: v for k, v in body.items() if k in DEPARTMENT_FIELDS},
-                          "credit_code": credit_code}
-            department, errors = check_department(fields, region_lookup())
-            if department and [c for c in store.orgs_named(department["name"], department["region_code"])
-                               if c != department["credit_code"]]:
-                errors.append(_error("name", "name_unique_in_region",
-                                     f"{department['region_code']} has a department called {department['name']}"))
-            if errors:
-                raise _invalid(errors, "department")
-            if previous is None and store.get_org(department["credit_code"]) is not None:
-                raise Conflict(f"department {department['credit_code']} exists; update it instead",
-                               code="department_exists", details={"credit_code": department["credit_code"]})
-            if previous is not None and (previous["region_code"], previous["level"]) != (
-                    department["region_code"], department["level"]):
-                references = store.org_references(credit_code)
-                if references:
-                    raise Conflict("a department in use keeps its region and level", code="department_in_use",
-                                   details={"references": references})
-            store.ensure_org(department["credit_code"], department["name"], department["region_code"],
-                             department["level"])
-            action = "department.create" if previous is None else "department.update"
-            store.audit(actor.username, action, department["credit_code"], remote_ip, _changes(previous, department))
-        return self.get_department(department["credit_code"])
+        return self._save(_DEPARTMENTS, credit_code, body, actor, remote_ip)
 
     def delete_department(self, credit_code: str, actor: Actor, remote_ip: str = "") -> None:
         """Delete a department nothing refers to. Raises NotFound, Conflict(department_in_use)."""
+        self._delete(_DEPARTMENTS, credit_code, actor, remote_ip)
+
+    def _save(self, register: _Register, key: str | None, body: dict, actor: Actor, remote_ip: str) -> dict:
+        """The one write path of both registers: check, refuse a clash, write, audit → the entry."""
+        require_role(actor, "province_admin")
+        errors = type_errors(body, register.fields)
+        if errors:
+            raise _invalid(errors, register.what)
+        with store.transaction():
+            previous = None if key is None else register.view(key)
+            fields = body
+            if previous is not None:
+                if body.get(register.key) not in (None, key):
+                    raise _invalid([_error(register.key, "immutable", register.immutable)], register.what)
+                # A department's level is derived again from its region unless the update names one.
+                fields = {**previous, **register.recomputed,
+                          **{k: v for k, v in body.items() if k in register.fields}, register.key: key}
+            entry, errors = register.check(fields, region_lookup())
+            errors += register.extra_errors(entry) if entry else []
+            if errors:
+                raise _invalid(errors, register.what)
+            if previous is None and register.find(entry[register.key]) is not None:
+                raise Conflict(f"{register.what} {entry[register.key]} exists; update it instead",
+                               code=f"{register.what}_exists", details={register.key: entry[register.key]})
+            if previous is not None and register.guarded(previous) != register.guarded(entry):
+                references = register.references(key)
+                if references:
+                    raise Conflict(f"a {register.what} in use keeps its region and level",
+                                   code=f"{register.what}_in_use", details={"references": references})
+            register.write(entry)
+            action = f"{register.what}.{'create' if previous is None else 'update'}"
+            store.audit(actor.username, action, entry[register.key], remote_ip, _changes(previous, entry))
+        return register.view(entry[register.key])
+
+    def _delete(self, register: _Register, key: str, actor: Actor, remote_ip: str) -> None:
         require_role(actor, "province_admin")
         with store.transaction():
-            previous = self.get_department(credit_code)
-            references = store.org_references(credit_code)
+            previous = register.view(key)
+            references = register.references(key)
             if references:
-                raise Conflict(f"department {credit_code} is still in use", code="department_in_use",
+                raise Conflict(f"{register.what} {key} is still in use", code=f"{register.what}_in_use",
                                details={"references": references})
-            store.delete_org(credit_code)
-            store.audit(actor.username, "department.delete", credit_code, remote_ip, {"department": previous})
+            register.delete(key)
+            store.audit(actor.username, f"{register.what}.delete", key, remote_ip, {register.what: previous})
 
 
 def _changes(previous: dict | None, current: dict) -> dict:

@@ -13,7 +13,7 @@ from items import codes, store, tables
 from items.columns import cell_text
 from items.directory import (REGION_LEVEL_DIGITS, _short_code, check_department, check_region, department_view,
                              region_view)
-from items.errors import Malformed, UnsupportedType
+from items.errors import Malformed, UnsupportedType, invalid
 from items.scope import Actor, require_role
 
 KINDS = ("regions", "departments")
@@ -111,11 +111,12 @@ def write_template(fmt: str, kind: str | None = None) -> bytes:
     kind or (kind None) both, one sheet each, plus a 说明 sheet. Raises UnsupportedType, Malformed."""
     fmt = detect_format(fmt)
     if kind is not None and kind not in KINDS:
-        raise Malformed("kind is regions or departments", code="bad_parameter", details={"parameter": "kind"})
+        raise invalid("kind is regions or departments", "kind", "one_of", code="bad_parameter", kind=Malformed,
+                      allowed=list(KINDS))
     if fmt == "csv":
         if kind is None:
-            raise Malformed("a CSV template holds one kind: give kind=regions or kind=departments",
-                            code="bad_parameter", details={"parameter": "kind"})
+            raise invalid("a CSV template holds one kind: give kind=regions or kind=departments",
+                          "kind", "required_for_csv", code="bad_parameter", kind=Malformed)
         out = io.StringIO(newline="")
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerows([[header for _, header, *_ in LAYOUTS[kind]], *EXAMPLES[kind]])

@@ -99,7 +99,13 @@ def invalid(message: str, path: str, rule: str, *, code: str = "validation_faile
             error_message: str | None = None, kind: type[DomainError] = Invalid, **extra) -> DomainError:
     """An error of one broken rule in the one shape, to raise: `raise invalid("…", "/visits", "min")`.
 
-    `kind` is Invalid (422, a rule) by default, Malformed (400) for a bad query parameter.
+    `kind` is Invalid (422, a rule) by default, Malformed (400) for a bad query parameter; another kind
+    (TooLarge, UnsupportedType, Forbidden) when its details name a field and rule too.
     """
     details = error_details(rule_error(path, rule, error_message or message), **extra)
     return kind(message, code=code, details=details)
+
+
+def not_an_object(what: str = "the body") -> DomainError:
+    """The 400 not_an_object error for a JSON value that must be an object and is not, to raise."""
+    return invalid(f"{what} must be a JSON object", "", "object", code="not_an_object", kind=Malformed)

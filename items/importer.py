@@ -11,7 +11,7 @@ import openpyxl
 from openpyxl.styles import Alignment, Font
 
 from items import tables
-from items.columns import COLUMNS, RowCells, cell_text, document_from_cells, parse_levels, split_basis
+from items.columns import IMPORT_COLUMNS, RowCells, cell_text, document_from_cells, parse_levels, split_basis
 from items.errors import UnsupportedType
 
 FORMATS = ("json", "csv", "xlsx")
@@ -19,7 +19,7 @@ _MEDIA_TYPES = {"application/json": "json", "text/csv": "csv",
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx"}
 # The Liaoning catalogue API's record keys (lnzwfw-catalog-sample/SOURCE.md).
 _LIAONING_KEYS = {"职权编码", "事项名称", "事项类型", "依据", "实施层级"}
-_HEADERS = {**{c.key.lower(): c.key for c in COLUMNS}, **{c.header: c.key for c in COLUMNS}}
+_HEADERS = {**{c.key.lower(): c.key for c in IMPORT_COLUMNS}, **{c.header: c.key for c in IMPORT_COLUMNS}}
 
 
 @dataclass
@@ -210,8 +210,8 @@ def write_template(format: str) -> bytes:
     Raises UnsupportedType(unsupported_import_format) for any other format.
     """
     fmt = detect_format(format)
-    header = [c.header for c in COLUMNS]
-    example = [c.example for c in COLUMNS]
+    header = [c.header for c in IMPORT_COLUMNS]
+    example = [c.example for c in IMPORT_COLUMNS]
     if fmt == "csv":
         out = io.StringIO(newline="")
         writer = csv.writer(out, lineterminator="\r\n")
@@ -225,7 +225,7 @@ def write_template(format: str) -> bytes:
     sheet.title = "基本目录"
     sheet.append(header)
     sheet.append(example)
-    for column_index, column in enumerate(COLUMNS, 1):
+    for column_index, column in enumerate(IMPORT_COLUMNS, 1):
         letter = sheet.cell(1, column_index).column_letter
         sheet.cell(1, column_index).font = Font(bold=column.required)
         sheet.column_dimensions[letter].width = 14 if len(column.example) < 20 else 40
@@ -236,7 +236,7 @@ def write_template(format: str) -> bytes:
                 sheet.cell(row, column_index).number_format = "@"
     notes = workbook.create_sheet("说明")
     notes.append(["表头", "English header", "必填", "说明", "示例"])
-    for column in COLUMNS:
+    for column in IMPORT_COLUMNS:
         notes.append([column.header, column.key, "是" if column.required else "否", column.description,
                       column.example])
     out = io.BytesIO()

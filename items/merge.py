@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from items.errors import Invalid, Malformed
+from items.errors import Invalid, Malformed, invalid
 from items.model import CATALOGUE_FIELDS, CATALOGUE_OWNED
 
 # Catalogue-owned fields always take the catalogue's value: CONTRACT.md §2 (four-same + legal_limit).
@@ -83,10 +83,6 @@ class MergeConflict:
         """Return {path, base, local, catalogue} with an absent value written as null (CONTRACT.md §3)."""
         return {"path": self.path, "base": _json(self.base), "local": _json(self.local),
                 "catalogue": _json(self.catalogue)}
-
-
-# The old name, for code written before the 409 error (items.errors.Conflict) and this class were told apart.
-Conflict = MergeConflict
 
 
 def _json(value: Any) -> Any:
@@ -284,7 +280,8 @@ def resolve(result_or_inputs: MergeResult | tuple[dict, dict, dict], resolutions
     else:
         first = merge(*result_or_inputs)
     if not isinstance(resolutions, dict):
-        raise Malformed("resolutions map conflict paths to choices", code="malformed_resolutions")
+        raise invalid("resolutions map conflict paths to choices", "/resolutions", "object",
+                      code="malformed_resolutions", kind=Malformed)
     known = {c.path: c for c in first.conflicts}
     unknown = sorted(p for p in resolutions if p not in known)
     if unknown:
@@ -300,5 +297,7 @@ def resolve(result_or_inputs: MergeResult | tuple[dict, dict, dict], resolutions
     final = _run(*first.inputs, resolutions)
     if final.conflicts:  # resolutions are final values, so no conflict can appear anew
         raise Invalid("every conflict needs a resolution", code="unresolved_conflicts",
-                      details={"conflicts": [c.as_dict() for c in final.conflicts]})
+                      details={"errors": [{"path": c.path, "rule": "conflict_resolved",
+                                           "message": "choose local, catalogue or a value"} for c in final.conflicts],
+                               "conflicts": [c.as_dict() for c in final.conflicts]})
     return final.document

@@ -1,11 +1,8 @@
 """Item statistics for reform offices: per-item additive facts, exact roll-ups, rankings, exports."""
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Iterable, Mapping, NamedTuple
 
@@ -63,17 +60,16 @@ def _limit_units(doc: Mapping, name: str) -> tuple[int | None, object]:
     if limit is None:
         return None, None
     if not isinstance(limit, Mapping):
-        raise Invalid(f"{name} is not an object", code="malformed_time_limit",
-                      details={"field": name, "rule": "time_limit_object"})
+        raise invalid(f"{name} is not an object", f"/{name}", "time_limit_object", code="malformed_time_limit")
     value, unit = limit.get("value"), limit.get("unit") or "workday"   # working days by default: DOMAIN §1
     if value is None:
         return None, None
     if unit not in _UNITS_PER_DAY:
-        raise Invalid(f"{name} has an unknown unit", code="unknown_time_unit",
-                      details={"field": f"{name}.unit", "rule": "unit_workday_or_calendar_day"})
+        raise invalid(f"{name} has an unknown unit",
+                      f"/{name}/unit", "unit_workday_or_calendar_day", code="unknown_time_unit")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise Invalid(f"{name} value must be a number ≥ 0", code="malformed_time_limit",
-                      details={"field": f"{name}.value", "rule": "non_negative_number"})
+        raise invalid(f"{name} value must be a number ≥ 0",
+                      f"/{name}/value", "non_negative_number", code="malformed_time_limit")
     # A float is taken as the decimal it prints as (0.1 day is 70 units, not a binary approximation).
     exact = Fraction(value) if isinstance(value, int) else Fraction(repr(value))
     return round(exact * _UNITS_PER_DAY[unit]), value
@@ -84,8 +80,8 @@ def _count_field(doc: Mapping, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Invalid(f"{name} must be a whole number ≥ 0", code=f"malformed_{name}",
-                      details={"field": name, "rule": "non_negative_integer"})
+        raise invalid(f"{name} must be a whole number ≥ 0",
+                      f"/{name}", "non_negative_integer", code=f"malformed_{name}")
     return value
 
 
@@ -164,12 +160,11 @@ class Totals:
         out = {}
         for name in FACT_NAMES:
             if name not in sums:
-                raise Invalid(f"sum of {name} missing", code="missing_fact_column",
-                              details={"field": name, "rule": "fact_columns"})
+                raise invalid(f"sum of {name} missing", f"/{name}", "fact_columns", code="missing_fact_column")
             value = sums[name] if sums[name] is not None else 0
             if isinstance(value, bool) or int(value) != value:   # PostgreSQL sums BIGINT as NUMERIC
-                raise Invalid(f"sum of {name} is not a whole number", code="non_integer_sum",
-                              details={"field": name, "rule": "integer_sums"})
+                raise invalid(f"sum of {name} is not a whole number",
+                              f"/{name}", "integer_sums", code="non_integer_sum")
             out[name] = int(value)
         return cls(out)
 
@@ -286,8 +281,8 @@ def compare(rows_a: Iterable[Mapping], rows_b: Iterable[Mapping]) -> list[dict]:
         keyed = {}
         for one in rows:
             if one["key"] in keyed:
-                raise Invalid("a group appears twice", code="duplicate_row_key",
-                              details={"field": side, "key": one["key"], "rule": "unique_keys"})
+                raise invalid("a group appears twice",
+                              f"/{side}", "unique_keys", code="duplicate_row_key", key=one["key"])
             keyed[one["key"]] = one
         return keyed
 
@@ -316,103 +311,25 @@ def case_figures(finished: int, finished_on_time: int, ratings_by_level: Mapping
               **{f"ratings_by_level.{k}": v for k, v in ratings_by_level.items()}}
     for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise Invalid(f"{name} must be a whole number ≥ 0", code="invalid_count",
-                          details={"field": name, "rule": "non_negative_integer"})
+            raise invalid(f"{name} must be a whole number ≥ 0",
+                          f"/{name}", "non_negative_integer", code="invalid_count")
     levels = dict.fromkeys(RATING_LEVELS, 0)
     satisfied_levels = tuple(satisfied_levels)
     for level in (*ratings_by_level, *satisfied_levels):
         if level not in levels:
-            raise Invalid(f"unknown rating level {level!r}", code="unknown_rating_level",
-                          details={"field": "level", "rule": "one_of", "allowed": list(RATING_LEVELS)})
+            raise invalid(f"unknown rating level {level!r}",
+                          "/level", "one_of", code="unknown_rating_level", allowed=list(RATING_LEVELS))
     levels.update(ratings_by_level)
     ratings = sum(levels.values())
     satisfied = sum(levels[level] for level in satisfied_levels)
     bad = levels["dissatisfied"] + levels["very_dissatisfied"]
-    for part, whole, rule in ((finished_on_time, finished, "on_time_within_finished"),
-                              (bad_rectified, bad, "rectified_within_bad")):
+    for part, whole, path, rule in ((finished_on_time, finished, "finished_on_time", "on_time_within_finished"),
+                                    (bad_rectified, bad, "bad_rectified", "rectified_within_bad")):
         if part > whole:
-            raise Invalid("a part exceeds its whole", code="count_exceeds_total", details={"rule": rule})
+            raise invalid("a part exceeds its whole", f"/{path}", rule, code="count_exceeds_total")
     return {"finished": finished, "finished_on_time": finished_on_time,
             "on_time_ratio": _ratio(finished_on_time, finished),
             "ratings": ratings, "ratings_by_level": levels,
             "satisfied": satisfied, "satisfied_ratio": _ratio(satisfied, ratings),
             "bad": bad, "bad_ratio": _ratio(bad, ratings),
             "bad_rectified": bad_rectified, "rectification_ratio": _ratio(bad_rectified, bad)}
-
-
-class Column(NamedTuple):
-    """One export column: the row field, its Chinese header, and whether it prints as a percentage."""
-
-    field: str
-    header: str
-    percent: bool = False
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("key", "代码"), Column("label", "名称"),
-    Column("items", "事项数"), Column("instant", "即办件数"), Column("instant_ratio", "即办件占比", True),
-    Column("with_limits", "有法定及承诺时限事项数"),
-    Column("legal_days", "法定时限(工作日)合计"), Column("promised_days", "承诺时限合计"),
-    Column("compression_ratio", "法定时限压缩比", True), Column("compression_mean", "压缩比(逐项平均)", True),
-    Column("excluded_no_legal_limit", "无法定时限未计入"), Column("excluded_no_promised_limit", "无承诺时限未计入"),
-    Column("visits_at_most_one", "最多跑一次"), Column("visits_at_most_one_ratio", "最多跑一次占比", True),
-    Column("zero_visit", "零跑动"), Column("zero_visit_ratio", "零跑动占比", True),
-    Column("full_online", "全程网办"), Column("full_online_ratio", "全程网办占比", True),
-    Column("online_capable", "可网办"), Column("online_capable_ratio", "可网办率", True),
-    Column("commitment", "告知承诺"), Column("commitment_ratio", "告知承诺占比", True),
-    Column("certificate_free", "免证办"), Column("certificate_free_ratio", "免证办占比", True),
-    Column("nationwide", "全国通办"), Column("cross_province", "跨省通办"),
-    Column("cross_city", "跨市通办"), Column("cross_county", "跨县通办"),
-)
-GROUP_BY_LABELS = {"region": "区划", "org": "实施主体", "item_type": "事项类型", "level": "行使层级"}
-_HUNDREDTH = Decimal("0.01")
-
-
-def _text_cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A leading = + - @ would run as a formula when Excel opens the file (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _number_cell(value, percent: bool) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int) and not percent:
-        return str(value)
-    # Half up on the printed decimal, as reports write 87.85%; the JSON keeps the full float.
-    exact = Decimal(repr(value)) * (100 if percent else 1)
-    text = str(exact.quantize(_HUNDREDTH, rounding=ROUND_HALF_UP))
-    if not percent:
-        text = text.rstrip("0").rstrip(".")
-    return text + "%" if percent else text
-
-
-def to_csv(result: Mapping, *, title: str = "政务服务事项统计") -> str:
-    """Return the statistics answer {as_of, group_by, filters?, rows, total} as CSV text for Excel.
-
-    The text starts with a BOM (Excel then reads UTF-8 Chinese correctly), then a header block
-    (title, date, grouping, filters, scope), a blank line, the table and a 合计 row.
-    """
-    filters = result.get("filters") or {}
-    filter_text = "；".join(f"{GROUP_BY_LABELS.get(k, k)}={v}" for k, v in filters.items() if v not in (None, ""))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_text_cell(title)])
-    writer.writerow(["统计日期", _text_cell(result.get("as_of"))])
-    writer.writerow(["分组方式", _text_cell(GROUP_BY_LABELS.get(result.get("group_by"), result.get("group_by")))])
-    writer.writerow(["筛选条件", _text_cell(filter_text or "无")])
-    writer.writerow(["统计口径", "已发布、在用的实施清单事项；时限折算为工作日（自然日×5/7）；比例为分子合计÷分母合计"])
-    writer.writerow([])
-    writer.writerow([c.header for c in COLUMNS])
-
-    def cells(one: Mapping) -> list[str]:
-        return [_text_cell(one.get(c.field)) if c.field in ("key", "label")
-                else _number_cell(one.get(c.field), c.percent) for c in COLUMNS]
-
-    for one in result.get("rows") or ():
-        writer.writerow(cells(one))
-    if result.get("total") is not None:
-        total_cells = cells(result["total"])
-        total_cells[0], total_cells[1] = "合计", ""
-        writer.writerow(total_cells)
-    return "\ufeff" + buffer.getvalue()

@@ -105,7 +105,7 @@ class Material(TypedDict):
     note: NotRequired[str]
 
 
-class Step(TypedDict):
+class ProcedureStep(TypedDict):
     id: str
     name: str
     limit: NotRequired[Limit | None]
@@ -146,7 +146,7 @@ class CatalogueDocument(TypedDict):
     service_objects: list[str]
     conditions: list[Condition]
     materials: list[Material]
-    process: list[Step]
+    process: list[ProcedureStep]
     fees: list[Fee]
     faq: list[Faq]
 

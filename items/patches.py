@@ -6,7 +6,7 @@ import copy
 import jsonpatch
 import jsonpointer
 
-from items.errors import Invalid, Malformed
+from items.errors import Malformed, invalid
 
 
 def make_patch(src: dict, dst: dict) -> list[dict]:
@@ -20,8 +20,8 @@ def verify_patch(src: dict, ops: list[dict], dst: dict) -> None:
     """Raise Invalid (code patch_unverified) when applying `ops` to `src` does not give `dst`."""
     result = jsonpatch.apply_patch(src, ops, in_place=False)
     if result != dst:
-        raise Invalid("patch does not reproduce the target document", code="patch_unverified",
-                      details={"rule": "patch_reproduces_document"})
+        raise invalid("patch does not reproduce the target document", "", "patch_reproduces_document",
+                      code="patch_unverified")
 
 
 def apply_patch(doc, ops) -> dict:
@@ -31,18 +31,16 @@ def apply_patch(doc, ops) -> dict:
     when an operation cannot be applied (missing path, failed test, bad index).
     """
     if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
-        raise Malformed("a JSON Patch must be a list of operation objects", code="malformed_patch")
+        raise invalid("a JSON Patch must be a list of operation objects", "", "rfc6902", code="malformed_patch",
+                      kind=Malformed)
     try:
         result = jsonpatch.apply_patch(copy.deepcopy(doc), ops, in_place=True)
     except jsonpatch.JsonPatchTestFailed as exc:
-        raise Invalid(f"patch test failed: {exc}", code="patch_test_failed",
-                      details={"rule": "rfc6902_test"}) from exc
+        raise invalid(f"patch test failed: {exc}", "", "rfc6902_test", code="patch_test_failed") from exc
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-        raise Invalid(f"patch cannot be applied: {exc}", code="patch_failed",
-                      details={"rule": "rfc6902"}) from exc
+        raise invalid(f"patch cannot be applied: {exc}", "", "rfc6902", code="patch_failed") from exc
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
-        raise Invalid(f"patch cannot be applied: {exc}", code="patch_failed",
-                      details={"rule": "rfc6902"}) from exc
+        raise invalid(f"patch cannot be applied: {exc}", "", "rfc6902", code="patch_failed") from exc
     return result
 
 
@@ -54,7 +52,6 @@ def apply_document_patch(doc: dict, ops) -> dict:
     """
     result = apply_patch(doc, ops)
     if not isinstance(result, dict):
-        raise Invalid("the patched document must stay a JSON object", code="patch_failed",
-                      details={"rule": "document_is_object",
-                               "errors": [{"path": "", "rule": "type", "message": "a document is a JSON object"}]})
+        raise invalid("the patched document must stay a JSON object", "", "document_is_object",
+                      code="patch_failed", error_message="a document is a JSON object")
     return result

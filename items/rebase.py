@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 
 from items import model, rules, store
 from items.conformance import ERROR, check, diff_documents
-from items.errors import Conflict, Forbidden, Invalid, Malformed, Stale
+from items.errors import Conflict, Invalid, Malformed, Stale, invalid
 from items.local import EDITABLE, LocalItemService
 from items.merge import CATALOGUE, LOCAL, merge, resolve
 from items.clock import utcnow
@@ -108,7 +108,8 @@ def plan(base: dict, local: dict, target: dict, resolutions: dict | None = None,
             return Plan(document, conflicts)
     else:
         if not isinstance(resolutions, dict):
-            raise Malformed("resolutions map conflict paths to choices", code="malformed_resolutions")
+            raise invalid("resolutions map conflict paths to choices", "/resolutions", "object",
+                            code="malformed_resolutions", kind=Malformed)
         own = {LIMIT_PATH: resolutions[LIMIT_PATH]} if limit and LIMIT_PATH in resolutions else {}
         document = resolve(result, {p: c for p, c in resolutions.items() if p not in own})
         document, limit = _limit_conflict(document, base)

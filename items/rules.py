@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from items import codes, model, text
-from items.errors import Invalid, Malformed
+from items.errors import Invalid, Malformed, invalid
 
 Severity = Literal["error", "warning"]
 
@@ -376,8 +376,8 @@ def validate(doc: Any, kind: str) -> list[Finding]:
     Raises Malformed when `kind` is neither. A document that is not an object gives one `type` finding.
     """
     if kind not in ("catalogue", "local"):
-        raise Malformed(f"unknown document kind {kind!r}", code="unknown_document_kind",
-                        details={"field": "kind", "allowed": ["catalogue", "local"]})
+        raise invalid(f"unknown document kind {kind!r}", "kind", "one_of", code="unknown_document_kind",
+                      kind=Malformed, allowed=["catalogue", "local"])
     if not isinstance(doc, dict):
         return [Finding("", "type", "error", "an item document must be a JSON object")]
     return _Validation(doc, kind).run()

@@ -98,14 +98,6 @@ def scope_of(actor: Actor) -> ItemScope:
                     details={"required": list(ROLES), "role": actor.role})
 
 
-def can_see_item(actor: Actor, org: str, region_code: str) -> bool:
-    """Whether the item of department `org` in `region_code` lies in the actor's scope (scope_of)."""
-    try:
-        return scope_of(actor).covers(org, region_code)
-    except Forbidden:
-        return False
-
-
 def require_item_scope(actor: Actor, org: str, region_code: str) -> None:
     """Raise Forbidden unless the item lies in the actor's scope: role_required for non-staff,
     out_of_scope for another department's or region's item."""

@@ -11,7 +11,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from items.columns import cell_text
-from items.errors import Malformed
+from items.errors import Malformed, invalid
 
 XLSX_ERRORS = (zipfile.BadZipFile, InvalidFileException, KeyError, ParseError, ValueError, OSError, TypeError)
 MEDIA_TYPES = {"text/csv": "csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx"}
@@ -19,8 +19,8 @@ MEDIA_TYPES = {"text/csv": "csv", "application/vnd.openxmlformats-officedocument
 
 def unreadable(fmt: str, reason: str) -> Malformed:
     """The error for a file that is not valid JSON/CSV/XLSX at all (400 unreadable_file)."""
-    return Malformed(f"the file cannot be read as {fmt.upper()}: {reason}", code="unreadable_file",
-                     details={"format": fmt, "reason": reason})
+    return invalid(f"the file cannot be read as {fmt.upper()}: {reason}", "file", f"readable_{fmt}",
+                   code="unreadable_file", kind=Malformed, format=fmt, reason=reason)
 
 
 def is_blank(values: tuple) -> bool:

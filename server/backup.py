@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from items.errors import Conflict, Invalid, NotFound
+from items.errors import Conflict, Invalid, NotFound, error_details, rule_error
 from server.config import Settings
 
 MANIFEST = "manifest.json"
@@ -62,7 +62,8 @@ def restore(settings: Settings, source: str | Path) -> dict:
     url = settings.database_url
     if manifest["kind"] != _scheme(url):
         raise Invalid(f"the backup is of a {manifest['kind']} database, the configured one is {_scheme(url)}",
-                      code="backup_kind_differs")
+                      code="backup_kind_differs", details=error_details(rule_error(
+                          "kind", "same_database_kind", "a backup restores into the kind of database it came from")))
     if manifest["kind"] == "sqlite":
         _sqlite_copy(source / SQLITE_FILE, _sqlite_path(url))
     else:

@@ -8,11 +8,13 @@ import logging
 import math
 import traceback
 import uuid
+from collections.abc import Callable
 
 import tornado.httputil
 import tornado.web
 
-from items.errors import DomainError, Forbidden, Malformed, NotSignedIn, UnsupportedType
+from items.errors import (DomainError, Forbidden, Malformed, NotSignedIn, UnsupportedType,
+                          error_details, invalid, not_an_object, rule_error)
 from items.scope import ROLES as STAFF_ROLES, Actor
 from server import limits, logs
 from server.errors import CODE_FOR_STATUS, STATUS, dependency_failure, error_body
@@ -44,6 +46,11 @@ def _with_body(method):
         result = method(self, *args, **kwargs)
         return (await result) if inspect.isawaitable(result) else result  # console pages may be synchronous
     return run
+
+
+# The media types of the downloadable import templates, by format.
+TEMPLATE_TYPES = {"csv": "text/csv; charset=utf-8",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @tornado.web.stream_request_body
@@ -118,8 +125,7 @@ class BaseHandler(tornado.web.RequestHandler):
         except UnicodeDecodeError:
             where = name or "path"
             raise Malformed(f"{where} is not UTF-8", code="bad_parameter", details={
-                "parameter": where, "errors": [{"path": where, "rule": "unicode", "message": "text is UTF-8"}]
-            }) from None
+                "errors": [{"path": where, "rule": "unicode", "message": "text is UTF-8"}]}) from None
 
     def prepare(self) -> None:
         for segment in self.path_args:
@@ -128,7 +134,7 @@ class BaseHandler(tornado.web.RequestHandler):
                 if len(segment) > limits.MAX_PATH_SEGMENT else None)
             if problem:
                 raise Malformed(problem[1], code="bad_parameter", details={
-                    "parameter": "path", "errors": [{"path": "path", "rule": problem[0], "message": problem[1]}]})
+                    "errors": [{"path": "path", "rule": problem[0], "message": problem[1]}]})
         length = self.request.headers.get("Content-Length")
         limit = self.body_limit()
         if length is not None and length.strip().isdigit() and int(length) > limit:
@@ -155,7 +161,8 @@ class BaseHandler(tornado.web.RequestHandler):
         body, declared = self.operation.body, self.declared_limit()
         payload = json.dumps(error_body(body.too_large_code if body else "too_large",
                                         f"the body may have at most {declared} bytes",
-                                        {"field": "body", "rule": "max_bytes", "max_bytes": declared}),
+                                        error_details(rule_error("", "max_bytes", f"at most {declared} bytes"),
+                                                      max_bytes=declared)),
                              ensure_ascii=False).encode()
         self.clear()
         self.set_default_headers()
@@ -178,7 +185,8 @@ class BaseHandler(tornado.web.RequestHandler):
                 tornado.httputil.parse_body_arguments(ctype, self.request.body, self.request.body_arguments,
                                                       self.request.files, self.request.headers)
             except tornado.httputil.HTTPInputError as exc:
-                raise Malformed(f"the form body cannot be read: {exc}", code="malformed_form") from None
+                raise invalid(f"the form body cannot be read: {exc}", "", "form_encoding", code="malformed_form",
+                              kind=Malformed) from None
 
     # --- input --------------------------------------------------------------------------------------
 
@@ -220,13 +228,29 @@ class BaseHandler(tornado.web.RequestHandler):
     def json_object(self, required: tuple[str, ...] = ()) -> dict:
         body = self.json_body()
         if not isinstance(body, dict):
-            raise Malformed("the body must be a JSON object", code="not_an_object")
+            raise not_an_object()
         missing = [k for k in required if body.get(k) in (None, "")]
         if missing:
             from items.errors import Invalid
             raise Invalid(f"missing {', '.join(missing)}", code="missing_fields", details={"errors": [
                 {"path": "/" + k, "rule": "required", "message": f"{k} is required"} for k in missing]})
         return body
+
+    def uploaded_file(self, name_of: Callable[[str | None, str], str | None], accepted: str) -> tuple[bytes, str]:
+        """The file of an import → (bytes, filename): the multipart part `file` (or the only part), else the
+        body itself, named by `name_of(?filename=, content type)`. Raises UnsupportedType
+        (unsupported_import_format) when that gives no name, Malformed (empty_file) for an empty body."""
+        files = self.request.files.get("file") or next(iter(self.request.files.values()), None)
+        if files:
+            return files[0]["body"], files[0]["filename"] or "upload"
+        ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        filename = name_of(self.get_query_argument("filename", None), ctype)
+        if filename is None:
+            raise UnsupportedType(f"send a {accepted} file (multipart field 'file' or a typed body)",
+                                  code="unsupported_import_format", details={"content_type": ctype})
+        if not self.request.body:
+            raise invalid("the file is empty", "file", "non_empty", code="empty_file", kind=Malformed)
+        return self.request.body, filename
 
     def int_arg(self, name: str, default: int | None = None, minimum: int = 1, maximum: int | None = None):
         """The declared integer parameter `name`; the declaration's bounds and default win."""
@@ -262,6 +286,12 @@ class BaseHandler(tornado.web.RequestHandler):
     def send(self, payload: dict, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(payload, ensure_ascii=False, default=str))
+
+    def send_file(self, body: bytes, content_type: str, filename: str) -> None:
+        """Send `body` as a download named `filename`."""
+        self.set_header("Content-Type", content_type)
+        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+        self.finish(body)
 
     def send_error_body(self, status: int, code: str, message: str, details: dict | None = None) -> None:
         self.clear()
@@ -302,8 +332,12 @@ class BaseHandler(tornado.web.RequestHandler):
                                  {"request_id": self.request_id})
             return
         message = (exc.log_message if isinstance(exc, tornado.web.HTTPError) and exc.log_message
-                   else self._reason)
-        self.send_error_body(status_code, CODE_FOR_STATUS.get(status_code, "error"), message or "error")
+                   else self._reason) or "error"
+        details = None
+        if status_code in (400, 422):  # the one shape of validation details, for Tornado's own refusals too
+            name = exc.arg_name if isinstance(exc, tornado.web.MissingArgumentError) else ""
+            details = error_details(rule_error(name, "required" if name else "http_request", message))
+        self.send_error_body(status_code, CODE_FOR_STATUS.get(status_code, "error"), message, details)
 
 
 class NotFoundHandler(BaseHandler):

@@ -67,13 +67,3 @@ def connect(url: str, max_connections: int = 16, migrate: bool = True) -> pw.Dat
         with db.connection_context():
             migrations.check(db)
     return db
-
-
-def upgrade_schema(db: pw.Database) -> None:
-    """Bring the schema to the latest version (kept for callers from before versioned migrations)."""
-    from server import migrations
-    migrations.migrate(db)
-
-
-def is_sqlite(db: pw.Database) -> bool:
-    return isinstance(db, pw.SqliteDatabase)

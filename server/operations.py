@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from items.errors import Malformed
+from items.errors import Malformed, error_details, rule_error
 from server import limits
 
 MAX_INT = limits.MAX_NUMBER
@@ -87,8 +87,7 @@ class Param:
         return value
 
     def _bad(self, rule: str, message: str, raw: str | None) -> Malformed:
-        where = "header" if self.where == "header" else "parameter"
-        details = {where: self.name, "errors": [{"path": self.name, "rule": rule, "message": message}]}
+        details = error_details(rule_error(self.name, rule, message))
         if raw is not None and len(raw) <= 64:
             details["value"] = raw
         return Malformed(message, code="bad_parameter", details=details)

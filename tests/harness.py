@@ -30,7 +30,26 @@ class ApiResponse:
         assert set(data) == {"error"}, data
         assert set(data["error"]) == {"code", "message", "details"}, data
         assert isinstance(data["error"]["message"], str) and data["error"]["message"]
+        assert_validation_details(self.status, data["error"]["details"])
         return data["error"]["code"]
+
+
+def assert_validation_details(status: int, details: dict) -> None:
+    """A 400 or 422 names every broken rule in the one shape (docs/api.md "Error details"):
+    `details.errors` is a non-empty list of {path, rule, message}."""
+    if status not in (400, 422):
+        return
+    errors = details.get("errors")
+    assert isinstance(errors, list) and errors, (status, details)
+    # An import report keeps its per-row entries: they name a file's row and column (docs/api.md).
+    is_import_report = "written" in details and "dry_run" in details
+    for error in errors:
+        assert isinstance(error, dict), (status, details)
+        if is_import_report and "row" in error:
+            continue
+        assert "field" not in error, (status, details)
+        assert all(isinstance(error.get(key), str) for key in ("path", "rule", "message")), (status, details)
+        assert error["rule"] and error["message"], (status, details)
 
 
 class Api:

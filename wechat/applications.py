@@ -9,7 +9,8 @@ import re
 from collections.abc import Callable
 
 from items import codes
-from items.errors import Conflict, Invalid, Malformed, NotFound, NotSignedIn, RateLimited
+from items.errors import (Conflict, Invalid, Malformed, NotFound, NotSignedIn, RateLimited,
+                          error_details, invalid, not_an_object, rule_error)
 from wechat import casework, progress, store
 from wechat.identity import IdCipher
 from wechat.workdays import WorkCalendar
@@ -33,8 +34,7 @@ def _digest(text: str) -> str:
 
 
 def _error(path: str, rule: str, code: str, message: str, **extra) -> dict:
-    return {"path": path, "field": path.strip("/").replace("/", "."), "rule": rule, "code": code,
-            "message": message, **extra}
+    return {**rule_error(path, rule, message), "code": code, **extra}
 
 
 class ApplicationService:
@@ -56,14 +56,14 @@ class ApplicationService:
         `created` is False when the same key and the same body were filed before: the earlier case is
         answered again (a retry never makes a second case). Raises Malformed (idempotency_key_required,
         not_an_object), Invalid (idempotency_key_reused: same key, other body; application rules with
-        details {field, rule, errors}), NotFound (item_not_found, item_not_published), Conflict
+        details {errors: [{path, rule, message, code}]}), NotFound (item_not_found, item_not_published), Conflict
         (item_not_in_use).
         """
         if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
-            raise Malformed("send an Idempotency-Key header of 1 to 128 printable characters",
-                            code="idempotency_key_required", details={"header": "Idempotency-Key"})
+            raise invalid("send an Idempotency-Key header of 1 to 128 printable characters", "Idempotency-Key",
+                          "printable_1_128", code="idempotency_key_required", kind=Malformed)
         if not isinstance(body, dict):
-            raise Malformed("the body must be a JSON object", code="not_an_object")
+            raise not_an_object()
         cipher = self._cipher()
         # keyed, so the stored digest of a body holding an ID number cannot be brute-forced offline
         digest = cipher.blind_index(json.dumps(body, sort_keys=True, ensure_ascii=False), field="request")
@@ -72,9 +72,8 @@ class ApplicationService:
             return earlier, False
         impl_code = body.get("impl_code")
         if not isinstance(impl_code, str) or not impl_code:
-            raise Invalid("impl_code is required", code="missing_fields",
-                          details={"field": "impl_code", "rule": "required",
-                                   "errors": [_error("/impl_code", "required", "missing_fields", "impl_code is required")]})
+            raise Invalid("impl_code is required", code="missing_fields", details=error_details(
+                _error("/impl_code", "required", "missing_fields", "impl_code is required")))
         head = self.items.published_head(impl_code)
         # only what citizens can see may be applied for; the case is pinned to that version
         if head is None:
@@ -111,8 +110,8 @@ class ApplicationService:
         if case is None:
             return None
         if not hmac.compare_digest(case.request_digest, digest):
-            raise Invalid("this Idempotency-Key was used for a different application", code="idempotency_key_reused",
-                          details={"field": "Idempotency-Key", "rule": "same_key_same_body"})
+            raise invalid("this Idempotency-Key was used for a different application",
+                          "Idempotency-Key", "same_key_same_body", code="idempotency_key_reused")
         return self._created(case)
 
     @staticmethod
@@ -148,7 +147,7 @@ class ApplicationService:
         if errors:
             first = errors[0]
             raise Invalid(f"the application breaks {len(errors)} rule(s): {first['message']}", code=first["code"],
-                          details={"field": first["field"], "rule": first["rule"], "errors": errors})
+                          details=error_details(*errors))
         return {"name": name.strip(), "id_number": id_number, "phone": phone}, form, materials
 
     @staticmethod

@@ -12,7 +12,7 @@ from wechatpy.crypto import WeChatCrypto, WeChatWxaCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from items.errors import Forbidden, Malformed
+from items.errors import Forbidden, Malformed, invalid
 
 # What a corrupt ciphertext, key, padding or payload raises inside wechatpy, cryptography and the parsers.
 _UNREADABLE = (ValueError, TypeError, KeyError, IndexError, struct.error, UnicodeError,
@@ -27,8 +27,8 @@ def verify_url(token: str, signature: str, timestamp: str, nonce: str, echostr: 
     try:
         check_signature(token, signature or "", timestamp or "", nonce or "")
     except InvalidSignatureException:
-        raise Forbidden("the callback signature does not match", code="bad_signature",
-                        details={"field": "signature", "rule": "sha1_of_token_timestamp_nonce"}) from None
+        raise invalid("the callback signature does not match", "signature", "sha1_of_token_timestamp_nonce",
+                      code="bad_signature", kind=Forbidden) from None
     return echostr
 
 
@@ -45,19 +45,18 @@ def decrypt_message(token: str, encoding_aes_key: str, appid: str, msg_signature
     envelope = _parse_payload(body, what="body")
     encrypt = envelope.get("Encrypt")
     if not isinstance(encrypt, str) or not encrypt:
-        raise Malformed("the callback body has no Encrypt field", code="bad_message",
-                        details={"field": "Encrypt", "rule": "required"})
+        raise invalid("the callback body has no Encrypt field",
+                      "/Encrypt", "required", code="bad_message", kind=Malformed)
     failure = None
     try:
         plaintext = crypto.decrypt_message({"Encrypt": encrypt}, msg_signature or "",
                                            timestamp or "", nonce or "")
     except InvalidSignatureException:
-        failure = Forbidden("the callback signature does not match", code="bad_signature",
-                            details={"field": "msg_signature",
-                                     "rule": "sha1_of_token_timestamp_nonce_encrypt"})
+        failure = invalid("the callback signature does not match", "msg_signature",
+                          "sha1_of_token_timestamp_nonce_encrypt", code="bad_signature", kind=Forbidden)
     except InvalidAppIdException:
-        failure = Forbidden("the message was encrypted for another app", code="wrong_appid",
-                            details={"field": "Encrypt", "rule": "appid_matches"})
+        failure = invalid("the message was encrypted for another app", "/Encrypt", "appid_matches",
+                          code="wrong_appid", kind=Forbidden)
     except _UNREADABLE as exc:
         failure = _bad_message("Encrypt", type(exc).__name__)
     if failure is not None:
@@ -75,18 +74,17 @@ def decrypt_open_data(appid: str, session_key: str, encrypted_data: str, iv: str
     try:
         data = WeChatWxaCrypto(session_key, iv, appid).decrypt_message(encrypted_data)
     except InvalidAppIdException:
-        failure = Forbidden("the open data was issued to another app", code="wrong_appid",
-                            details={"field": "watermark.appid", "rule": "appid_matches"})
+        failure = invalid("the open data was issued to another app", "/watermark/appid", "appid_matches",
+                          code="wrong_appid", kind=Forbidden)
     except _UNREADABLE as exc:
-        failure = Malformed("the open data cannot be decrypted", code="bad_open_data",
-                            details={"field": "encrypted_data", "rule": "decryptable",
-                                     "reason": type(exc).__name__})
+        failure = invalid("the open data cannot be decrypted",
+                          "/encrypted_data", "decryptable", code="bad_open_data", kind=Malformed, reason=type(exc).__name__)
     if failure is not None:
         # Raised outside the except block: no chained exception carries key material.
         raise failure
     if not isinstance(data, dict):
-        raise Malformed("the open data is not a JSON object", code="bad_open_data",
-                        details={"field": "encrypted_data", "rule": "json_object"})
+        raise invalid("the open data is not a JSON object",
+                      "/encrypted_data", "json_object", code="bad_open_data", kind=Malformed)
     return data
 
 
@@ -136,5 +134,5 @@ def _element_to_dict(element: ElementTree.Element) -> dict[str, Any]:
 
 
 def _bad_message(field: str, reason: str) -> Malformed:
-    return Malformed("the callback message cannot be read", code="bad_message",
-                     details={"field": field, "rule": "decryptable", "reason": reason})
+    return invalid("the callback message cannot be read",
+                   f"/{field}", "decryptable", code="bad_message", kind=Malformed, reason=reason)

@@ -5,7 +5,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from items.errors import Conflict, Forbidden, Invalid, NotFound
+from items.errors import Conflict, Forbidden, Invalid, NotFound, invalid
 from items.scope import Actor, require_role, scope_of
 from wechat import lifecycle, progress, store
 from wechat.workdays import WorkCalendar
@@ -88,8 +88,8 @@ class CaseworkService:
         states: tuple[str, ...] | None = None
         if state:
             if state not in lifecycle.STATES:
-                raise Invalid("unknown case state", code="unknown_state",
-                              details={"field": "state", "rule": "one_of", "allowed": list(lifecycle.STATES)})
+                raise invalid("unknown case state",
+                              "/state", "one_of", code="unknown_state", allowed=list(lifecycle.STATES))
             states = (state,)
         due_before = due_from = due_to = None
         if overdue or near_due:
@@ -121,15 +121,15 @@ class CaseworkService:
         guide's materials the applicant must resubmit.
         """
         if action not in lifecycle.STAFF_ACTIONS:
-            raise Invalid("unknown case action", code="unknown_action",
-                          details={"field": "action", "rule": "one_of", "allowed": list(lifecycle.STAFF_ACTIONS)})
+            raise invalid("unknown case action",
+                          "/action", "one_of", code="unknown_action", allowed=list(lifecycle.STAFF_ACTIONS))
         opinion = (opinion or "").strip()
         if len(opinion) > MAX_OPINION:
-            raise Invalid(f"an opinion has at most {MAX_OPINION} characters", code="opinion_too_long",
-                          details={"field": "opinion", "rule": "max_length", "max_length": MAX_OPINION})
+            raise invalid(f"an opinion has at most {MAX_OPINION} characters",
+                          "/opinion", "max_length", code="opinion_too_long", max_length=MAX_OPINION)
         if action in OPINION_REQUIRED and not opinion:
-            raise Invalid(f"{action} needs an opinion telling the applicant why", code="opinion_required",
-                          details={"field": "opinion", "rule": "required", "action": action})
+            raise invalid(f"{action} needs an opinion telling the applicant why",
+                          "/opinion", "required", code="opinion_required", action=action)
         resubmit = _material_ids(action, materials)
         with store.transaction():
             case = store.get_case(case_no, for_update=True)
@@ -180,10 +180,10 @@ class CaseworkService:
         raw = raw if isinstance(raw, dict) else {}
         steps = store.steps_of(case.id)
         start = steps[-1].end if steps and steps[-1].end else (case.accepted_at or case.submitted_at)
-        step = lifecycle.Step(name=raw.get("name") or "", action=raw.get("action") or "pass",
-                              handler=raw.get("handler") or actor.username,
-                              opinion=raw.get("opinion") if isinstance(raw.get("opinion"), str) else opinion,
-                              start=start, end=now)
+        step = lifecycle.CaseStep(name=raw.get("name") or "", action=raw.get("action") or "pass",
+                                  handler=raw.get("handler") or actor.username,
+                                  opinion=raw.get("opinion") if isinstance(raw.get("opinion"), str) else opinion,
+                                  start=start, end=now)
         store.insert_step(case.id, len(steps) + 1, step.name, step.action, step.handler, step.opinion,
                           step.start, step.end)
 
@@ -195,8 +195,7 @@ class CaseworkService:
         """
         answer = (answer or "").strip() if isinstance(answer, str) else ""
         if not answer:
-            raise Invalid("an answer is required", code="answer_required",
-                          details={"field": "answer", "rule": "required"})
+            raise invalid("an answer is required", "/answer", "required", code="answer_required")
         with store.transaction():
             task = store.rectification(rectification_id, for_update=True)
             require_role(actor, "window_staff")

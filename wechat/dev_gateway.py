@@ -11,7 +11,7 @@ import logging
 import re
 import secrets
 
-from items.errors import Malformed
+from items.errors import Malformed, invalid
 from wechat.gateway import Session
 
 logger = logging.getLogger(__name__)
@@ -42,8 +42,8 @@ class DevWeChatGateway:
         checked without WeChat)."""
         match = DEV_CODE.fullmatch(code or "")
         if not match:
-            raise Malformed("the development WeChat stand-in takes codes like dev:alice",
-                            code="invalid_wechat_code", details={"field": "code", "rule": "pattern:dev:<name>"})
+            raise invalid("the development WeChat stand-in takes codes like dev:alice",
+                          "/code", "pattern:dev:<name>", code="invalid_wechat_code", kind=Malformed)
         return Session(openid=dev_openid(match.group(1)), unionid=None, session_key=secrets.token_urlsafe(16))
 
     def send_subscribe_message(self, openid: str, template_id: str, data: dict, page: str | None = None) -> None:

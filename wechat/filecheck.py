@@ -9,7 +9,7 @@ import pypdf
 from PIL import Image
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from items.errors import Invalid
+from items.errors import Invalid, invalid
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ _IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG"}
 
 
 def refuse(rule: str, message: str, **details) -> Invalid:
-    return Invalid(message, code="upload_refused", details=dict(
-        {"errors": [{"path": "/file", "rule": rule, "message": message}], "field": "file", "rule": rule}, **details))
+    return invalid(message, "/file", rule, code="upload_refused", **details)
 
 
 def inspect(content: bytes, kind: str) -> None:

@@ -13,7 +13,7 @@ from redis.exceptions import RedisError, WatchError
 from wechatpy.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from items.errors import Conflict, Malformed, Unavailable
+from items.errors import Conflict, Malformed, Unavailable, invalid
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +93,8 @@ class WeChatGateway:
         Unavailable(wechat_unavailable) when WeChat is unreachable, slow, busy or answers an error.
         """
         if not code or not isinstance(code, str):
-            raise Malformed("a wx.login code is required", code="invalid_wechat_code",
-                            details={"field": "code", "rule": "required"})
+            raise invalid("a wx.login code is required",
+                          "/code", "required", code="invalid_wechat_code", kind=Malformed)
         result = self._call("code2session", lambda client: client.wxa.code_to_session(code))
         openid = result.get("openid")
         session_key = result.get("session_key")
@@ -278,8 +278,8 @@ class WeChatGateway:
             details["errcode"] = errcode
         logger.warning("WeChat %s failed: %s (errcode %s)", endpoint, reason, errcode)
         if endpoint == "code2session" and errcode in INVALID_CODE_ERRCODES:
-            raise Malformed("WeChat did not accept this login code", code="invalid_wechat_code",
-                            details={"field": "code", "rule": "wechat_code", "errcode": errcode})
+            raise invalid("WeChat did not accept this login code",
+                          "/code", "wechat_code", code="invalid_wechat_code", kind=Malformed, errcode=errcode)
         if errcode == NO_CONSENT_ERRCODE:
             raise Conflict("the user has not consented to this subscribe message",
                            code="no_subscription_consent", details=details)

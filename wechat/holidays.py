@@ -7,7 +7,7 @@ from collections.abc import Callable
 import chinese_calendar
 
 from items.audit import audited
-from items.errors import Invalid, Malformed, NotFound
+from items.errors import Invalid, Malformed, NotFound, invalid, not_an_object
 from items.scope import Actor, require_role
 from wechat import store
 from wechat.progress import china_day
@@ -103,15 +103,15 @@ class HolidayService:
 
 def _year(text: str) -> int:
     if not (isinstance(text, str) and text.isdigit() and len(text) == 4):
-        raise Malformed("the year is four digits, e.g. 2027", code="bad_parameter",
-                        details={"parameter": "year", "value": text})
+        raise invalid("the year is four digits, e.g. 2027", "year", "four_digits", code="bad_parameter",
+                      kind=Malformed, value=text)
     return int(text)
 
 
 def _checked_body(body: object, year: int, today: dt.date) -> dict:
     """The body as a check_year spec for `year`; Invalid for rules beyond the dates themselves."""
     if not isinstance(body, dict):
-        raise Malformed("the body must be a JSON object", code="not_an_object")
+        raise not_an_object()
     errors = []
     if body.get("year", year) != year:
         errors.append({"path": "/year", "rule": "matches_path", "message": f"the path names {year}"})

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from items.codes import is_valid_id_number, mask_id_number
-from items.errors import Invalid, Unavailable
+from items.errors import Unavailable, invalid
 
 TOKEN_PREFIX = "v1."
 MIN_SECRET_LENGTH = 16
@@ -58,15 +58,13 @@ def _derive(secret_key: str) -> _Keys:
 
 def _check_secret(secret_key: object, name: str) -> None:
     if not isinstance(secret_key, str) or len(secret_key) < MIN_SECRET_LENGTH:
-        raise Invalid(f"the secret key must be a string of at least {MIN_SECRET_LENGTH} characters",
-                      code="secret_key_too_short", details={"field": name, "rule": "min_length",
-                                                            "min_length": MIN_SECRET_LENGTH})
+        raise invalid(f"the secret key must be a string of at least {MIN_SECRET_LENGTH} characters",
+                      f"/{name}", "min_length", code="secret_key_too_short", min_length=MIN_SECRET_LENGTH)
 
 
 def _check_text(value: object, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise Invalid(f"{field} must be non-empty text", code="plaintext_required",
-                      details={"field": field, "rule": "required"})
+        raise invalid(f"{field} must be non-empty text", f"/{field}", "required", code="plaintext_required")
     return value
 
 
@@ -205,8 +203,8 @@ class IdCipher:
         """
         value = _normalise(_check_text(id_number, "applicant.id_number"))
         if not is_valid_id_number(value):
-            raise Invalid("the ID number is not a valid resident ID number", code="id_number_invalid",
-                          details={"field": "applicant.id_number", "rule": "gb11643"})
+            raise invalid("the ID number is not a valid resident ID number",
+                          "/applicant/id_number", "gb11643", code="id_number_invalid")
         return ProtectedIdNumber(token=self.encrypt(value), index=self.blind_index(value),
                                  last6=self.last6_digest(value, case_no=case_no), masked=mask_id_number(value))
 

@@ -5,7 +5,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from items.errors import Conflict, Invalid
+from items.errors import Conflict, Invalid, invalid
 
 # --- states and actions --------------------------------------------------------------------------------
 
@@ -86,18 +86,17 @@ _PAUSED_AFTER_ACCEPTANCE = {
 
 def _table(state: str, paused_from: str | None) -> dict[str, str]:
     if state not in STATES:
-        raise Invalid(f"unknown case state {state!r}", code="unknown_state",
-                      details={"field": "state", "rule": "one_of", "allowed": list(STATES)})
+        raise invalid(f"unknown case state {state!r}", "/state", "one_of", code="unknown_state", allowed=list(STATES))
     if state not in PAUSED_STATES:
         return _ACTIVE[state]
     if paused_from is not None and paused_from not in RESUMABLE_STATES:
-        raise Invalid(f"a pause cannot come from {paused_from!r}", code="paused_from_invalid",
-                      details={"field": "paused_from", "rule": "one_of", "allowed": list(RESUMABLE_STATES)})
+        raise invalid(f"a pause cannot come from {paused_from!r}",
+                      "/paused_from", "one_of", code="paused_from_invalid", allowed=list(RESUMABLE_STATES))
     if paused_from == "submitted":
         if state not in _PAUSED_BEFORE_ACCEPTANCE:
             # suspension (特别程序) belongs to the examination of an accepted case
-            raise Invalid(f"{state} cannot come from submitted", code="paused_from_invalid",
-                          details={"field": "paused_from", "rule": "accepted_cases_only"})
+            raise invalid(f"{state} cannot come from submitted",
+                          "/paused_from", "accepted_cases_only", code="paused_from_invalid")
         return _PAUSED_BEFORE_ACCEPTANCE[state]
     return _PAUSED_AFTER_ACCEPTANCE[state]
 
@@ -122,8 +121,8 @@ def transition(state: str, action: str, *, result: str | None = None, paused_fro
     misplaced result (finish_result_invalid, result_only_on_finish).
     """
     if action not in ACTIONS:
-        raise Invalid(f"unknown case action {action!r}", code="unknown_action",
-                      details={"field": "action", "rule": "one_of", "allowed": list(ACTIONS)})
+        raise invalid(f"unknown case action {action!r}",
+                      "/action", "one_of", code="unknown_action", allowed=list(ACTIONS))
     table = _table(state, paused_from)
     target = table.get(action)
     if target is None:
@@ -132,11 +131,11 @@ def transition(state: str, action: str, *, result: str | None = None, paused_fro
                                 "allowed": [a for a in ACTIONS if a in table]})
     if action == "finish":
         if result not in FINISH_RESULTS:
-            raise Invalid("finishing a case needs a result", code="finish_result_invalid",
-                          details={"field": "result", "rule": "one_of", "allowed": list(FINISH_RESULTS)})
+            raise invalid("finishing a case needs a result",
+                          "/result", "one_of", code="finish_result_invalid", allowed=list(FINISH_RESULTS))
     elif result is not None:
-        raise Invalid("only finish carries a result", code="result_only_on_finish",
-                      details={"field": "result", "rule": "finish_only", "action": action})
+        raise invalid("only finish carries a result",
+                      "/result", "finish_only", code="result_only_on_finish", action=action)
     if target == _RESUME:
         return paused_from or "in_progress"
     return target
@@ -178,7 +177,7 @@ STEP_ACTIONS = {"pass": "通过", "return": "退回", "other": "其他"}
 
 
 @dataclass(frozen=True, kw_only=True)
-class Step:
+class CaseStep:
     """One step of a case in progress: who did what, with which opinion, from when to when.
 
     Raises Invalid (step_invalid, details errors [{path, rule, message}]) when built from bad values.
@@ -223,7 +222,7 @@ class Step:
                 "start": self.start.isoformat(), "end": self.end.isoformat() if self.end else None}
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> Step:
+    def from_dict(cls, data: Mapping) -> CaseStep:
         """Return the step read from `to_dict` data. Raises Invalid (step_invalid) for bad data."""
         try:
             start = dt.datetime.fromisoformat(data["start"])
@@ -259,16 +258,16 @@ RATING_KINDS = ("first", "follow_up")  # a first rating, then at most one 追评
 
 def _scheme(scheme: str) -> dict[str, str]:
     if scheme not in RATING_SCHEMES:
-        raise Invalid(f"unknown rating code scheme {scheme!r}", code="rating_scheme_unknown",
-                      details={"field": "scheme", "rule": "one_of", "allowed": list(RATING_SCHEMES)})
+        raise invalid(f"unknown rating code scheme {scheme!r}",
+                      "/scheme", "one_of", code="rating_scheme_unknown", allowed=list(RATING_SCHEMES))
     return RATING_SCHEMES[scheme]
 
 
 def check_level(level: object) -> str:
     """Return `level` when it is one of RATING_LEVELS. Raises Invalid (rating_level_invalid)."""
     if level not in RATING_LEVELS:
-        raise Invalid("unknown rating level", code="rating_level_invalid",
-                      details={"field": "level", "rule": "one_of", "allowed": list(RATING_LEVELS)})
+        raise invalid("unknown rating level",
+                      "/level", "one_of", code="rating_level_invalid", allowed=list(RATING_LEVELS))
     return level  # type: ignore[return-value]
 
 
@@ -280,8 +279,8 @@ def level_from_code(code: str | int, scheme: str) -> str:
     table = _scheme(scheme)
     key = str(code).strip() if isinstance(code, (str, int)) and not isinstance(code, bool) else None
     if key not in table:
-        raise Invalid(f"{code!r} is not a rating code of {scheme}", code="rating_code_invalid",
-                      details={"field": "code", "rule": "one_of", "scheme": scheme, "allowed": sorted(table)})
+        raise invalid(f"{code!r} is not a rating code of {scheme}",
+                      "/code", "one_of", code="rating_code_invalid", scheme=scheme, allowed=sorted(table))
     return table[key]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from items.errors import Malformed, RateLimited
+from items.errors import Malformed, RateLimited, invalid
 
 logger = logging.getLogger(__name__)
 
@@ -19,8 +19,8 @@ MAX_LOGINS_PER_WINDOW = 30
 def check_code(code: object) -> str:
     """Return the wx.login code. Raises Malformed invalid_wechat_code when it is not a plausible one."""
     if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE_CHARS:
-        raise Malformed("send the code from wx.login", code="invalid_wechat_code",
-                        details={"field": "code", "rule": f"text:1..{MAX_CODE_CHARS}"})
+        raise invalid("send the code from wx.login",
+                      "/code", f"text:1..{MAX_CODE_CHARS}", code="invalid_wechat_code", kind=Malformed)
     return code.strip()
 
 

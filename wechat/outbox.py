@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 
-from items.errors import Conflict, Invalid, Unavailable
+from items.errors import Conflict, Invalid, Unavailable, invalid
 from items.clock import CHINA_OFFSET, utcnow
 from wechat import store
 
@@ -167,8 +167,8 @@ class OutboxWorker:
     def _send(self, row, template_id: str) -> Conflict | Unavailable | Invalid | None:
         layout = self.layouts.get(row.template)
         if layout is None:
-            return Invalid("no field layout for this template", code="unknown_template",
-                           details={"template": row.template, "reason": "unknown_template"})
+            return invalid("no field layout for this template", "template", "known_template",
+                           code="unknown_template", template=row.template, reason="unknown_template")
         payload = row.payload if isinstance(row.payload, dict) else {}
         page = self.page + (f"?case_no={payload['case_no']}" if payload.get("case_no") else "")
         try:

@@ -5,7 +5,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from items.errors import Invalid, NotFound
+from items.errors import NotFound, invalid
 from wechat import lifecycle, progress, store
 from wechat.workdays import WorkCalendar
 
@@ -34,8 +34,8 @@ class RatingService:
         level = lifecycle.check_level(level)
         comment = comment.strip() if isinstance(comment, str) else ""
         if len(comment) > MAX_COMMENT:
-            raise Invalid(f"a comment has at most {MAX_COMMENT} characters", code="comment_too_long",
-                          details={"field": "comment", "rule": "max_length", "max_length": MAX_COMMENT})
+            raise invalid(f"a comment has at most {MAX_COMMENT} characters",
+                          "/comment", "max_length", code="comment_too_long", max_length=MAX_COMMENT)
         with store.transaction():
             case = store.get_case(case_no, for_update=True)
             if case.user_id != user_id:

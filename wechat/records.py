@@ -89,7 +89,7 @@ class CaseEventRecord(BaseRecord):
 
 
 class StepRecord(BaseRecord):
-    """One step of a case in progress (wechat/lifecycle.py Step)."""
+    """One step of a case in progress (wechat/lifecycle.py CaseStep)."""
     case = pw.ForeignKeyField(CaseRecord, backref="steps", on_delete="CASCADE")
     seq = pw.IntegerField()
     name = pw.CharField(max_length=100)

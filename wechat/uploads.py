@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from items.errors import Invalid, TooLarge, UnsupportedType
+from items.errors import TooLarge, UnsupportedType, invalid
 from wechat import filecheck, store
 
 logger = logging.getLogger(__name__)
@@ -50,21 +50,19 @@ class UploadService:
         after its end (filecheck.inspect).
         """
         if not content:
-            raise Invalid("the file is empty", code="empty_upload", details={"field": "file", "rule": "non_empty"})
+            raise invalid("the file is empty", "/file", "non_empty", code="empty_upload")
         if len(content) > self.max_bytes:
-            raise TooLarge(f"a file may have at most {self.max_bytes} bytes", code="upload_too_large",
-                           details={"field": "file", "rule": "max_bytes", "max_bytes": self.max_bytes,
-                                    "size": len(content)})
+            raise invalid(f"a file may have at most {self.max_bytes} bytes", "/file", "max_bytes",
+                          code="upload_too_large", kind=TooLarge, max_bytes=self.max_bytes, size=len(content))
         kind = sniff(content)
         declared = (declared_type or "").split(";")[0].strip().lower()
         if kind is None:
-            raise UnsupportedType("upload a PDF, JPEG or PNG file", code="unsupported_upload_type",
-                                  details={"field": "file", "rule": "file_type", "allowed": list(ALLOWED_TYPES)})
+            raise invalid("upload a PDF, JPEG or PNG file", "/file", "file_type", code="unsupported_upload_type",
+                          kind=UnsupportedType, allowed=list(ALLOWED_TYPES))
         if declared not in _GENERIC_TYPES and declared != kind:
-            raise UnsupportedType("the file's content does not match its declared type",
-                                  code="unsupported_upload_type",
-                                  details={"field": "file", "rule": "type_matches_content", "declared": declared,
-                                           "detected": kind, "allowed": list(ALLOWED_TYPES)})
+            raise invalid("the file's content does not match its declared type", "/file", "type_matches_content",
+                          code="unsupported_upload_type", kind=UnsupportedType, declared=declared, detected=kind,
+                          allowed=list(ALLOWED_TYPES))
         filecheck.inspect(content, kind)
         return kind
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import chinese_calendar
 
-from items.errors import Invalid, Malformed
+from items.errors import Invalid, Malformed, invalid
 
 logger = logging.getLogger(__name__)
 
@@ -94,11 +94,8 @@ class WorkCalendar:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise Malformed(
-                "the calendar file is not valid JSON",
-                code="calendar_file_malformed",
-                details={"file": Path(path).name, "reason": str(exc)},
-            ) from None
+            raise invalid("the calendar file is not valid JSON", "", "json", code="calendar_file_malformed",
+                          kind=Malformed, file=Path(path).name, reason=str(exc)) from None
         specs = data if isinstance(data, list) else [data]
         return [self.load_year(spec) for spec in specs]
 
@@ -277,19 +274,19 @@ def _as_date(day: dt.date) -> dt.date:
 
 def _check_count(n: object, name: str) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise Invalid(f"{name} must be a whole number of days ≥ 0", code="day_count_invalid",
-                      details={"field": name, "rule": "non_negative_integer"})
+        raise invalid(f"{name} must be a whole number of days ≥ 0",
+                      f"/{name}", "non_negative_integer", code="day_count_invalid")
 
 
 def _check_limit(limit: Mapping) -> tuple[int, str]:
     value = limit.get("value") if isinstance(limit, Mapping) else None
     unit = limit.get("unit", "workday") if isinstance(limit, Mapping) else None
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise Invalid("a time limit needs a whole number of days ≥ 0", code="time_limit_invalid",
-                      details={"field": "value", "rule": "non_negative_integer"})
+        raise invalid("a time limit needs a whole number of days ≥ 0",
+                      "/value", "non_negative_integer", code="time_limit_invalid")
     if unit not in UNITS:
-        raise Invalid("a time limit's unit is workday or calendar_day", code="time_limit_invalid",
-                      details={"field": "unit", "rule": "one_of", "allowed": list(UNITS)})
+        raise invalid("a time limit's unit is workday or calendar_day",
+                      "/unit", "one_of", code="time_limit_invalid", allowed=list(UNITS))
     return value, unit
 
 
@@ -304,8 +301,8 @@ def _paused_days(paused: Iterable[tuple[dt.date, dt.date]]) -> set[dt.date]:
         if isinstance(begin, dt.date) and isinstance(end, dt.date):
             begin, end = _as_date(begin), _as_date(end)
         if not isinstance(begin, dt.date) or not isinstance(end, dt.date) or end < begin:
-            raise Invalid("a pause is a (from, to) pair of dates with from ≤ to", code="pause_invalid",
-                          details={"field": f"paused/{index}", "rule": "date_interval"})
+            raise invalid("a pause is a (from, to) pair of dates with from ≤ to",
+                          f"/paused/{index}", "date_interval", code="pause_invalid")
         day = begin
         while day < end:
             day += _ONE_DAY

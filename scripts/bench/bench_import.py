@@ -27,7 +27,7 @@ import peewee as pw
 from items import importer, model, rules
 from items.catalogue import CatalogueService, creation_patch
 from items.codes import ITEM_TYPES
-from items.columns import COLUMNS, FORM, NECESSITY, SOURCE, render_basis
+from items.columns import IMPORT_COLUMNS, FORM, NECESSITY, SOURCE, render_basis
 from items.scope import Actor
 from server import db as dbmod
 
@@ -106,14 +106,14 @@ def xlsx_row(doc: dict) -> list[str]:
         "fees": "\n".join(f"{f['name']}|{f['standard']}|{f['basis']}" for f in doc["fees"]),
         "faq": "\n".join(f"{q['question']}|{q['answer']}" for q in doc["faq"]),
     }
-    return [cells[c.key] for c in COLUMNS]
+    return [cells[c.key] for c in IMPORT_COLUMNS]
 
 
 def xlsx_bytes(documents: list[dict]) -> bytes:
     """The documents as an .xlsx with the template's Chinese headers (items/importer.write_template)."""
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("基本目录")
-    sheet.append([c.header for c in COLUMNS])
+    sheet.append([c.header for c in IMPORT_COLUMNS])
     for doc in documents:
         sheet.append(xlsx_row(doc))
     out = io.BytesIO()

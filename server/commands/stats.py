@@ -5,13 +5,13 @@ import json
 import sys
 from pathlib import Path
 
-from items import metrics, stats_export
+from items import stats_export
 from items.scope import Actor
 from items.stats import parse_query
 from server.commands.running import open_context
 
 HELP = "item statistics for reform offices (table, json, csv or xlsx)"
-# The columns the terminal table shows; the files carry every column of metrics.COLUMNS.
+# The columns the terminal table shows; the files carry every column of stats_export.STAT_COLUMNS.
 TABLE_FIELDS = ("key", "label", "items", "instant_ratio", "compression_ratio", "compression_mean",
                 "excluded_no_legal_limit", "visits_at_most_one_ratio", "zero_visit_ratio", "full_online_ratio")
 
@@ -41,12 +41,12 @@ def _cell(field: str, value) -> str:
 
 def table(result: dict) -> str:
     """Return the rows and the total as a plain-text table (percentages to two decimals)."""
-    headers = {c.field: c.header for c in metrics.COLUMNS}
+    headers = {c.field: c.header for c in stats_export.STAT_COLUMNS}
     lines = [[headers[f] for f in TABLE_FIELDS]]
     for one in [*result["rows"], dict(result["total"], key="合计", label="")]:
         lines.append([_cell(f, one.get(f)) for f in TABLE_FIELDS])
     widths = [max(_width(line[i]) for line in lines) for i in range(len(TABLE_FIELDS))]
-    out = [f"统计日期 {result['as_of']}  分组 {metrics.GROUP_BY_LABELS[result['group_by']]}"]
+    out = [f"统计日期 {result['as_of']}  分组 {stats_export.GROUP_BY_LABELS[result['group_by']]}"]
     for line in lines:
         out.append("  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(line, widths)))
     return "\n".join(out)
@@ -75,7 +75,7 @@ def run(args, settings) -> int:
         Path(args.output).write_bytes(stats_export.to_xlsx(result))
         print(f"written {args.output}", file=sys.stderr)
         return 0
-    text = {"table": table, "csv": metrics.to_csv,
+    text = {"table": table, "csv": stats_export.to_csv,
             "json": lambda r: json.dumps(r, ensure_ascii=False, indent=1)}[args.format](result)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")

@@ -9,7 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
-from items.errors import Invalid, Malformed, NotFound
+from items.errors import Invalid, Malformed, NotFound, invalid
 from guides import search_index
 from server.console import labels
 from server.console.base import NOTICES, PREFIX, ConsolePage
@@ -161,7 +161,7 @@ def _unstage(folder: Path, token: str, username: str) -> dict:
     """The staged file of `token` if `username` sent it → {filename, data}; removed once read.
     Raises NotFound (unknown, used or another admin's token)."""
     if not token.isalnum() or len(token) != 32:
-        raise Malformed("the import token is not valid", code="bad_parameter", details={"parameter": "token"})
+        raise invalid("the import token is not valid", "token", "import_token", code="bad_parameter", kind=Malformed)
     meta_path, data_path = folder / f"{token}.json", folder / f"{token}.bin"
     try:
         meta = json.loads(meta_path.read_text())

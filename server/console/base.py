@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tornado.web
 
-from items.errors import DomainError, NotSignedIn
+from items.errors import DomainError, Malformed, NotSignedIn, invalid
 from items.scope import ROLES as STAFF_ROLES, Actor
 from server import limits
 from server.base import METHODS, BaseHandler
@@ -164,6 +164,13 @@ class ConsolePage(BaseHandler):
         """A one-line confirmation carried in `?msg=` after a redirect (a code, never free text)."""
         raw = tornado.web.RequestHandler.get_query_argument(self, "msg", "")
         return NOTICES.get(raw, "") if len(raw) <= 40 else ""
+
+    def body_int(self, name: str) -> int:
+        """The whole number a form field `name` holds. Raises Malformed (bad_parameter) otherwise."""
+        raw = self.get_body_argument(name, "")
+        if not raw.isdigit():
+            raise invalid(f"{name} must be a whole number", name, "integer", code="bad_parameter", kind=Malformed)
+        return int(raw)
 
     def page(self, template: str, **values) -> None:
         self.render(template, **values)

@@ -126,7 +126,7 @@ class ItemEditorPage(ItemPage):
     async def post(self, impl_code: str) -> None:
         """Save (`op=save`, with the version the editor loaded) or change a list (`op=add:materials`,
         `remove:…:n`, `up:…:n`, `down:…:n`) without saving; the form always comes back with the draft."""
-        loaded = self.int_arg_body("version")
+        loaded = self.body_int("version")
         item = await self.load(impl_code, loaded)
         draft = forms.document_from_form(item["document"], self.get_body_arguments)
         op = self.get_body_argument("op", "save")
@@ -163,19 +163,12 @@ class ItemEditorPage(ItemPage):
         self.show(current, draft, [f.as_dict() for f in findings], conflict=conflict,
                   error=f"保存前已有他人（{current['author']}）保存了第{current['version']}版。", status=409)
 
-    def int_arg_body(self, name: str) -> int:
-        raw = self.get_body_argument(name, "")
-        if not raw.isdigit():
-            from items.errors import Malformed
-            raise Malformed(f"{name} must be a whole number", code="bad_parameter", details={"parameter": name})
-        return int(raw)
-
 
 class ItemValidatePage(ItemEditorPage):
     """Live validation: the rule engine's findings for the draft in the form, as JSON (nothing saved)."""
 
     async def post(self, impl_code: str) -> None:
-        item = await self.load(impl_code, self.int_arg_body("version"))
+        item = await self.load(impl_code, self.body_int("version"))
         draft = forms.document_from_form(item["document"], self.get_body_arguments)
         findings = arrange_findings([f.as_dict() for f in await self.run(rules.validate, draft, "local")], draft)
         self.set_header("Content-Type", "application/json; charset=utf-8")

@@ -5,7 +5,7 @@ import json
 
 from guides.render import render_guide
 from items import history
-from items.errors import Invalid, Malformed
+from items.errors import Invalid
 from items.rebase import RebaseService
 from server.console import labels
 from server.console.base import PREFIX
@@ -46,12 +46,6 @@ class HistoryPage(ItemPage):
         version, latest = self.body_int("version"), self.body_int("latest")
         await self.run(self.ctx.items.restore, impl_code, version, latest, self.actor, self.remote_ip)
         self.redirect(f"{PREFIX}/items/{impl_code}?msg=restored")
-
-    def body_int(self, name: str) -> int:
-        raw = self.get_body_argument(name, "")
-        if not raw.isdigit():
-            raise Malformed(f"{name} must be a whole number", code="bad_parameter", details={"parameter": name})
-        return int(raw)
 
 
 class VersionDiffPage(ItemPage):

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from urllib.parse import urlencode
 
-from items import metrics, stats_export, stats_summary
+from items import stats_export, stats_summary
 from items.errors import NotFound
 from items.stats import Query, parse_date, parse_query, today
 from server.console.base import ConsolePage
@@ -188,7 +188,7 @@ class ExportPage(ReformPage):
         else:
             result = await self.run(self.ctx.stats.items, self.actor, Query(group_by=table, region=region, as_of=as_of))
             name = f"govhall-stats-{table}-{result['as_of']}.{fmt}"
-            body = (metrics.to_csv(result).encode("utf-8") if fmt == "csv"
+            body = (stats_export.to_csv(result).encode("utf-8") if fmt == "csv"
                     else await self.run(stats_export.to_xlsx, result))
         self.set_header("Content-Type", CSV_CONTENT_TYPE if fmt == "csv" else stats_export.XLSX_CONTENT_TYPE)
         self.set_header("Content-Disposition", f'attachment; filename="{name}"')

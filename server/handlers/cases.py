@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from items.errors import Malformed
+from items.errors import Malformed, invalid
 from server.base import BaseHandler
 from server import schemas
-from wechat import progress
+from wechat import lifecycle, progress
 from server.operations import Body, obj, operation, page_params, query
 
 
@@ -18,7 +18,7 @@ CASE_NO_PREFIX = r"^[0-9A-Za-z]{1,50}$"
 
 
 class CaseListHandler(BaseHandler):
-    @operation(query("state", max_length=40), query("impl_code", max_length=31, pattern=r"^[0-9A-Za-z]{1,31}$"),
+    @operation(query("state", enum=lifecycle.STATES), query("impl_code", max_length=31, pattern=r"^[0-9A-Za-z]{1,31}$"),
                query("received_from", "date"), query("received_to", "date"),
                query("due", enum=progress.DUE_STATUSES, description="on_time, due_soon or overdue"),
                query("case_no", max_length=50, pattern=CASE_NO_PREFIX, description="a case number or its prefix"),
@@ -60,10 +60,10 @@ class CaseActionHandler(BaseHandler):
         body = self.json_object(required=("action",))
         for field in ("action", "opinion", "result"):
             if body.get(field) is not None and not isinstance(body[field], str):
-                raise Malformed(f"{field} is text", code="bad_parameter", details={"field": field})
+                raise invalid(f"{field} is text", f"/{field}", "string", code="bad_parameter", kind=Malformed)
         if body.get("step") is not None and not isinstance(body["step"], dict):
-            raise Malformed("step is an object {name, action, handler, opinion}", code="bad_parameter",
-                            details={"field": "step"})
+            raise invalid("step is an object {name, action, handler, opinion}", "/step", "object",
+                          code="bad_parameter", kind=Malformed)
         self.send(await self.run(self.ctx.hall.casework.act, actor, case_no, body["action"], body.get("opinion"),
                                  body.get("result"), body.get("step"), body.get("materials")))
 

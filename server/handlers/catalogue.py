@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from items import importer
-from items.errors import Malformed
-from server.base import BaseHandler
+from items.errors import Malformed, error_details, rule_error
+from server.base import TEMPLATE_TYPES, BaseHandler
 from server import limits, schemas
 from server.operations import Body, obj, operation, page_params, query
 
@@ -63,7 +63,9 @@ class CatalogueDiffHandler(BaseHandler):
         await self.authenticate()
         from_v, to_v = self.int_arg("from"), self.int_arg("to")
         if from_v is None or to_v is None:
-            raise Malformed("give both from and to", code="bad_parameter", details={"parameter": "from,to"})
+            raise Malformed("give both from and to", code="bad_parameter", details=error_details(
+                *(rule_error(name, "required", f"{name} is required")
+                  for name, value in (("from", from_v), ("to", to_v)) if value is None)))
         self.send(await self.run(self.ctx.catalogue.diff, basic_code, from_v, to_v))
 
 
@@ -74,7 +76,8 @@ class CatalogueImportHandler(BaseHandler):
     async def post(self) -> None:
         """Import a .json, .csv or .xlsx file (province_admin); bad rows → 422 listing each row, nothing written; `?dry_run=1`."""
         actor = await self.authenticate("province_admin")
-        data, filename = self._upload()
+        data, filename = self.uploaded_file(lambda given, ctype: given or _NAME_BY_TYPE.get(ctype),
+                                            ".json, .csv or .xlsx")
         dry_run = bool(self.arg("dry_run"))
         report = await self.run(self.ctx.catalogue.import_file, data, filename, actor, dry_run,
                                 self.get_query_argument("message", ""), self.remote_ip)
@@ -85,32 +88,17 @@ class CatalogueImportHandler(BaseHandler):
             return
         self.send(report, status)
 
-    def _upload(self) -> tuple[bytes, str]:
-        files = self.request.files.get("file") or next(iter(self.request.files.values()), None)
-        if files:
-            return files[0]["body"], files[0]["filename"] or "upload"
-        ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        by_type = {"application/json": "upload.json", "text/csv": "upload.csv",
-                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "upload.xlsx"}
-        filename = self.get_query_argument("filename", None) or by_type.get(ctype)
-        if filename is None:
-            from items.errors import UnsupportedType
-            raise UnsupportedType("send a .json, .csv or .xlsx file (multipart field 'file' or a typed body)",
-                                  code="unsupported_import_format", details={"content_type": ctype})
-        if not self.request.body:
-            raise Malformed("the file is empty", code="empty_file")
-        return self.request.body, filename
+
+# A typed body without ?filename= is named by its content type (the importer reads the format from the name).
+_NAME_BY_TYPE = {"application/json": "upload.json", "text/csv": "upload.csv",
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "upload.xlsx"}
 
 
 class CatalogueTemplateHandler(BaseHandler):
     @operation(responses={"200": ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
     async def get(self, fmt: str) -> None:
         """A downloadable import template with the documented columns and one example row."""
-        data = importer.write_template(fmt)
-        self.set_header("Content-Type", "text/csv; charset=utf-8" if fmt == "csv" else
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        self.set_header("Content-Disposition", f'attachment; filename="catalogue-template.{fmt}"')
-        self.finish(data)
+        self.send_file(importer.write_template(fmt), TEMPLATE_TYPES[fmt], f"catalogue-template.{fmt}")
 
 
 routes = [

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from items import directory_import
-from items.errors import Malformed, UnsupportedType
-from server.base import BaseHandler
+from items.errors import UnsupportedType, not_an_object
+from server.base import TEMPLATE_TYPES, BaseHandler
 from server.operations import Body, obj, operation, page_params, query, text
 
 ADMIN = "province_admin"
@@ -20,7 +20,7 @@ class DirectoryBodyMixin:
     def json_fields(self) -> dict:
         body = self.json_body(FIELD_TYPES)
         if not isinstance(body, dict):
-            raise Malformed("the body must be a JSON object", code="not_an_object")
+            raise not_an_object()
         return body
 
 
@@ -114,7 +114,7 @@ class DirectoryImportHandler(BaseHandler):
         """Import regions and departments from .csv or .xlsx (province_admin); any bad row → 422 listing
         `{row, sheet, kind, field, rule, message}`, nothing written; `?dry_run=1` writes nothing."""
         actor = await self.authenticate(ADMIN)
-        data, filename = self._upload()
+        data, filename = self.uploaded_file(_upload_name, ".csv or .xlsx")
         dry_run = bool(self.arg("dry_run"))
         report = await self.run(self.ctx.directory_import.import_file, data, filename, actor, dry_run,
                                 self.remote_ip)
@@ -124,19 +124,14 @@ class DirectoryImportHandler(BaseHandler):
             return
         self.send(report, 200 if dry_run else 201)
 
-    def _upload(self) -> tuple[bytes, str]:
-        files = self.request.files.get("file") or next(iter(self.request.files.values()), None)
-        if files:
-            return files[0]["body"], files[0]["filename"] or "upload"
-        ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        try:
-            fmt = directory_import.detect_format(self.get_query_argument("filename", None) or ctype)
-        except UnsupportedType:
-            raise UnsupportedType("send a .csv or .xlsx file (multipart field 'file' or a typed body)",
-                                  code="unsupported_import_format", details={"content_type": ctype}) from None
-        if not self.request.body:
-            raise Malformed("the file is empty", code="empty_file")
-        return self.request.body, self.get_query_argument("filename", None) or f"upload.{fmt}"
+
+def _upload_name(given: str | None, ctype: str) -> str | None:
+    """The name of an uploaded body: ?filename= or upload.csv/.xlsx by its type; None when neither is a format."""
+    try:
+        fmt = directory_import.detect_format(given or ctype)
+    except UnsupportedType:
+        return None
+    return given or f"upload.{fmt}"
 
 
 class DirectoryTemplateHandler(BaseHandler):
@@ -145,11 +140,8 @@ class DirectoryTemplateHandler(BaseHandler):
     async def get(self, fmt: str) -> None:
         """A downloadable import template `?kind=regions|departments` (CSV needs one; XLSX has both by default)."""
         data = directory_import.write_template(fmt, self.get_query_argument("kind", None) or None)
-        self.set_header("Content-Type", "text/csv; charset=utf-8" if fmt == "csv" else
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         name = self.get_query_argument("kind", None) or "directory"
-        self.set_header("Content-Disposition", f'attachment; filename="{name}-template.{fmt}"')
-        self.finish(data)
+        self.send_file(data, TEMPLATE_TYPES[fmt], f"{name}-template.{fmt}")
 
 
 routes = [

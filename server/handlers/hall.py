@@ -1,7 +1,7 @@
 """The branch hall for citizens: uploads, applications, progress and ratings (CONTRACT.md §3 /hall)."""
 from __future__ import annotations
 
-from items.errors import Invalid, Malformed, UnsupportedType
+from items.errors import Malformed, UnsupportedType, invalid
 from server.base import BaseHandler
 from server import limits, schemas
 from server.operations import Body, header, obj, operation, page_params, query
@@ -24,8 +24,8 @@ class HallUploadHandler(BaseHandler):
                                   details={"accepted": ["multipart/form-data"]})
         files = self.request.files.get("file") or []
         if len(files) != 1:
-            raise Invalid("send exactly one file in the multipart field `file`", code="file_required",
-                          details={"field": "file", "rule": "exactly_one"})
+            raise invalid("send exactly one file in the multipart field `file`",
+                          "/file", "exactly_one", code="file_required")
         part = files[0]
         result = await self.run(self.ctx.hall.uploads.save, actor.user_id, part["body"], part.get("content_type"))
         self.send(result, 201)
@@ -42,7 +42,7 @@ class HallApplicationListHandler(BaseHandler):
         A retry with the same key and the same body answers 200 with the case the first request made
         (header Idempotent-Replayed: true), however many retries run at once; the same key with a
         different body is 422 idempotency_key_reused. A missing key is 400 idempotency_key_required.
-        Validation failures are 422 with details {field, rule, errors}; an unpublished item is 404."""
+        Validation failures are 422 with details {errors: [{path, rule, message, code}]}; an unpublished item is 404."""
         actor = await self.authenticate("citizen")
         body = self.json_body()
         result, created = await self.run(self.ctx.hall.applications.submit, actor.user_id,
@@ -84,7 +84,7 @@ class HallRatingHandler(BaseHandler):
         actor = await self.authenticate("citizen")
         body = self.json_object(required=("level",))
         if not isinstance(body.get("comment", ""), str):
-            raise Malformed("comment is text", code="bad_parameter", details={"field": "comment"})
+            raise invalid("comment is text", "/comment", "string", code="bad_parameter", kind=Malformed)
         result = await self.run(self.ctx.hall.ratings.rate, actor.user_id, case_no, body["level"],
                                 body.get("comment", ""))
         self.send(result, 201)

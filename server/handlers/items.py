@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from items.errors import Malformed
+from items.errors import Invalid, Malformed, invalid
 from server.base import BaseHandler
 from server import limits, schemas
 from server.operations import (CHANGE_MESSAGE, IF_MATCH_REQUIRED, Body, obj, operation, page_params, query,
@@ -91,7 +91,12 @@ class CoverageHandler(BaseHandler):
         actor = await self.authenticate()
         region = self.get_query_argument("region", None) or actor.region or ""
         level = self.get_query_argument("level", "")
-        self.send(await self.run(self.ctx.items.coverage, region, level, actor))
+        try:
+            result = await self.run(self.ctx.items.coverage, region, level, actor)
+        except Invalid as exc:
+            # The service checks the region and level it is given: here they are query parameters (400).
+            raise Malformed(exc.message, code=exc.code, details=exc.details) from None
+        self.send(result)
 
 
 class ItemHandler(EditingHandler):
@@ -130,8 +135,8 @@ class ItemRestoreHandler(EditingHandler):
         body = self.json_object(required=("version",))
         version = body["version"]
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise Malformed("version must be a whole number ≥ 1", code="bad_parameter",
-                            details={"parameter": "version"})
+            raise invalid("version must be a whole number ≥ 1", "/version", "integer_min_1",
+                          code="bad_parameter", kind=Malformed)
         result = await self.run(self.ctx.items.restore, impl_code, version, self.if_match(), actor, self.remote_ip)
         self.send_version(result)
 

@@ -1,7 +1,7 @@
 """Conformance and rebase over HTTP: one item against its catalogue item, and every item of one catalogue item."""
 from __future__ import annotations
 
-from items.errors import Malformed
+from items.errors import Malformed, invalid
 from items.rebase import RebaseService
 from server.base import BaseHandler
 from server import limits
@@ -38,8 +38,8 @@ def _to_version(value) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise Malformed("to_version must be a positive whole number", code="bad_parameter",
-                        details={"parameter": "to_version", "value": value})
+        raise invalid("to_version must be a positive whole number", "to_version", "integer_min_1",
+                      code="bad_parameter", kind=Malformed, value=value)
     return value
 
 
@@ -89,7 +89,7 @@ class CatalogueRebaseAllHandler(RebaseHandler):
         scope = self.scope_args()
         for key in scope:
             if body.get(key) is not None and not isinstance(body[key], str):
-                raise Malformed(f"{key} must be a string", code="bad_parameter", details={"parameter": key})
+                raise invalid(f"{key} must be a string", f"/{key}", "string", code="bad_parameter", kind=Malformed)
             scope[key] = body.get(key) or scope[key]
         to_version = _to_version(body["to_version"]) if "to_version" in body else self.int_arg("to_version")
         self.send(await self.run(self.service.rebase_all, basic_code, actor, to_version,

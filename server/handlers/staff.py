@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from items import scope
-from items.errors import Forbidden, Malformed
+from items.errors import Forbidden, not_an_object
 from server.base import BaseHandler
 from server.operations import Body, obj, operation, page_params, query, text
 
@@ -49,7 +49,7 @@ class UserHandler(BaseHandler):
         actor = await self.authenticate(ADMIN)
         body = self.json_body()
         if not isinstance(body, dict):
-            raise Malformed("the body must be a JSON object", code="not_an_object")
+            raise not_an_object()
         self.send(await self.run(self.ctx.staff.update, username, body, actor, self.remote_ip))
 
 

@@ -1,7 +1,7 @@
 """Statistics for reform offices: item figures, drill-down, comparisons, claim rate, cases, rankings, headline summary."""
 from __future__ import annotations
 
-from items import metrics, stats_export, stats_summary
+from items import stats_export, stats_summary
 from items.errors import Malformed, error_details, invalid, rule_error
 from items.stats import parse_date, parse_query
 from server.base import BaseHandler
@@ -31,11 +31,6 @@ class StatsHandler(BaseHandler):
         raw = self.get_query_argument(name, None)
         return default if raw is None else raw
 
-    def send_file(self, body: bytes, content_type: str, filename: str) -> None:
-        self.set_header("Content-Type", content_type)
-        self.set_header("Content-Disposition", f'attachment; filename="{filename}"')
-        self.finish(body)
-
 
 class ItemStatsHandler(StatsHandler):
     """Item figures grouped by region, org, item_type or level (CONTRACT.md §4); format=json|csv|xlsx."""
@@ -54,7 +49,7 @@ class ItemStatsHandler(StatsHandler):
             return
         name = f"govhall-stats-{result['group_by']}-{result['as_of']}.{fmt}"
         if fmt == "csv":
-            self.send_file(metrics.to_csv(result).encode("utf-8"), CSV_CONTENT_TYPE, name)
+            self.send_file(stats_export.to_csv(result).encode("utf-8"), CSV_CONTENT_TYPE, name)
         else:
             body = await self.run(stats_export.to_xlsx, result)
             self.send_file(body, stats_export.XLSX_CONTENT_TYPE, name)

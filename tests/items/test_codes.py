@@ -78,7 +78,8 @@ def test_exactly_one_check_character_fits_a_prefix(prefix, last):
 def test_making_a_credit_code_from_a_bad_prefix_raises_invalid():
     with pytest.raises(Invalid) as caught:
         codes.make_credit_code("1141040ZMB123456")
-    assert caught.value.details == {"field": "credit_code", "rule": "credit_code_format"}
+    assert caught.value.details == {"errors": [{"path": "/credit_code", "rule": "credit_code_format",
+                                                "message": caught.value.message}]}
 
 
 def test_credit_code_region_is_characters_three_to_eight():
@@ -192,7 +193,7 @@ def test_impl_code_is_credit_code_level_and_basic_code():
 def test_impl_code_from_a_bad_part_raises_invalid_naming_the_part(credit, level, basic, field):
     with pytest.raises(Invalid) as caught:
         codes.make_impl_code(credit, level, basic)
-    assert caught.value.details["field"] == field
+    assert caught.value.details["errors"][0]["path"] == f"/{field}"
 
 
 @pytest.mark.parametrize("code", ["11450721MB155808124000104002000", "11450721MB155808118000104002000",

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from items.columns import BASIS_KINDS, COLUMNS, document_from_cells, render_basis, split_basis
+from items.columns import BASIS_KINDS, IMPORT_COLUMNS, document_from_cells, render_basis, split_basis
 from items.errors import Malformed, UnsupportedType
 from items.importer import ImportFile, detect_format, iter_catalogue, read_catalogue, write_template
 
@@ -219,7 +219,7 @@ def test_csv_template_has_a_bom_and_chinese_headers():
     data = write_template("csv")
     assert data.startswith(b"\xef\xbb\xbf")
     header = next(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert header == [c.header for c in COLUMNS]
+    assert header == [c.header for c in IMPORT_COLUMNS]
 
 
 def test_template_in_another_format_is_unsupported():
@@ -269,7 +269,7 @@ def test_xlsx_built_with_openpyxl_with_several_items():
 
 
 def test_csv_saved_by_excel_in_gbk_is_read():
-    header = [c.header for c in COLUMNS[:3]]
+    header = [c.header for c in IMPORT_COLUMNS[:3]]
     parsed = read_catalogue(_csv([header, ["000104002000", "建筑工程施工许可证核发", "01"]], "gbk"), "a.csv")
     assert parsed.rows[0].document["name"] == "建筑工程施工许可证核发"
 
@@ -338,7 +338,7 @@ _cell = st.one_of(st.none(), st.text(max_size=30), st.integers(-10, 10 ** 13), s
 
 
 @settings(max_examples=200)
-@given(st.fixed_dictionaries({}, optional={c.key: _cell for c in COLUMNS}))
+@given(st.fixed_dictionaries({}, optional={c.key: _cell for c in IMPORT_COLUMNS}))
 def test_any_cells_give_either_a_document_or_errors_never_an_exception(cells):
     document, errors, warnings = document_from_cells(cells)
     assert (document is None) == bool(errors)

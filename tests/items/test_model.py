@@ -221,4 +221,4 @@ def test_claim_by_an_org_with_a_broken_credit_code_raises_invalid():
     broken = CREDIT[:17] + ("1" if CREDIT[17] == "0" else "0")
     with pytest.raises(Invalid) as caught:
         model.local_defaults(catalogue_doc(), {"credit_code": broken, "name": "x"}, "4", "410402")
-    assert caught.value.details["field"] == "credit_code"
+    assert caught.value.details["errors"][0]["path"] == "/credit_code"

@@ -284,7 +284,7 @@ def test_xlsx_has_header_block_chinese_headers_percent_formats_and_totals(ctx, p
     assert (sheet["A2"].value, sheet["B2"].value) == ("统计日期", result["as_of"])
     assert (sheet["A4"].value, sheet["B4"].value) == ("筛选条件", "事项类型=01")
     header = [c.value for c in sheet[8]]
-    assert header == [c.header for c in metrics.COLUMNS]
+    assert header == [c.header for c in stats_export.STAT_COLUMNS]
     ratio_col = header.index("即办件占比") + 1
     data = sheet.cell(10, 1)
     assert data.value == "410400"   # 410300 on line 9, 平顶山市 on line 10

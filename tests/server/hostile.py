@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from test_authz_matrix import WECHAT_TOKEN, World, _secret, _seed, _token
-from harness import RunningApp, make_settings
+from harness import RunningApp, assert_validation_details, make_settings
 from servers import create_database, drop_database
 
 PATCH_TYPE = "application/json-patch+json"
@@ -87,3 +87,4 @@ def assert_error(status: int, data: bytes, where):
     assert 400 <= status < 500, (where, status, data[:300])
     body = json.loads(data)
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, (where, body)
+    assert_validation_details(status, body["error"]["details"])

@@ -183,5 +183,5 @@ def test_a_chunked_body_beyond_the_route_limit_is_413_with_the_error_body(world,
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413"), head
     error = json.loads(body)["error"]
-    assert error["code"] == "too_large" and error["details"] == {"field": "body", "rule": "max_bytes",
-                                                                  "max_bytes": limit}
+    assert error["code"] == "too_large" and error["details"] == {
+        "errors": [{"path": "", "rule": "max_bytes", "message": f"at most {limit} bytes"}], "max_bytes": limit}

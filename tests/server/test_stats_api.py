@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 from openpyxl import load_workbook
 
-from items import codes, metrics, stats, store
+from items import codes, stats, stats_export, store
 from items.scope import Actor
 
 ADMIN = Actor(username="admin", role="province_admin")
@@ -94,7 +94,7 @@ def test_csv_export_has_bom_headers_and_totals(running_app, world):
     assert text.startswith("\ufeff")
     lines = list(csv.reader(io.StringIO(text[1:])))
     assert lines[3] == ["筛选条件", "区划=410400"]
-    assert lines[6] == [c.header for c in metrics.COLUMNS]
+    assert lines[6] == [c.header for c in stats_export.STAT_COLUMNS]
     assert lines[-1][:3] == ["合计", "", "3"] and lines[-1][8] == "65.00%"
 
 

@@ -117,7 +117,7 @@ def test_missing_required_material_is_422_naming_it_and_not_the_e_licence_one(ha
     assert resp.status == 422
     assert resp.error_code() == "missing_required_material"
     details = resp.json["error"]["details"]
-    assert details["field"] == "materials" and details["rule"] == "required_material"
+    assert {(e["path"], e["rule"]) for e in details["errors"]} == {("/materials", "required_material")}
     # m2 (居民身份证) is fetched from the e-licence library and need not be uploaded
     assert [e["material_id"] for e in details["errors"]] == ["m1"]
 
@@ -128,7 +128,7 @@ def test_material_not_in_the_guide_is_422(hall):
     body["materials"].append({"material_id": "m9", "file_id": body["materials"][0]["file_id"]})
     resp = hall.submit(api, body)
     assert resp.status == 422 and resp.error_code() == "unknown_material"
-    assert resp.json["error"]["details"]["field"] == "materials.1.material_id"
+    assert resp.json["error"]["details"]["errors"][0]["path"] == "/materials/1/material_id"
 
 
 @pytest.mark.parametrize("id_number", [
@@ -144,7 +144,7 @@ def test_bad_id_number_is_422_naming_field_and_rule(hall, id_number):
     assert resp.status == 422
     assert resp.error_code() == "id_number_invalid"
     details = resp.json["error"]["details"]
-    assert (details["field"], details["rule"]) == ("applicant.id_number", "gb11643")
+    assert (details["errors"][0]["path"], details["errors"][0]["rule"]) == ("/applicant/id_number", "gb11643")
     assert id_number not in resp.body.decode() or not id_number
 
 
@@ -153,15 +153,15 @@ def test_bad_phone_is_422(hall, phone):
     api = hall.citizen()
     resp = hall.submit(api, hall.body(hall.upload(api).json["file_id"], phone=phone))
     assert resp.status == 422 and resp.error_code() == "phone_invalid"
-    assert resp.json["error"]["details"]["rule"] == "mainland_mobile"
+    assert resp.json["error"]["details"]["errors"][0]["rule"] == "mainland_mobile"
 
 
 def test_every_problem_is_listed_at_once(hall):
     resp = hall.submit(hall.citizen(), hall.body(None, id_number="123", phone="1"))
     assert resp.status == 422
-    rules = [(e["field"], e["rule"]) for e in resp.json["error"]["details"]["errors"]]
-    assert rules == [("applicant.id_number", "gb11643"), ("applicant.phone", "mainland_mobile"),
-                     ("materials", "required_material")]
+    rules = [(e["path"], e["rule"]) for e in resp.json["error"]["details"]["errors"]]
+    assert rules == [("/applicant/id_number", "gb11643"), ("/applicant/phone", "mainland_mobile"),
+                     ("/materials", "required_material")]
 
 
 def test_unknown_item_is_404_and_unpublished_item_is_404(hall):

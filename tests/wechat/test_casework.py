@@ -194,7 +194,7 @@ def test_overdue_and_near_due_cases_are_flagged_and_filtered(hall):
     assert [c["case_no"] for c in submitted["cases"]] == [waiting]
     assert ok(hall.staff_a.get("/api/v1/cases"))["total"] == 2
     resp = hall.staff_a.get("/api/v1/cases?state=lost")
-    assert resp.status == 422 and resp.error_code() == "unknown_state"
+    assert resp.status == 400 and resp.error_code() == "bad_parameter"
 
 
 def test_a_message_queued_twice_with_the_same_dedupe_key_is_stored_once(hall):

@@ -165,7 +165,7 @@ def test_protect_refuses_a_number_with_a_wrong_check_character(cipher):
     with pytest.raises(Invalid) as caught:
         cipher.protect(wrong, case_no=CASE_NO)
     assert caught.value.code == "id_number_invalid"
-    assert caught.value.details == {"field": "applicant.id_number", "rule": "gb11643"}
+    assert [(e["path"], e["rule"]) for e in caught.value.details["errors"]] == [("/applicant/id_number", "gb11643")]
 
 
 # --- properties ---------------------------------------------------------------------------------------

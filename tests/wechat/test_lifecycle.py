@@ -16,7 +16,7 @@ from wechat.lifecycle import (
     STAFF_ACTIONS,
     STATES,
     TERMINAL_STATES,
-    Step,
+    CaseStep,
     allowed_actions,
     check_rating_allowed,
     code_for_level,
@@ -184,23 +184,23 @@ START = dt.datetime(2026, 3, 3, 9, 30)
 
 
 def test_a_step_round_trips_through_its_dict():
-    step = Step(name="审核", action="return", handler="张三", opinion="材料不清晰", start=START,
-                end=START + dt.timedelta(hours=2))
+    step = CaseStep(name="审核", action="return", handler="张三", opinion="材料不清晰", start=START,
+                    end=START + dt.timedelta(hours=2))
     assert step.action_label == "退回"
     data = step.to_dict()
     assert data["start"] == "2026-03-03T09:30:00"
-    assert Step.from_dict(data) == step
+    assert CaseStep.from_dict(data) == step
 
 
 def test_an_open_step_has_no_end():
-    step = Step(name="受理", action="pass", handler="李四", start=START)
+    step = CaseStep(name="受理", action="pass", handler="李四", start=START)
     assert step.to_dict()["end"] is None
-    assert Step.from_dict(step.to_dict()).end is None
+    assert CaseStep.from_dict(step.to_dict()).end is None
 
 
 def test_a_step_with_bad_fields_lists_every_broken_rule():
     with pytest.raises(Invalid) as caught:
-        Step(name=" ", action="通过", handler="", start=START, end=START - dt.timedelta(minutes=1))
+        CaseStep(name=" ", action="通过", handler="", start=START, end=START - dt.timedelta(minutes=1))
     assert caught.value.code == "step_invalid"
     assert {(e["path"], e["rule"]) for e in caught.value.details["errors"]} == {
         ("/name", "required"), ("/handler", "required"), ("/action", "one_of"), ("/end", "end_after_start")}
@@ -208,7 +208,7 @@ def test_a_step_with_bad_fields_lists_every_broken_rule():
 
 def test_a_step_dict_without_a_start_time_is_invalid():
     with pytest.raises(Invalid) as caught:
-        Step.from_dict({"name": "审核", "action": "pass", "handler": "张三", "start": "yesterday"})
+        CaseStep.from_dict({"name": "审核", "action": "pass", "handler": "张三", "start": "yesterday"})
     assert caught.value.code == "step_invalid"
 
 

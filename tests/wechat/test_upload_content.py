@@ -24,7 +24,7 @@ def rule_of(content: bytes, declared: str = "application/octet-stream") -> str |
     except Invalid as exc:
         assert exc.code == "upload_refused"
         assert exc.details["errors"][0]["path"] == "/file"
-        return exc.details["rule"]
+        return exc.details["errors"][0]["rule"]
     return None
 
 
@@ -92,7 +92,7 @@ def test_pdfs_carrying_script_actions_or_attachments_are_refused(change, found):
     content = pdf_with(change)
     with pytest.raises(Invalid) as caught:
         UploadService(Path("/nonexistent"), len(content)).check(content, "application/pdf")
-    assert caught.value.details["rule"] == "no_active_content"
+    assert caught.value.details["errors"][0]["rule"] == "no_active_content"
     assert caught.value.details["found"] in found
 
 
@@ -125,4 +125,4 @@ def test_a_pdf_html_polyglot_is_422_with_the_error_body_and_nothing_is_stored(ha
 def test_a_broken_png_is_422_naming_the_rule(hall):
     resp = hall.upload(hall.citizen(), PNG[:40] + PNG[-12:], "image/png")
     assert resp.status == 422 and resp.error_code() == "upload_refused"
-    assert resp.json["error"]["details"]["rule"] == "file_parses"
+    assert resp.json["error"]["details"]["errors"][0]["rule"] == "file_parses"

@@ -46,13 +46,14 @@ def test_a_script_declared_as_pdf_is_415(hall):
     resp = hall.upload(hall.citizen(), b"#!/bin/sh\nrm -rf /\n", "application/pdf")
     assert resp.status == 415
     assert resp.error_code() == "unsupported_upload_type"
-    assert resp.json["error"]["details"]["rule"] == "file_type"
+    assert resp.json["error"]["details"]["errors"][0]["rule"] == "file_type"
 
 
 def test_a_png_declared_as_pdf_is_415_because_the_bytes_decide(hall):
     resp = hall.upload(hall.citizen(), PNG, "application/pdf")
     assert resp.status == 415 and resp.error_code() == "unsupported_upload_type"
-    assert resp.json["error"]["details"] == {"field": "file", "rule": "type_matches_content",
+    assert resp.json["error"]["details"] == {"errors": [{"path": "/file", "rule": "type_matches_content",
+                                                         "message": "the file's content does not match its declared type"}],
                                              "declared": "application/pdf", "detected": "image/png",
                                              "allowed": ["application/pdf", "image/jpeg", "image/png"]}
 
@@ -84,7 +85,7 @@ def test_another_users_file_id_cannot_be_used_in_an_application(hall):
     resp = hall.submit(mallory, hall.body(alices_file))
     assert resp.status == 422
     assert resp.error_code() == "file_not_found"
-    assert resp.json["error"]["details"]["field"] == "materials.0.file_id"
+    assert resp.json["error"]["details"]["errors"][0]["path"] == "/materials/0/file_id"
 
 
 def test_empty_file_is_422(tmp_path):

@@ -169,7 +169,7 @@ def test_malformed_pauses_are_rejected(calendar, bad):
     with pytest.raises(Invalid) as caught:
         calendar.due_date(D(2026, 3, 2), limit(5), [bad])
     assert caught.value.code == "pause_invalid"
-    assert caught.value.details["field"] == "paused/0"
+    assert caught.value.details["errors"][0]["path"] == "/paused/0"
 
 
 # --- loading a newly published year ------------------------------------------------------------------
