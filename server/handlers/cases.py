@@ -60,7 +60,7 @@ class CaseActionHandler(BaseHandler):
         body = self.json_object(required=("action",))
         for field in ("action", "opinion", "result"):
             if body.get(field) is not None and not isinstance(body[field], str):
-                raise invalid(f"{field} is text", f"/{field}", "string", code="bad_parameter", kind=Malformed)
+                raise invalid(f"{field} is text", f"/{field}", "string")
         if body.get("step") is not None and not isinstance(body["step"], dict):
             raise invalid("step is an object {name, action, handler, opinion}", "/step", "object",
                           code="bad_parameter", kind=Malformed)

@@ -1,7 +1,7 @@
 """The branch hall for citizens: uploads, applications, progress and ratings (CONTRACT.md §3 /hall)."""
 from __future__ import annotations
 
-from items.errors import Malformed, UnsupportedType, invalid
+from items.errors import UnsupportedType, invalid
 from server.base import BaseHandler
 from server import limits, schemas
 from server.operations import Body, header, obj, operation, page_params, query
@@ -84,7 +84,7 @@ class HallRatingHandler(BaseHandler):
         actor = await self.authenticate("citizen")
         body = self.json_object(required=("level",))
         if not isinstance(body.get("comment", ""), str):
-            raise invalid("comment is text", "/comment", "string", code="bad_parameter", kind=Malformed)
+            raise invalid("comment is text", "/comment", "string")
         result = await self.run(self.ctx.hall.ratings.rate, actor.user_id, case_no, body["level"],
                                 body.get("comment", ""))
         self.send(result, 201)

@@ -89,7 +89,7 @@ class CatalogueRebaseAllHandler(RebaseHandler):
         scope = self.scope_args()
         for key in scope:
             if body.get(key) is not None and not isinstance(body[key], str):
-                raise invalid(f"{key} must be a string", f"/{key}", "string", code="bad_parameter", kind=Malformed)
+                raise invalid(f"{key} must be a string", f"/{key}", "string")
             scope[key] = body.get(key) or scope[key]
         to_version = _to_version(body["to_version"]) if "to_version" in body else self.int_arg("to_version")
         self.send(await self.run(self.service.rebase_all, basic_code, actor, to_version,

@@ -1,7 +1,7 @@
 """The editorial workflow over HTTP: submit, recall, approve, reject, publish, withdraw, the log and guide checks."""
 from __future__ import annotations
 
-from items.errors import Malformed, invalid
+from items.errors import invalid
 from server.base import BaseHandler
 from server import schemas
 from server.operations import Body, obj, operation, query
@@ -20,7 +20,7 @@ class TransitionHandler(BaseHandler):
         body = self.json_object() if self.request.body.strip() else {}
         comment = body.get("comment") or body.get("reason") or ""
         if not isinstance(comment, str):
-            raise invalid("comment must be a string", "/comment", "string", code="bad_parameter", kind=Malformed)
+            raise invalid("comment must be a string", "/comment", "string")
         transition = getattr(self.ctx.workflow, action)
         self.send(await self.run(transition, impl_code, actor, comment, self.remote_ip))
 
