@@ -58,7 +58,7 @@ class Context:
         self.in_flight = InFlight()
         self.db = dbmod.connect(settings.database_url, max_connections=settings.workers + 4,
                                 migrate=settings.auto_migrate)
-        self.kv = make_kv(settings.redis_url)
+        self.kv = make_kv(settings.redis_url, settings.redis_timeout)
         self.read_cache = ReadCache(make_loop_kv(settings.redis_url, self.kv), max_entries=settings.hall_cache_entries,
                                     ttl=settings.hall_cache_ttl)
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=settings.workers,
@@ -175,6 +175,7 @@ class Context:
         self.gateway.close()
         if self.read_cache.kv is not self.kv:
             self.read_cache.kv.close()
+        self.kv.close()  # its pooled sockets, some perhaps to a Redis that died meanwhile
         if not self.db.is_closed():
             self.db.close()
         if hasattr(self.db, "close_all"):
