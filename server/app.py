@@ -34,7 +34,7 @@ from server.kv import make_kv, make_loop_kv
 from server.lifecycle import InFlight
 from server.metrics import Metrics
 from wechat.dev_gateway import DevWeChatGateway
-from server.read_cache import ReadCache
+from server.read_cache import HitTally, ReadCache
 from wechat.gateway import WeChatGateway
 from wechat.hall_service import HallService
 from wechat.outbox import OutboxWorker
@@ -63,6 +63,7 @@ class Context:
                                     ttl=settings.hall_cache_ttl)
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=settings.workers,
                                                               thread_name_prefix="usecase")
+        self.hit_tally = HitTally(lambda fn, *args: self.executor.submit(self._call, fn, *args))
         self.accounts = AccountService(self.kv, settings.token_ttl, Passwords(
             settings.password_hash_cost, settings.password_hash_memory_kib, settings.password_hash_workers,
             settings.password_hash_queue))

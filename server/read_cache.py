@@ -6,7 +6,8 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis.exceptions
@@ -137,3 +138,32 @@ class ReadCache:
 
     def stats(self) -> dict:
         return {"entries": len(self._entries), "hits": self.hits, "misses": self.misses}
+
+
+class HitTally:
+    """What cache hits skipped and still owe (a search's count for 热门搜索), tallied on the loop and handed to
+    each sink on the thread pool once per `interval`: a hit itself makes no pool hop and no per-request work
+    beyond a dictionary increment. Counts not yet handed over when the process stops are lost (≤ interval)."""
+
+    def __init__(self, submit: Callable, interval: float = 1.0):
+        self.submit = submit  # submit(fn, *args) -> Future, on the use-case pool
+        self.interval = interval
+        self._counts: dict[Callable, Counter] = {}
+        self._scheduled = False
+
+    def add(self, sink: Callable[[Counter], None], key: tuple) -> None:
+        """Count `key` once for `sink`, which later receives a Counter of keys. Call on the event loop."""
+        self._counts.setdefault(sink, Counter())[key] += 1
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_later(self.interval, self.flush)
+
+    def flush(self) -> None:
+        counts, self._counts, self._scheduled = self._counts, {}, False
+        for sink, tally in counts.items():
+            self.submit(sink, tally).add_done_callback(_log_failure)
+
+
+def _log_failure(future) -> None:
+    if future.exception() is not None:
+        logger.warning("handing over cached hits failed: %s", type(future.exception()).__name__)

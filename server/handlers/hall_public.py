@@ -105,26 +105,21 @@ class HallSearchHandler(CachedReadHandler):
 
 
     def note_query_again(self, params: dict, entry: Entry) -> None:
-        """A hit skips the search and with it the count of the query (热门搜索, the misses report): count it
-        on the pool without awaiting it, so the request path still makes no hop."""
-        future = self.ctx.executor.submit(self.ctx._call, _note_hit, params["q"], params["region"],
-                                          entry.meta.get("found", False))
-        future.add_done_callback(_log_failure)
+        """A hit skips the search and with it the count of the query (热门搜索, the misses report): tally it on
+        the loop; the tally reaches the pool once a second, so the request path makes no hop."""
+        self.ctx.hit_tally.add(_note_hits, (params["q"], params["region"], entry.meta.get("found", False)))
 
 
-def _note_hit(q: str | None, region: str | None, found: bool) -> None:
-    # As hall_search.search counts a first page; a query with results that only partly matched counts as
-    # found here, not as a poor one (that judgement needs the ranking the hit skipped).
-    parsed = analysis.analyze(q, {})
-    if parsed.code or not parsed.text:
-        return
-    prefix = analysis.region_prefix(region) if region is not None else None
-    search_log.note(search_index.database.obj, parsed.text, prefix, found=found, poor=not found)
-
-
-def _log_failure(future) -> None:
-    if future.exception() is not None:
-        logger.warning("counting a cached search failed: %s", type(future.exception()).__name__)
+def _note_hits(hits) -> None:
+    """Count cached first-page searches as hall_search.search counts a first page. A query with results that
+    only partly matched counts as found here, not as a poor one (that judgement needs the ranking the hit
+    skipped)."""
+    for (q, region, found), count in hits.items():
+        parsed = analysis.analyze(q, {})
+        if parsed.code or not parsed.text:
+            continue
+        prefix = analysis.region_prefix(region) if region is not None else None
+        search_log.note(search_index.database.obj, parsed.text, prefix, found=found, poor=not found, count=count)
 
 
 class HallSuggestHandler(BaseHandler):
