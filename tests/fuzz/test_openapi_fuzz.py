@@ -10,7 +10,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
+                                               status_code_conformance)
 
 from harness import RunningApp, make_settings
 from server.config import Secret
@@ -25,7 +26,9 @@ REGION = "511602"
 ROLES = ("anonymous", "citizen", "province_admin", "editor", "reviewer", "reform_office", "window_staff")
 # Examples per operation and role; GOVHALL_FUZZ_EXAMPLES raises it for a longer run on demand.
 EXAMPLES = int(os.environ.get("GOVHALL_FUZZ_EXAMPLES", "2"))
-CHECKS = [not_a_server_error, response_schema_conformance]
+# Every answer: no 5xx, a documented status, a documented content type, and a body matching the schema its
+# operation declares for that status (server/responses.py describes every operation's success answers).
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 def seed_tokens(ctx) -> dict[str, str | None]:
