@@ -3,6 +3,8 @@ by one generation number in Redis that every publish, withdraw and synonym chang
 from __future__ import annotations
 
 import asyncio
+import functools
+import gzip
 import hashlib
 import logging
 import time
@@ -25,6 +27,12 @@ class Entry:
     etag: str
     last_modified: float | None = None
     meta: dict = field(default_factory=dict)  # what the handler needs to know about the answer on a hit
+
+    @functools.cached_property
+    def gzipped(self) -> bytes:
+        """The body gzip-compressed, made on the first hit that asks for it and kept (level 6, as Tornado's
+        compress_response; mtime 0, so every process sends the same bytes)."""
+        return gzip.compress(self.body, compresslevel=6, mtime=0)
 
     @classmethod
     def of(cls, body: bytes, last_modified: float | None = None, meta: dict | None = None) -> "Entry":

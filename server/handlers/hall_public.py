@@ -8,6 +8,8 @@ import json
 import logging
 import re
 
+import tornado.web
+
 from guides import hall_search, render, search_index, search_log, synonym_admin
 from guides import search as analysis
 from items import codes
@@ -21,6 +23,7 @@ SIGNED = (query("signature", max_length=64), query("timestamp", max_length=20), 
 from wechat import callback, login
 
 logger = logging.getLogger(__name__)
+GZIP_MIN_LENGTH = tornado.web.GZipContentEncoding.MIN_LENGTH  # shorter answers go out as they are
 
 TEMPLATE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_ACCEPTED = 100  # consents one report may add: wx.requestSubscribeMessage grants one per accepted template
@@ -60,6 +63,12 @@ class CachedReadHandler(BaseHandler):
         if self.check_etag_header():  # If-None-Match names this very answer
             self.set_status(304)
             self.finish()
+            return
+        if len(entry.body) >= GZIP_MIN_LENGTH and "gzip" in (self.request.headers.get("Accept-Encoding") or ""):
+            # Compressed once per entry, not on every hit as the app's compress_response would (it leaves an
+            # answer alone that already names its Content-Encoding).
+            self.set_header("Content-Encoding", "gzip")
+            self.finish(entry.gzipped)
             return
         self.finish(entry.body)
 
