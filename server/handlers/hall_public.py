@@ -24,6 +24,8 @@ from wechat import callback, login
 
 logger = logging.getLogger(__name__)
 GZIP_MIN_LENGTH = tornado.web.GZipContentEncoding.MIN_LENGTH  # shorter answers go out as they are
+# Read leniently, as Tornado's own compression reads it: an odd value means no gzip, never a 400.
+ACCEPT_ENCODING = header("Accept-Encoding", max_length=1000, description="gzip: the answer comes compressed")
 
 TEMPLATE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_ACCEPTED = 100  # consents one report may add: wx.requestSubscribeMessage grants one per accepted template
@@ -82,7 +84,7 @@ class HallSearchHandler(CachedReadHandler):
 
     @operation(query("q", max_length=100), query("region", max_length=12), query("service_object", max_length=20),
                query("org", max_length=18), query("page", max_length=12), query("size", max_length=12),
-               query("home", max_length=12), responses={"200": schemas.SEARCH_RESULT})
+               query("home", max_length=12), ACCEPT_ENCODING, responses={"200": schemas.SEARCH_RESULT})
     async def get(self) -> None:
         """`?q=&region=&service_object=&org=&page=&size=&home=` → {items: [{impl_code, name, org_name,
         highlight, badges, basic_code, variants, matched_terms, match}], total, page, did_you_mean}: one
@@ -204,7 +206,7 @@ def guide_entry(items, impl_code: str) -> Entry:
 class HallGuideHandler(CachedReadHandler):
     @operation(header("If-None-Match", max_length=200, description="an ETag this client holds (304 when current)"),
                header("If-Modified-Since", max_length=40, description="an HTTP date (304 when not modified since)"),
-               responses={"200": schemas.GUIDE, "304": None})
+               ACCEPT_ENCODING, responses={"200": schemas.GUIDE, "304": None})
     async def get(self, impl_code: str) -> None:
         """The published guide with its `guide_version` (public), with ETag and Last-Modified; 304 when the
         client's copy is current; 404 guide_not_found otherwise."""
