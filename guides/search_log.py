@@ -44,20 +44,20 @@ def _pending(db) -> _Pending:
         return _PENDING[db]
 
 
-def note(db, text: str, region: str | None, found: bool, poor: bool) -> None:
-    """Count one query (first pages only): as frequent when it found something, as a miss when poor."""
+def note(db, text: str, region: str | None, found: bool, poor: bool, count: int = 1) -> None:
+    """Count one query `count` times (first pages only): as frequent when it found something, as a miss when poor."""
     if _PERSONAL.search(text):
         return
     pending = _pending(db)
     with pending.lock:
         if found:
-            pending.popular[("", text)] += 1
+            pending.popular[("", text)] += count
             if region:
-                pending.popular[(region, text)] += 1
+                pending.popular[(region, text)] += count
         if poor:
-            pending.misses[text] += 1
+            pending.misses[text] += count
             if not found:
-                pending.zero[text] += 1
+                pending.zero[text] += count
         due = (sum(pending.misses.values()) + sum(pending.popular.values()) >= FLUSH_EVERY
                or time.monotonic() - pending.since >= FLUSH_SECONDS)
         if due and (pending.writer is None or not pending.writer.is_alive()):

@@ -34,7 +34,7 @@ from server.kv import make_kv, make_loop_kv
 from server.lifecycle import InFlight
 from server.metrics import Metrics
 from wechat.dev_gateway import DevWeChatGateway
-from server.read_cache import ReadCache
+from server.read_cache import HitTally, ReadCache
 from wechat.gateway import WeChatGateway
 from wechat.hall_service import HallService
 from wechat.outbox import OutboxWorker
@@ -58,11 +58,12 @@ class Context:
         self.in_flight = InFlight()
         self.db = dbmod.connect(settings.database_url, max_connections=settings.workers + 4,
                                 migrate=settings.auto_migrate)
-        self.kv = make_kv(settings.redis_url)
+        self.kv = make_kv(settings.redis_url, settings.redis_timeout)
         self.read_cache = ReadCache(make_loop_kv(settings.redis_url, self.kv), max_entries=settings.hall_cache_entries,
                                     ttl=settings.hall_cache_ttl)
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=settings.workers,
                                                               thread_name_prefix="usecase")
+        self.hit_tally = HitTally(lambda fn, *args: self.executor.submit(self._call, fn, *args))
         self.accounts = AccountService(self.kv, settings.token_ttl, Passwords(
             settings.password_hash_cost, settings.password_hash_memory_kib, settings.password_hash_workers,
             settings.password_hash_queue))
@@ -175,6 +176,7 @@ class Context:
         self.gateway.close()
         if self.read_cache.kv is not self.kv:
             self.read_cache.kv.close()
+        self.kv.close()  # its pooled sockets, some perhaps to a Redis that died meanwhile
         if not self.db.is_closed():
             self.db.close()
         if hasattr(self.db, "close_all"):

@@ -53,6 +53,9 @@ class Settings:
 
     database_url: str = "sqlite:///var/govhall.db"
     redis_url: str | None = None  # None: the in-process stand-in
+    # Seconds one Redis command may take (connect, then answer) before the request fails with 503: a
+    # request never retries, so a dead or hung Redis costs a sign-in this long at most per command.
+    redis_timeout: float = 1.0
     secret_key: Secret = Secret("")
     wechat_appid: str = ""
     wechat_secret: Secret = Secret("")
@@ -104,6 +107,7 @@ class Settings:
         settings = cls(
             database_url=get("DATABASE_URL", cls.database_url),
             redis_url=get("REDIS_URL"),
+            redis_timeout=float(get("REDIS_TIMEOUT", cls.redis_timeout)),
             secret_key=Secret(secret_key),
             wechat_appid=get("WECHAT_APPID", ""),
             wechat_secret=Secret(get("WECHAT_SECRET", "")),

@@ -2,13 +2,24 @@
 from __future__ import annotations
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
-def make_kv(url: str | None) -> redis.Redis:
-    """A redis-py client for `url`, or fakeredis (same API, in this process) when url is None."""
+def _no_retry() -> Retry:
+    # redis-py retries a failed command three times with a growing backoff by default: on a hung Redis one
+    # sign-in (five commands) then waited minutes. A request fails once, fast, with 503 dependency_unavailable;
+    # the client retries the request when Redis is back.
+    return Retry(NoBackoff(), 0)
+
+
+def make_kv(url: str | None, timeout: float = 1.0) -> redis.Redis:
+    """A redis-py client for `url` whose commands fail after `timeout` seconds without retrying, or
+    fakeredis (same API, in this process) when url is None."""
     if url:
-        return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5,
-                                    socket_connect_timeout=5, health_check_interval=30)
+        return redis.Redis.from_url(url, decode_responses=True, socket_timeout=timeout,
+                                    socket_connect_timeout=min(timeout, 0.5), health_check_interval=30,
+                                    retry=_no_retry())
     import fakeredis
     return fakeredis.FakeRedis(decode_responses=True)
 
@@ -19,7 +30,5 @@ def make_loop_kv(url: str | None, fallback: redis.Redis) -> redis.Redis:
     On the embedded default the in-process stand-in `fallback` serves."""
     if not url:
         return fallback
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
     return redis.Redis.from_url(url, decode_responses=True, socket_timeout=0.25, socket_connect_timeout=0.25,
-                                retry=Retry(NoBackoff(), 0))
+                                retry=_no_retry())

@@ -5,7 +5,7 @@ import re
 
 import tornado.web
 
-from server import limits, operations
+from server import limits, operations, responses
 from server.operations import Body, Operation
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -21,12 +21,14 @@ CATALOGUE_PARAM = "basic_code"
 PUBLIC_HANDLERS = {"ApiIndexHandler", "LoginHandler", "HealthHandler", "OpenApiHandler", "HallLoginHandler",
                    "HallSearchHandler", "HallGuideHandler", "WeChatCallbackHandler", "CatalogueTemplateHandler",
                    "DirectoryTemplateHandler"}
+# The one error body (CONTRACT.md §3), closed: an answer carrying anything else beside it breaks its schema.
 ERROR_SCHEMA = {
-    "type": "object", "required": ["error"],
-    "properties": {"error": {"type": "object", "required": ["code", "message", "details"], "properties": {
-        "code": {"type": "string", "description": "stable snake_case code"},
-        "message": {"type": "string"},
-        "details": {"type": "object", "description": "which field and which rule"}}}},
+    "type": "object", "required": ["error"], "additionalProperties": False,
+    "properties": {"error": {
+        "type": "object", "required": ["code", "message", "details"], "additionalProperties": False,
+        "properties": {"code": {"type": "string", "description": "stable snake_case code"},
+                       "message": {"type": "string"},
+                       "details": {"type": "object", "description": "which field and which rule"}}}},
 }
 ERROR_STATUSES = {"400": "malformed request", "401": "not signed in", "403": "not allowed",
                   "404": "not found", "409": "state conflict", "412": "stale If-Match",
@@ -68,10 +70,14 @@ def _request_body(body: Body) -> dict:
             "content": {ctype: {"schema": body.schema} for ctype in body.content_types}}
 
 
-def _responses(op: Operation) -> dict:
+def _responses(op: Operation, handler: str, method: str) -> dict:
     """The declared answers: `responses` maps a status to its content types (a tuple) or to the JSON Schema
-    of its application/json body (a dict); undeclared success is a JSON object; errors share one schema."""
-    declared = op.responses or {"200": ("application/json",)}
+    of its application/json body (a dict), from the operation or else from server/responses.py; errors share
+    one schema unless the operation declares that status itself. Raises TypeError for an operation whose
+    success is described nowhere."""
+    declared = op.responses or responses.success(handler, method)
+    if not declared:
+        raise TypeError(f"{handler}.{method} describes no success response (server/responses.py)")
     out = {}
     for status, spec in declared.items():
         if status == "304":
@@ -81,8 +87,9 @@ def _responses(op: Operation) -> dict:
                    {ctype: {"schema": {"type": "object"} if ctype == "application/json" else {"type": "string"}}
                     for ctype in spec})
         out[status] = {"description": "created" if status == "201" else "success", "content": content}
-    return {**out, **{code: {"description": text, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Error"}}}} for code, text in ERROR_STATUSES.items()}}
+    errors = {code: {"description": text, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}} for code, text in ERROR_STATUSES.items()}
+    return {**errors, **out}
 
 
 def _describe(entry: dict, handler, path: str, params: list[str]) -> None:
@@ -101,7 +108,7 @@ def _describe(entry: dict, handler, path: str, params: list[str]) -> None:
                              for p in params] + [
                   {"name": p.name, "in": p.where, "required": p.required, "schema": p.schema(),
                    **({"description": p.description} if p.description else {})} for p in declared_op.params],
-              "responses": _responses(declared_op)}
+              "responses": _responses(declared_op, handler.__name__, method)}
         if "\n" in doc:
             op["description"] = doc
         if declared_op.body is not None:

@@ -3,10 +3,13 @@ by one generation number in Redis that every publish, withdraw and synonym chang
 from __future__ import annotations
 
 import asyncio
+import functools
+import gzip
 import hashlib
 import logging
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis.exceptions
@@ -24,6 +27,12 @@ class Entry:
     etag: str
     last_modified: float | None = None
     meta: dict = field(default_factory=dict)  # what the handler needs to know about the answer on a hit
+
+    @functools.cached_property
+    def gzipped(self) -> bytes:
+        """The body gzip-compressed, made on the first hit that asks for it and kept (level 6, as Tornado's
+        compress_response; mtime 0, so every process sends the same bytes)."""
+        return gzip.compress(self.body, compresslevel=6, mtime=0)
 
     @classmethod
     def of(cls, body: bytes, last_modified: float | None = None, meta: dict | None = None) -> "Entry":
@@ -137,3 +146,32 @@ class ReadCache:
 
     def stats(self) -> dict:
         return {"entries": len(self._entries), "hits": self.hits, "misses": self.misses}
+
+
+class HitTally:
+    """What cache hits skipped and still owe (a search's count for 热门搜索), tallied on the loop and handed to
+    each sink on the thread pool once per `interval`: a hit itself makes no pool hop and no per-request work
+    beyond a dictionary increment. Counts not yet handed over when the process stops are lost (≤ interval)."""
+
+    def __init__(self, submit: Callable, interval: float = 1.0):
+        self.submit = submit  # submit(fn, *args) -> Future, on the use-case pool
+        self.interval = interval
+        self._counts: dict[Callable, Counter] = {}
+        self._scheduled = False
+
+    def add(self, sink: Callable[[Counter], None], key: tuple) -> None:
+        """Count `key` once for `sink`, which later receives a Counter of keys. Call on the event loop."""
+        self._counts.setdefault(sink, Counter())[key] += 1
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_later(self.interval, self.flush)
+
+    def flush(self) -> None:
+        counts, self._counts, self._scheduled = self._counts, {}, False
+        for sink, tally in counts.items():
+            self.submit(sink, tally).add_done_callback(_log_failure)
+
+
+def _log_failure(future) -> None:
+    if future.exception() is not None:
+        logger.warning("handing over cached hits failed: %s", type(future.exception()).__name__)

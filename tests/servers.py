@@ -4,6 +4,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -66,6 +67,13 @@ class RedisServer:
     def restart(self) -> None:
         """Start it again on the same port and directory."""
         self._launch()
+
+    def freeze(self) -> None:
+        """SIGSTOP the server: connections still open, nothing answers (a hung Redis)."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.proc.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -1,15 +1,18 @@
 """HTTP benchmark: `wrk` against a bare Tornado handler and against govhall on demo data, in one run.
 
-    python -m scripts.bench.bench_http [--duration 10] [--connections 32] [--processes 1,2] [--db PATH]
+    python -m scripts.bench.bench_http [--stack postgresql|embedded] [--duration 10] [--connections 32]
+                                       [--processes 1,2] [--db PATH]
 
 Serves, on 127.0.0.1 only: a bare Tornado handler (the baseline: what the server itself carries), then
-govhall with `--processes` N processes sharing one port (SO_REUSEPORT), one demo database (built with
-`govhall demo` into a temporary SQLite file unless `--db` names one) and one throwaway redis-server (the
-read cache's generation lives there). For each it runs `wrk -t2 -c<connections> -d<duration> --latency`
-on: the bare handler, GET /api/v1/health, GET /api/v1/hall/search?q=身份证 and a published guide, and prints
-requests/s, p50 and p99, with each govhall figure as a share of the bare handler's.
+`govhall serve --processes N` for each N of `--processes` (the production command: processes sharing one
+port). `--stack postgresql` (the default, production) starts a throwaway PostgreSQL and redis-server and
+builds the demo province there with `govhall demo`; `--stack embedded` serves the embedded default: a
+temporary SQLite demo file (or `--db`) and the in-process Redis stand-in, which runs one process only.
+For each it runs `wrk -t2 -c<connections> -d<duration> --latency` on: the bare handler, GET /api/v1/health,
+GET /api/v1/hall/search?q=身份证 and a published guide, and prints requests/s, p50 and p99, each govhall
+figure as a share of the bare handler's, and with several processes the share of one process's figure.
 
-Needs wrk (/usr/bin/wrk; .ci/run installs it) and redis-server.
+Needs wrk (/usr/bin/wrk; .ci/run installs it); redis-server and PostgreSQL for `--stack postgresql`.
 """
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 
-from servers import RedisServer, free_port  # noqa: E402
+from servers import PostgresServer, RedisServer, create_database, free_port  # noqa: E402
 
 HOST = "127.0.0.1"  # never anything else
 
@@ -85,6 +88,14 @@ def start(kind: str, port: int, processes: int, env: dict, log: Path) -> list[su
                 for _ in range(processes)]
 
 
+def start_govhall(port: int, processes: int, env: dict, log: Path) -> list[subprocess.Popen]:
+    """`govhall serve --processes N` on 127.0.0.1:port; its parent forwards SIGTERM to the processes."""
+    with open(log, "ab") as out:
+        return [subprocess.Popen([str(Path(sys.executable).with_name("govhall")), "serve", "--host", HOST,
+                                  "--port", str(port), "--processes", str(processes)],
+                                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)]
+
+
 def stop(procs: list[subprocess.Popen]) -> None:
     for proc in procs:
         proc.send_signal(signal.SIGTERM)
@@ -110,13 +121,44 @@ def wrk(url: str, duration: int, connections: int) -> dict:
     return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
-def demo_database(path: Path | None, workdir: Path, env: dict) -> Path:
-    if path:
-        return path
-    path = workdir / "demo.db"
-    subprocess.run([str(Path(sys.executable).with_name("govhall")), "demo"], cwd=REPO, check=True,
-                   env=dict(env, GOVHALL_DATABASE_URL=f"sqlite:///{path}"), stdout=subprocess.DEVNULL)
-    return path
+def build_demo(env: dict) -> None:
+    """`govhall demo` into the database `env` names."""
+    subprocess.run([str(Path(sys.executable).with_name("govhall")), "demo"], cwd=REPO, check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+
+
+class Stack:
+    """The database and Redis govhall is served on: PostgreSQL + redis-server, or the embedded default."""
+
+    def __init__(self, kind: str, db: Path | None, workdir: Path):
+        self.kind, self.db, self.workdir = kind, db, workdir
+        self.redis = RedisServer() if kind == "postgresql" else None
+        self.postgres = PostgresServer() if kind == "postgresql" else None
+
+    def env(self) -> dict:
+        """The environment of `govhall demo` and `govhall serve`, with the demo province built."""
+        env = dict(os.environ, GOVHALL_VAR_DIR=str(self.workdir), GOVHALL_SECRET_KEY="bench-secret-key-0123456789",
+                   GOVHALL_AUTO_MIGRATE="1",  # the demo database is built (or upgraded) by the benchmark itself
+                   GOVHALL_LOG_FORMAT="json", PYTHONPATH=str(REPO))
+        env.pop("GOVHALL_REDIS_URL", None)
+        if self.kind == "embedded":
+            if self.db is None:
+                self.db = self.workdir / "demo.db"
+                build_demo(dict(env, GOVHALL_DATABASE_URL=f"sqlite:///{self.db}"))
+            env["GOVHALL_DATABASE_URL"] = f"sqlite:///{self.db}"
+            return env
+        env["GOVHALL_REDIS_URL"] = self.redis.start() or ""
+        admin = self.postgres.start()
+        if not (admin and env["GOVHALL_REDIS_URL"]):
+            raise RuntimeError("--stack postgresql needs PostgreSQL and redis-server installed")
+        env["GOVHALL_DATABASE_URL"] = create_database(admin)
+        build_demo(env)
+        return env
+
+    def stop(self) -> None:
+        for server in (self.redis, self.postgres):
+            if server is not None:
+                server.stop()
 
 
 def a_published_guide(base: str) -> str:
@@ -127,6 +169,18 @@ def a_published_guide(base: str) -> str:
     return f"/api/v1/hall/items/{hits[0]['impl_code']}"
 
 
+def print_table(rows: list[tuple[str, int, dict]]) -> None:
+    """requests/s, share of the bare handler, share of one process's figure (several processes), p50, p99."""
+    bare = rows[0][2]["rps"]
+    one = {label: r["rps"] for label, n, r in rows if n == 1}
+    print(f"\n{'what':<36} {'procs':>5} {'req/s':>9} {'of bare':>8} {'of 1 proc':>9} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'non-2xx':>8}")
+    for label, n, r in rows:
+        scale = f"{r['rps'] / one[label]:.2f}x" if n > 1 and one.get(label) else ""
+        print(f"{label:<36} {n or '':>5} {r['rps']:>9.0f} {r['rps'] / bare:>8.0%} {scale:>9} {r['p50']:>8.2f} "
+              f"{r['p99']:>8.2f} {r['errors']:>8}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--serve", choices=("bare", "govhall"), help=argparse.SUPPRESS)
@@ -134,7 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--processes", default="1,2", help="govhall process counts to measure, e.g. 1,2")
-    parser.add_argument("--db", type=Path, help="an existing demo SQLite file (default: build one)")
+    parser.add_argument("--stack", choices=("postgresql", "embedded"), default="postgresql",
+                        help="PostgreSQL + redis-server (production), or the embedded SQLite and stand-in")
+    parser.add_argument("--db", type=Path, help="--stack embedded: an existing demo SQLite file (default: build one)")
     args = parser.parse_args(argv)
     if args.serve:
         serve(args.serve, args.port)
@@ -144,49 +200,45 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     workdir = Path(tempfile.mkdtemp(prefix="govhall-bench-http-"))
-    redis_server = RedisServer()
-    rows: list[tuple[str, dict]] = []
+    stack = Stack(args.stack, args.db, workdir)
+    counts = [int(x) for x in args.processes.split(",")]
+    if args.stack == "embedded" and any(n > 1 for n in counts):
+        print("the embedded stand-in serves one process only (several need GOVHALL_REDIS_URL): measuring 1")
+        counts = [1]
+    rows: list[tuple[str, int, dict]] = []
     try:
-        env = dict(os.environ, GOVHALL_VAR_DIR=str(workdir), GOVHALL_REDIS_URL=redis_server.start() or "",
-                   GOVHALL_AUTO_MIGRATE="1",  # the demo database is built (or upgraded) by the benchmark itself
-                   GOVHALL_SECRET_KEY="bench-secret-key-0123456789", PYTHONPATH=str(REPO))
-        db = demo_database(args.db, workdir, env)
-        env["GOVHALL_DATABASE_URL"] = f"sqlite:///{db}"
+        env = stack.env()
         print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores; wrk -t2 "
-              f"-c{args.connections} -d{args.duration}s; database {db}; redis {env['GOVHALL_REDIS_URL']}")
+              f"-c{args.connections} -d{args.duration}s; stack {args.stack}: database "
+              f"{env['GOVHALL_DATABASE_URL']}, redis {env.get('GOVHALL_REDIS_URL') or 'in-process stand-in'}")
 
         port = free_port()
         procs = start("bare", port, 1, env, workdir / "bare.log")
         try:
             wait_ready(f"http://{HOST}:{port}/bare")
-            rows.append(("bare Tornado handler", wrk(f"http://{HOST}:{port}/bare", args.duration, args.connections)))
+            rows.append(("bare Tornado handler", 0, wrk(f"http://{HOST}:{port}/bare", args.duration,
+                                                         args.connections)))
         finally:
             stop(procs)
 
-        for n in (int(x) for x in args.processes.split(",")):
+        for n in counts:
             port = free_port()
             base = f"http://{HOST}:{port}"
-            procs = start("govhall", port, n, env, workdir / f"govhall-{n}.log")
+            procs = start_govhall(port, n, env, workdir / f"govhall-{n}.log")
             try:
                 wait_ready(base + "/api/v1/health")
                 guide = a_published_guide(base)
                 search = "/api/v1/hall/search?" + urllib.parse.urlencode({"q": "身份证"})
                 for label, path in (("health", "/api/v1/health"), ("hall search q=身份证", search),
                                     ("published guide", guide)):
-                    rows.append((f"{label} ({n} process{'es' if n > 1 else ''})",
-                                 wrk(base + path, args.duration, args.connections)))
+                    rows.append((label, n, wrk(base + path, args.duration, args.connections)))
             finally:
                 stop(procs)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
-        redis_server.stop()
+        stack.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-
-    bare = rows[0][1]["rps"]
-    print(f"\n{'what':<40} {'req/s':>9} {'of bare':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for label, r in rows:
-        print(f"{label:<40} {r['rps']:>9.0f} {r['rps'] / bare:>8.0%} {r['p50']:>8.2f} {r['p99']:>8.2f} "
-              f"{r['errors']:>8}")
+    print_table(rows)
     return 0
 
 

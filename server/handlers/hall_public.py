@@ -8,6 +8,8 @@ import json
 import logging
 import re
 
+import tornado.web
+
 from guides import hall_search, render, search_index, search_log, synonym_admin
 from guides import search as analysis
 from items import codes
@@ -21,6 +23,9 @@ SIGNED = (query("signature", max_length=64), query("timestamp", max_length=20), 
 from wechat import callback, login
 
 logger = logging.getLogger(__name__)
+GZIP_MIN_LENGTH = tornado.web.GZipContentEncoding.MIN_LENGTH  # shorter answers go out as they are
+# Read leniently, as Tornado's own compression reads it: an odd value means no gzip, never a 400.
+ACCEPT_ENCODING = header("Accept-Encoding", max_length=1000, description="gzip: the answer comes compressed")
 
 TEMPLATE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_ACCEPTED = 100  # consents one report may add: wx.requestSubscribeMessage grants one per accepted template
@@ -61,6 +66,12 @@ class CachedReadHandler(BaseHandler):
             self.set_status(304)
             self.finish()
             return
+        if len(entry.body) >= GZIP_MIN_LENGTH and "gzip" in (self.request.headers.get("Accept-Encoding") or ""):
+            # Compressed once per entry, not on every hit as the app's compress_response would (it leaves an
+            # answer alone that already names its Content-Encoding).
+            self.set_header("Content-Encoding", "gzip")
+            self.finish(entry.gzipped)
+            return
         self.finish(entry.body)
 
 
@@ -73,7 +84,7 @@ class HallSearchHandler(CachedReadHandler):
 
     @operation(query("q", max_length=100), query("region", max_length=12), query("service_object", max_length=20),
                query("org", max_length=18), query("page", max_length=12), query("size", max_length=12),
-               query("home", max_length=12), responses={"200": schemas.SEARCH_RESULT})
+               query("home", max_length=12), ACCEPT_ENCODING, responses={"200": schemas.SEARCH_RESULT})
     async def get(self) -> None:
         """`?q=&region=&service_object=&org=&page=&size=&home=` → {items: [{impl_code, name, org_name,
         highlight, badges, basic_code, variants, matched_terms, match}], total, page, did_you_mean}: one
@@ -105,26 +116,21 @@ class HallSearchHandler(CachedReadHandler):
 
 
     def note_query_again(self, params: dict, entry: Entry) -> None:
-        """A hit skips the search and with it the count of the query (热门搜索, the misses report): count it
-        on the pool without awaiting it, so the request path still makes no hop."""
-        future = self.ctx.executor.submit(self.ctx._call, _note_hit, params["q"], params["region"],
-                                          entry.meta.get("found", False))
-        future.add_done_callback(_log_failure)
+        """A hit skips the search and with it the count of the query (热门搜索, the misses report): tally it on
+        the loop; the tally reaches the pool once a second, so the request path makes no hop."""
+        self.ctx.hit_tally.add(_note_hits, (params["q"], params["region"], entry.meta.get("found", False)))
 
 
-def _note_hit(q: str | None, region: str | None, found: bool) -> None:
-    # As hall_search.search counts a first page; a query with results that only partly matched counts as
-    # found here, not as a poor one (that judgement needs the ranking the hit skipped).
-    parsed = analysis.analyze(q, {})
-    if parsed.code or not parsed.text:
-        return
-    prefix = analysis.region_prefix(region) if region is not None else None
-    search_log.note(search_index.database.obj, parsed.text, prefix, found=found, poor=not found)
-
-
-def _log_failure(future) -> None:
-    if future.exception() is not None:
-        logger.warning("counting a cached search failed: %s", type(future.exception()).__name__)
+def _note_hits(hits) -> None:
+    """Count cached first-page searches as hall_search.search counts a first page. A query with results that
+    only partly matched counts as found here, not as a poor one (that judgement needs the ranking the hit
+    skipped)."""
+    for (q, region, found), count in hits.items():
+        parsed = analysis.analyze(q, {})
+        if parsed.code or not parsed.text:
+            continue
+        prefix = analysis.region_prefix(region) if region is not None else None
+        search_log.note(search_index.database.obj, parsed.text, prefix, found=found, poor=not found, count=count)
 
 
 class HallSuggestHandler(BaseHandler):
@@ -200,7 +206,7 @@ def guide_entry(items, impl_code: str) -> Entry:
 class HallGuideHandler(CachedReadHandler):
     @operation(header("If-None-Match", max_length=200, description="an ETag this client holds (304 when current)"),
                header("If-Modified-Since", max_length=40, description="an HTTP date (304 when not modified since)"),
-               responses={"200": schemas.GUIDE, "304": None})
+               ACCEPT_ENCODING, responses={"200": schemas.GUIDE, "304": None})
     async def get(self, impl_code: str) -> None:
         """The published guide with its `guide_version` (public), with ETag and Last-Modified; 304 when the
         client's copy is current; 404 guide_not_found otherwise."""

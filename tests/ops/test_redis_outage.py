@@ -9,22 +9,10 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from harness import RunningApp, make_settings
-from servers import RedisServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "wechat"))
 from scripts.load.run_load import seed_world  # noqa: E402
-
-
-@pytest.fixture
-def redis_that_dies():
-    server = RedisServer(persistent=True)
-    if server.start() is None:
-        pytest.skip("redis-server is not installed here; .ci/run installs it")
-    yield server
-    server.stop()
 
 
 class Readers:

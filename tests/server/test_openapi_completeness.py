@@ -114,3 +114,21 @@ def test_the_source_scan_sees_reads_through_helpers_aliases_and_loops():
     assert reads_of(Sample, "get") == {("query", n) for n in "abcd"} | {("query", "page"), ("query", "size"),
                                                                         ("header", "X-Trace")}
     assert reads_of(Sample, "post") == {BODY}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_operation_describes_its_success_answers_and_errors_share_the_closed_envelope(running_app, spec):
+    from server import responses
+    described = set()
+    for method, path, handler in _operations(running_app.app):
+        answers = spec["paths"][path][method]["responses"]
+        success = {status: answer for status, answer in answers.items() if status.startswith("2")}
+        assert success, (method, path)
+        for status, answer in success.items():
+            for ctype, media in answer.get("content", {}).items():
+                # a JSON answer names its fields, not just "an object" (a file download is a string)
+                assert _typed(media["schema"]), (method, path, status, ctype)
+        assert answers["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        described.add(f"{handler.__name__}.{method}")
+    assert not set(responses.SUCCESS) - described, "server/responses.py describes operations that do not exist"
+    assert spec["components"]["schemas"]["Error"]["additionalProperties"] is False

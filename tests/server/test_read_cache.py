@@ -247,3 +247,18 @@ def test_a_search_answered_from_the_cache_still_counts_towards_popular_queries(o
     while count() < 3 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert count() == 3
+
+
+def test_a_cached_guide_asked_with_gzip_is_the_same_answer_compressed_and_plain_otherwise(one_app):
+    import gzip
+    public, path = one_app.api(), f"/api/v1/hall/items/{one_app.code}"
+    plain = public.get(path, token=None)
+    assert plain.status == 200 and plain.headers.get("Content-Encoding") is None
+    zipped = [public.get(path, token=None, headers={"Accept-Encoding": "gzip"}) for _ in range(2)]  # hits: the first compresses, the second reuses
+    for answer in zipped:
+        assert answer.status == 200 and answer.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in answer.headers["Vary"]
+        assert gzip.decompress(answer.body) == plain.body and answer.headers["ETag"] == plain.headers["ETag"]
+    assert zipped[0].body == zipped[1].body
+    assert public.get(path, token=None, headers={"Accept-Encoding": "gzip",
+                                                 "If-None-Match": plain.headers["ETag"]}).status == 304
