@@ -17,8 +17,17 @@ def configure(parser) -> None:
     parser.add_argument("--org", help="only local items of this department (credit code)")
     parser.add_argument("--dry-run", action="store_true",
                         help="preview: how many would rebase clean or conflict, and on which paths; write nothing")
+    parser.add_argument("--batch-size", type=_positive, default=None, metavar="N",
+                        help="items written per transaction (default 500): a stop loses at most one batch's work")
     parser.add_argument("--as", dest="username", default="system",
                         help="the name the new versions and audit entries carry (default: system)")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
 
 
 def run(args, settings) -> int:
@@ -36,8 +45,9 @@ def run(args, settings) -> int:
             report = service.impact(args.basic_code, actor, args.to_version, args.region, args.org,
                                     progress=bar.update)
         else:
+            sizing = {"batch": args.batch_size} if args.batch_size else {}
             report = service.rebase_all(args.basic_code, actor, args.to_version, args.region, args.org,
-                                        progress=bar.update)
+                                        progress=bar.update, **sizing)
     finally:
         bar.close()
         ctx.close()

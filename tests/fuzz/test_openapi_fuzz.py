@@ -55,8 +55,10 @@ def seed_tokens(ctx) -> dict[str, str | None]:
     return tokens
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fuzz_app(tmp_path_factory):
+    """The app with a small seeded province, one per role's run: a few seconds to build, so the roles'
+    runs may go to different workers (a module-wide app would keep all seven on one)."""
     tmp = tmp_path_factory.mktemp("fuzz")
     wechat = FakeWeChat().start()
     app = RunningApp(make_settings(f"sqlite:///{tmp}/govhall.db", upload_dir=str(tmp / "uploads"),
@@ -76,7 +78,7 @@ def fuzz_app(tmp_path_factory):
     wechat.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def schema(fuzz_app):
     document = fuzz_app.api().get("/api/v1/openapi.json", token=None).json
     for entry in document["paths"].values():

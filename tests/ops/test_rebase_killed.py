@@ -15,7 +15,8 @@ from items.records import AuditRecord, LocalItemRecord, LocalVersionRecord
 from scripts.bench.bench_rebase import BASIC, setup
 from server.db import connect
 
-ITEMS = 2000  # four batches of 500, each its own transaction; the progress line at 50% comes after two
+ITEMS = 400  # four batches of 100, each its own transaction; the progress line at 50% comes after two
+BATCH = "100"
 GOVHALL = str(Path(sys.executable).with_name("govhall"))
 
 
@@ -69,8 +70,8 @@ def test_a_bulk_rebase_killed_mid_write_leaves_whole_items_and_the_rerun_finishe
     db.close_all()
     env = dict(os.environ, GOVHALL_DATABASE_URL=postgres_url, GOVHALL_VAR_DIR=str(tmp_path),
                GOVHALL_SECRET_KEY="kill-test-secret-0123456789")
-    proc = subprocess.Popen([GOVHALL, "rebase", "--basic-code", BASIC], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    command = [GOVHALL, "rebase", "--basic-code", BASIC, "--batch-size", BATCH]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seen = []
     for line in proc.stderr:  # progress lines: "rebase [############.............] 1500/3000 50%"
         seen.append(line)
@@ -84,8 +85,7 @@ def test_a_bulk_rebase_killed_mid_write_leaves_whole_items_and_the_rerun_finishe
     partly = check_whole(read_state(postgres_url))
     assert partly["old"] and partly["rebased"], partly  # stopped half-way: some batches written, not all
 
-    rerun = subprocess.run([GOVHALL, "rebase", "--basic-code", BASIC], env=env, capture_output=True, text=True,
-                           timeout=600)
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     summary = json.loads(rerun.stdout)
     assert summary["items"] == partly["old"]  # only the items still on catalogue v1 were looked at again
