@@ -17,7 +17,7 @@ from guides import query as understanding
 from guides import ranking
 from guides import search as analysis
 from guides import search_exact, search_index, search_log
-from guides.search_terms import TIER_ALIAS, TIER_NAME, TIER_TEXT, Query
+from guides.search_terms import TIER_ALIAS, TIER_NAME, TIER_TEXT, SearchQuery
 
 FULL_RELOAD = 500  # more changed catalogue items than this since the last query: load everything again
 FREEZE_AT = 20_000  # local items from which a full load freezes what it loaded out of the collector's way
@@ -199,7 +199,7 @@ def _page_items(db, shown, parsed) -> list[dict]:
         if row is None:  # withdrawn between the ranking and this read
             continue
         _, impl_code, name, org_name, aliases, body, badges = row
-        marks = Query(hit.form, hit.matched or (hit.form,), pinyin=parsed.pinyin)
+        marks = SearchQuery(hit.form, hit.matched or (hit.form,), pinyin=parsed.pinyin)
         out.append({"impl_code": impl_code, "name": name, "org_name": org_name,
                     "highlight": analysis.result_highlight(_DISPLAY_TIER[hit.tier], name, json.loads(aliases),
                                                            body, marks),

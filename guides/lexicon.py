@@ -11,7 +11,7 @@ PATH = Path(__file__).resolve().parent / "data" / "lexicon.csv"
 
 
 @dataclass(frozen=True)
-class Entry:
+class LexiconEntry:
     """One line of the file: the citizen's word, the catalogue words, and where the pairing comes from."""
     term: str
     expansions: tuple[str, ...]
@@ -19,18 +19,18 @@ class Entry:
 
 
 @functools.lru_cache(maxsize=1)
-def entries() -> tuple[Entry, ...]:
+def entries() -> tuple[LexiconEntry, ...]:
     """Return the entries of the file (read on first use, not at import), checked as the API checks them.
 
     Raises Invalid synonym_invalid naming the first bad line's field.
     """
     from guides.synonyms import check_synonym  # the one place a lexicon entry is validated
 
-    out: dict[str, Entry] = {}
+    out: dict[str, LexiconEntry] = {}
     with open(PATH, encoding="utf-8", newline="") as f:
         for row in csv.DictReader(line for line in f if not line.startswith("#")):
             term, expansions = check_synonym(row["term"], row["expansions"].split(";"))
-            out[term] = Entry(term, tuple(expansions), row["source"].strip())
+            out[term] = LexiconEntry(term, tuple(expansions), row["source"].strip())
     return tuple(out.values())
 
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from guides import synonyms
-from guides.search_terms import (PINYIN_CAP, TIER_ALIAS, TIER_TEXT, Query, normalize,
+from guides.search_terms import (PINYIN_CAP, TIER_ALIAS, TIER_TEXT, SearchQuery, normalize,
                                  normalize_mapped, pinyin_strings, syllables)
 from items import errors
 from items.errors import Invalid
@@ -109,7 +109,7 @@ def entry_fields(impl_code: str, doc: Mapping) -> dict:
 
 # ---- queries -------------------------------------------------------------------------------------
 
-def analyze(q: str | None, synonym_table: Mapping[str, Sequence[str]]) -> Query:
+def analyze(q: str | None, synonym_table: Mapping[str, Sequence[str]]) -> SearchQuery:
     """Return the analysed query. A single character searches names and aliases only (its unigram).
 
     Raises Invalid query_required (nothing left after normalisation) or query_too_long.
@@ -121,11 +121,11 @@ def analyze(q: str | None, synonym_table: Mapping[str, Sequence[str]]) -> Query:
         raise invalid("query_too_long", "q", f"max_length:{MAX_QUERY_CHARS}",
                       f"a query has at most {MAX_QUERY_CHARS} characters")
     if _BASIC_CODE.fullmatch(text) or _IMPL_CODE.fullmatch(text):
-        return Query(text, (text,), code=text.upper())
+        return SearchQuery(text, (text,), code=text.upper())
     table = {normalize(k): [normalize(v) for v in vs] for k, vs in synonym_table.items() if normalize(k)}
     forms = tuple(f for f in synonyms.query_forms(text, table) if f)
     pinyin = text[:PINYIN_CAP] if _PINYIN_QUERY.fullmatch(text) else None
-    return Query(text, forms, pinyin=pinyin)
+    return SearchQuery(text, forms, pinyin=pinyin)
 
 
 # ---- filters -------------------------------------------------------------------------------------
@@ -228,7 +228,7 @@ def snippet(body: str, forms: Sequence[str]) -> str | None:
     return None
 
 
-def result_highlight(tier: int, name: str, aliases: Sequence[str], body: str | None, query: Query) -> str:
+def result_highlight(tier: int, name: str, aliases: Sequence[str], body: str | None, query: SearchQuery) -> str:
     """Return the highlight of one hit: its name, else the matching alias, else a guide-text snippet."""
     found = highlight(name, query.forms)
     if found is None and query.pinyin:

@@ -192,7 +192,7 @@ def tsvector_literal(terms: FieldTerms) -> str:
 # ---- query expressions -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Query:
+class SearchQuery:
     """An analysed query: the literal first in `forms`, then colloquial-stripped and synonym forms."""
     text: str
     forms: tuple[str, ...]
@@ -200,7 +200,7 @@ class Query:
     code: str | None = None
 
 
-def minimal_forms(query: Query) -> list[str]:
+def minimal_forms(query: SearchQuery) -> list[str]:
     """Return the forms that contain no other form: a longer one finds nothing more ("居民身份证" ⊂ hits
     of "身份证"), so only these are searched; all forms still decide "starts with"."""
     return [f for f in query.forms if not any(g != f and g in f for g in query.forms)]
@@ -236,7 +236,7 @@ class Fts5Plan:
     slices: tuple[tuple[int, str], ...]
 
 
-def fts5_plan(query: Query, tags: Sequence[str] = ()) -> Fts5Plan:
+def fts5_plan(query: SearchQuery, tags: Sequence[str] = ()) -> Fts5Plan:
     """Return the FTS5 expressions of a query: exact (phrases of n-grams), so no verification is needed.
 
     Slices in rank order: name starts with, name contains, alias starts with, alias contains, guide text.
@@ -318,7 +318,7 @@ class PostgresPlan:
     slices: tuple[tuple[int, Predicate], ...]
 
 
-def postgres_plan(query: Query) -> PostgresPlan:
+def postgres_plan(query: SearchQuery) -> PostgresPlan:
     """Return the PostgreSQL predicates of a query: GIN-indexed terms, verified where they are candidates.
 
     "Name starts with" is `name_norm LIKE 'form%'`, which a text_pattern_ops index answers.

@@ -71,7 +71,7 @@ def _close(impl_code: str, at: dt.datetime) -> None:
 # --- queries --------------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
-class Query:
+class StatsQuery:
     """What a statistics request asks for: grouping, filters and the date (None = now)."""
     group_by: str = "region"
     region: str | None = None
@@ -93,8 +93,8 @@ def parse_date(value: str, name: str = "as_of") -> dt.date:
         raise invalid(f"{name} must be a date YYYY-MM-DD", name, "date", code="bad_date", kind=Malformed) from None
 
 
-def parse_query(params: Mapping[str, str | None]) -> Query:
-    """Return the Query of request parameters. Raises Malformed (bad_date, bad_parameter)."""
+def parse_query(params: Mapping[str, str | None]) -> StatsQuery:
+    """Return the StatsQuery of request parameters. Raises Malformed (bad_date, bad_parameter)."""
     def get(name):
         value = params.get(name)
         return value.strip() if isinstance(value, str) and value.strip() else None
@@ -112,7 +112,7 @@ def parse_query(params: Mapping[str, str | None]) -> Query:
         raise invalid("region must be a GB/T 2260 code", "region", "region_code", code="bad_parameter",
                       kind=Malformed)
     as_of = get("as_of")
-    return Query(group_by=group_by, region=_leaf(region) if region else None, org=get("org"),
+    return StatsQuery(group_by=group_by, region=_leaf(region) if region else None, org=get("org"),
                  item_type=get("item_type"), level=get("level"), service_object=get("service_object"),
                  as_of=parse_date(as_of) if as_of else None)
 
@@ -169,21 +169,21 @@ class StatsService:
             return _leaf(scope.region)
         return scope.narrowed(region=region).region
 
-    def _scoped(self, actor: Actor, query: Query) -> Query:
+    def _scoped(self, actor: Actor, query: StatsQuery) -> StatsQuery:
         return dataclasses.replace(query, region=self.scoped_region(actor, query.region))
 
     @staticmethod
-    def _store_filters(query: Query) -> dict:
+    def _store_filters(query: StatsQuery) -> dict:
         return {"region_prefix": region_prefix(query.region) if query.region else None, "org": query.org,
                 "item_type": query.item_type, "level": query.level, "service_object": query.service_object}
 
     @staticmethod
-    def _at(query: Query) -> dt.datetime | None:
+    def _at(query: StatsQuery) -> dt.datetime | None:
         return end_of_day(query.as_of) if query.as_of else None
 
     # --- grouped figures ------------------------------------------------------------------------------
 
-    def _grouped(self, query: Query) -> tuple[list[dict], metrics.Totals]:
+    def _grouped(self, query: StatsQuery) -> tuple[list[dict], metrics.Totals]:
         """Rows of metrics.row per group and the total, computed from SQL sums."""
         # current: the totals table; as of a day: the net changes up to that day (both kept by the hooks)
         filters = self._store_filters(query)
@@ -222,7 +222,7 @@ class StatsService:
                              own=own))
         return rows
 
-    def items(self, actor: Actor, query: Query) -> dict:
+    def items(self, actor: Actor, query: StatsQuery) -> dict:
         """CONTRACT.md §4: {as_of, current, group_by, filters, rows, total}. Raises Forbidden."""
         query = self._scoped(actor, query)
         rows, total = self._grouped(query)
@@ -230,7 +230,7 @@ class StatsService:
                 "group_by": query.group_by, "filters": query.filters(), "rows": rows,
                 "total": metrics.row("total", "合计", total)}
 
-    def rankings(self, actor: Actor, query: Query, by: str = "instant_ratio", min_items: int | None = None,
+    def rankings(self, actor: Actor, query: StatsQuery, by: str = "instant_ratio", min_items: int | None = None,
                  descending: bool = True) -> dict:
         """metrics.rank over the groups of `query`, leaving out groups under min_items (settings default).
 
@@ -248,7 +248,7 @@ class StatsService:
 
     # --- the items behind a figure --------------------------------------------------------------------
 
-    def drilldown(self, actor: Actor, query: Query, metric: str, limit: int = 100, offset: int = 0) -> dict:
+    def drilldown(self, actor: Actor, query: StatsQuery, metric: str, limit: int = 100, offset: int = 0) -> dict:
         """The items behind one figure of one group (the filters of `query`).
 
         A ratio of metrics.IMPACT_METRICS lists the items holding it back, largest impact first
@@ -281,7 +281,7 @@ class StatsService:
 
     # --- two dates ----------------------------------------------------------------------------------
 
-    def compare(self, actor: Actor, query: Query, before: dt.date, after: dt.date, limit: int = 200) -> dict:
+    def compare(self, actor: Actor, query: StatsQuery, before: dt.date, after: dt.date, limit: int = 200) -> dict:
         """Figures at the end of two days side by side, and the items whose facts changed between them.
 
         Each changed item: change published | withdrawn | revised, versions and the facts that moved.

@@ -21,7 +21,7 @@ REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 @dataclass(frozen=True)
-class Entry:
+class CachedAnswer:
     """One cached answer: the exact bytes sent, their ETag and, for guides, the Last-Modified date."""
     body: bytes
     etag: str
@@ -35,7 +35,7 @@ class Entry:
         return gzip.compress(self.body, compresslevel=6, mtime=0)
 
     @classmethod
-    def of(cls, body: bytes, last_modified: float | None = None, meta: dict | None = None) -> "Entry":
+    def of(cls, body: bytes, last_modified: float | None = None, meta: dict | None = None) -> "CachedAnswer":
         return cls(body, '"%s"' % hashlib.sha256(body).hexdigest()[:32], last_modified, meta or {})
 
 
@@ -57,7 +57,7 @@ class ReadCache:
         self.ttl = ttl
         self.retry_after = retry_after
         self.clock = clock
-        self._entries: OrderedDict[tuple, tuple[str, float, Entry]] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[str, float, CachedAnswer]] = OrderedDict()
         self._down_until = 0.0
         self._pending_bump = False
         self._retry_scheduled = False
@@ -84,7 +84,7 @@ class ReadCache:
             return None
         return value
 
-    def get(self, generation: str | None, key: tuple) -> Entry | None:
+    def get(self, generation: str | None, key: tuple) -> CachedAnswer | None:
         """The answer stored for `key` under `generation`, if it is still fresh."""
         if generation is None:
             return None
@@ -96,7 +96,7 @@ class ReadCache:
         self.hits += 1
         return found[2]
 
-    def put(self, generation: str | None, key: tuple, entry: Entry) -> None:
+    def put(self, generation: str | None, key: tuple, entry: CachedAnswer) -> None:
         """Keep `entry` for `key` under the generation read *before* the answer was computed."""
         if generation is None:
             return

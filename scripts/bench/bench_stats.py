@@ -25,7 +25,7 @@ import peewee as pw
 
 from items import metrics, records, store
 from items.scope import Actor
-from items.stats import Query, StatsService, day_of, end_of_day, facts_row
+from items.stats import StatsQuery, StatsService, day_of, end_of_day, facts_row
 from server import db as dbmod
 
 ADMIN = Actor(username="bench", role="province_admin")
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     for group_by in ("region", "org"):
         for as_of in (None, AS_OF):
             label = f"by {group_by}, " + ("current" if as_of is None else f"as of {as_of}")
-            first, median, result = timed(lambda: service.items(ADMIN, Query(group_by=group_by, as_of=as_of)),
+            first, median, result = timed(lambda: service.items(ADMIN, StatsQuery(group_by=group_by, as_of=as_of)),
                                           args.repeat)
             base_s, _, base = timed(lambda: baseline(group_by, None if as_of is None else at), args.baseline_repeat)
             same = same_figures(result["rows"], base)

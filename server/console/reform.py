@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from items import stats_export, stats_summary
 from items.errors import NotFound
-from items.stats import Query, parse_date, parse_query, today
+from items.stats import StatsQuery, parse_date, parse_query, today
 from server.console.base import ConsolePage
 from server.operations import operation, query
 
@@ -78,9 +78,9 @@ def dashboard(ctx, actor, region: str | None, as_of: dt.date | None, metric: str
     summary = ctx.stats_summary.summary(actor, region, as_of)
     region = summary["region"]
     compare = ctx.stats_summary.compare(actor, region, before, after) if before and after else None
-    charts = [chart(g, ctx.stats.items(actor, Query(group_by=g, region=region, as_of=as_of)), metric, region, as_of)
-              for g in GROUPS]
-    ranking = ctx.stats.rankings(actor, Query(group_by=rank_group, region=region, as_of=as_of), metric, min_items)
+    charts = [chart(g, ctx.stats.items(actor, StatsQuery(group_by=g, region=region, as_of=as_of)), metric,
+                    region, as_of) for g in GROUPS]
+    ranking = ctx.stats.rankings(actor, StatsQuery(group_by=rank_group, region=region, as_of=as_of), metric, min_items)
     return {"summary": summary, "compare": compare, "charts": charts, "ranking": ranking,
             "regions": visible_regions(ctx, actor)}
 
@@ -152,7 +152,7 @@ class DrilldownPage(ReformPage):
                   page_url=lambda n: f"{here}&page={n}", percent=percent, number=number)
 
 
-def group_names(directory, q: Query) -> list[str]:
+def group_names(directory, q: StatsQuery) -> list[str]:
     """The group in words: region, department and item type names (the directory's, else the codes)."""
     from items.codes import ITEM_TYPES
     out = []
@@ -186,7 +186,8 @@ class ExportPage(ReformPage):
             body = (stats_summary.to_csv(result).encode("utf-8-sig") if fmt == "csv"
                     else await self.run(stats_summary.to_xlsx, result))
         else:
-            result = await self.run(self.ctx.stats.items, self.actor, Query(group_by=table, region=region, as_of=as_of))
+            query = StatsQuery(group_by=table, region=region, as_of=as_of)
+            result = await self.run(self.ctx.stats.items, self.actor, query)
             name = f"govhall-stats-{table}-{result['as_of']}.{fmt}"
             body = (stats_export.to_csv(result).encode("utf-8") if fmt == "csv"
                     else await self.run(stats_export.to_xlsx, result))
@@ -209,9 +210,9 @@ def report(ctx, actor, region: str | None, end: dt.date, before: dt.date) -> dic
     region = compare["region"]
     tables = []
     for group_by in GROUPS:
-        answer = ctx.stats.items(actor, Query(group_by=group_by, region=region, as_of=end))
+        answer = ctx.stats.items(actor, StatsQuery(group_by=group_by, region=region, as_of=end))
         tables.append(chart(group_by, answer, "instant_ratio", region, end))
-    names = group_names(ctx.directory, Query(region=region)) if region else ["全省"]
+    names = group_names(ctx.directory, StatsQuery(region=region)) if region else ["全省"]
     return {"compare": compare, "tables": tables, "place": names[0]}
 
 

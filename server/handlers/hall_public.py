@@ -17,7 +17,7 @@ from items.errors import Invalid, Malformed, NotFound, Unavailable
 from server.base import BaseHandler
 from server import limits, schemas
 from server.operations import Body, header, obj, operation, query, text
-from server.read_cache import Entry
+from server.read_cache import CachedAnswer
 
 SIGNED = (query("signature", max_length=64), query("timestamp", max_length=20), query("nonce", max_length=64))
 from wechat import callback, login
@@ -46,10 +46,10 @@ class CachedReadHandler(BaseHandler):
     """A public read answered from the process's read cache when it can be (server/read_cache.py): a hit
     costs one Redis GET on the loop and no thread-pool hop; a miss runs the use case and keeps its bytes."""
 
-    async def cached(self, key: tuple, compute) -> Entry:
+    async def cached(self, key: tuple, compute) -> CachedAnswer:
         return (await self.cached_with_hit(key, compute))[0]
 
-    async def cached_with_hit(self, key: tuple, compute) -> tuple[Entry, bool]:
+    async def cached_with_hit(self, key: tuple, compute) -> tuple[CachedAnswer, bool]:
         """The entry for `key` and whether it came from the cache."""
         cache = self.ctx.read_cache
         generation = cache.generation()  # read before computing: a racing publish makes this entry unused
@@ -60,7 +60,7 @@ class CachedReadHandler(BaseHandler):
         cache.put(generation, key, entry)
         return entry, False
 
-    def send_entry(self, entry: Entry) -> None:
+    def send_entry(self, entry: CachedAnswer) -> None:
         self.set_header("Etag", entry.etag)
         if self.check_etag_header():  # If-None-Match names this very answer
             self.set_status(304)
@@ -101,10 +101,10 @@ class HallSearchHandler(CachedReadHandler):
                   "service_object": arg("service_object", None) or None,
                   "page": arg("page", None) or 1, "size": arg("size", None) or 20, "home": arg("home", None) or None}
 
-        def compute() -> Entry:
+        def compute() -> CachedAnswer:
             try:
                 result = hall_search.search(**params)
-                return Entry.of(_encoded(result), meta={"found": bool(result["total"])})
+                return CachedAnswer.of(_encoded(result), meta={"found": bool(result["total"])})
             except Invalid as exc:
                 # The search module checks its parameters; a bad query string is a malformed request here.
                 raise Malformed(exc.message, code=exc.code, details=exc.details) from None
@@ -115,7 +115,7 @@ class HallSearchHandler(CachedReadHandler):
         self.send_entry(entry)
 
 
-    def note_query_again(self, params: dict, entry: Entry) -> None:
+    def note_query_again(self, params: dict, entry: CachedAnswer) -> None:
         """A hit skips the search and with it the count of the query (热门搜索, the misses report): tally it on
         the loop; the tally reaches the pool once a second, so the request path makes no hop."""
         self.ctx.hit_tally.add(_note_hits, (params["q"], params["region"], entry.meta.get("found", False)))
@@ -195,12 +195,12 @@ def published_guide(items, impl_code: str) -> dict:
     return render.render_guide(impl_code, record["document"], version)
 
 
-def guide_entry(items, impl_code: str) -> Entry:
+def guide_entry(items, impl_code: str) -> CachedAnswer:
     """The published guide's bytes, ETag and Last-Modified (when its version was made). Raises NotFound."""
     guide = published_guide(items, impl_code)
     made = dt.datetime.fromisoformat(items.get(impl_code, version=guide["guide_version"])["created_at"].rstrip("Z"))
     # HTTP dates have whole seconds: compare in those, or a copy made this second would look older.
-    return Entry.of(_encoded(guide), float(int(made.replace(tzinfo=dt.timezone.utc).timestamp())))
+    return CachedAnswer.of(_encoded(guide), float(int(made.replace(tzinfo=dt.timezone.utc).timestamp())))
 
 
 class HallGuideHandler(CachedReadHandler):

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from items import codes, metrics, stats, stats_export, store
 from items.errors import Conflict, Forbidden, Invalid, Malformed
 from items.scope import Actor
-from items.stats import Query, end_of_day
+from items.stats import StatsQuery, end_of_day
 
 ADMIN = Actor(username="admin", role="province_admin")
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -150,7 +150,7 @@ LAOCHENG = dict(items=1, instant=0, legal=20, promised=20, ratios=[0], at_most_o
 
 
 def test_province_figures_by_city_match_the_hand_computation(ctx, province):
-    result = ctx.stats.items(ADMIN, Query(group_by="region"))
+    result = ctx.stats.items(ADMIN, StatsQuery(group_by="region"))
     assert result["rows"] == [
         expected("410300", "洛阳市", **LAOCHENG, region_level="city", own=False),
         expected("410400", "平顶山市", **PINGDINGSHAN, region_level="city", own=False),
@@ -164,13 +164,13 @@ def test_province_figures_by_city_match_the_hand_computation(ctx, province):
 
 def test_city_rows_are_its_counties_and_its_own_departments_and_roll_up_exactly(ctx, province):
     office = Actor(username="pds", role="reform_office", region="410400")
-    city = ctx.stats.items(office, Query(group_by="region"))
+    city = ctx.stats.items(office, StatsQuery(group_by="region"))
     assert city["rows"] == [
         expected("410400", "平顶山市本级", **CITY_OWN, region_level="city", own=True),
         expected("410402", "卫东区", **WEIDONG, region_level="county", own=False),
         expected("410411", "湛河区", **ZHANHE, region_level="county", own=False),
     ]
-    province_row = next(r for r in ctx.stats.items(ADMIN, Query())["rows"] if r["key"] == "410400")
+    province_row = next(r for r in ctx.stats.items(ADMIN, StatsQuery())["rows"] if r["key"] == "410400")
     assert {k: v for k, v in city["total"].items() if k not in ("key", "label")} == \
         {k: v for k, v in province_row.items() if k not in ("key", "label", "region_level", "own")}
     # recomputed from the leaves: the published documents themselves
@@ -186,47 +186,47 @@ def test_city_rows_are_its_counties_and_its_own_departments_and_roll_up_exactly(
 
 def test_grouping_by_org_type_and_level_and_filters(ctx, province):
     office = Actor(username="wd", role="reform_office", region="410402")
-    by_org = ctx.stats.items(office, Query(group_by="org"))
+    by_org = ctx.stats.items(office, StatsQuery(group_by="org"))
     assert [(r["key"], r["label"], r["items"], r["instant"]) for r in by_org["rows"]] == [
         (CREDIT["A"], "卫东区住房和城乡建设局", 2, 0), (CREDIT["B"], "卫东区市场监督管理局", 1, 1)]
-    by_type = ctx.stats.items(ADMIN, Query(group_by="item_type"))
+    by_type = ctx.stats.items(ADMIN, StatsQuery(group_by="item_type"))
     assert [(r["key"], r["label"], r["items"]) for r in by_type["rows"]] == [("01", "行政许可", 5), ("20", "公共服务", 1)]
-    by_level = ctx.stats.items(ADMIN, Query(group_by="level"))
+    by_level = ctx.stats.items(ADMIN, StatsQuery(group_by="level"))
     assert [(r["key"], r["label"], r["items"]) for r in by_level["rows"]] == [("3", "市", 1), ("4", "县", 5)]
-    person = ctx.stats.items(ADMIN, Query(group_by="level", service_object="person"))
+    person = ctx.stats.items(ADMIN, StatsQuery(group_by="level", service_object="person"))
     assert person["total"]["items"] == 3   # i2, i6 (K2) and i3 (K3)
-    services = ctx.stats.items(ADMIN, Query(item_type="20"))["total"]
+    services = ctx.stats.items(ADMIN, StatsQuery(item_type="20"))["total"]
     assert services == expected("total", "合计", items=1, instant=1, legal=0, promised=0, ratios=[], no_legal=1,
                                 at_most_one=1, capable=1, commitment=1)
 
 
 def test_drilldown_lists_items_holding_a_figure_back_largest_impact_first(ctx, province):
     office = Actor(username="pds", role="reform_office", region="410400")
-    instant = ctx.stats.drilldown(office, Query(), "instant_ratio")
+    instant = ctx.stats.drilldown(office, StatsQuery(), "instant_ratio")
     assert [i["impl_code"] for i in instant["items"]] == sorted(province[k] for k in ("i1", "i2", "i5"))
     assert {i["impact"] for i in instant["items"]} == {0.2}
     assert instant["items"][0]["ratio_if_fixed"] == float(Fraction(3, 5))
-    compression = ctx.stats.drilldown(office, Query(), "compression_ratio")
+    compression = ctx.stats.drilldown(office, StatsQuery(), "compression_ratio")
     # promised days over the city's 120 legal days: i5 30, i2 10, i1 5
     assert [(i["impl_code"], i["impact"]) for i in compression["items"]] == [
         (province["i5"], float(Fraction(30, 120))), (province["i2"], float(Fraction(10, 120))),
         (province["i1"], float(Fraction(5, 120)))]
     assert compression["items"][0]["org_name"] == "平顶山市住房和城乡建设局"
-    left_out = ctx.stats.drilldown(ADMIN, Query(), "excluded_no_legal_limit")
+    left_out = ctx.stats.drilldown(ADMIN, StatsQuery(), "excluded_no_legal_limit")
     assert [i["impl_code"] for i in left_out["items"]] == [province["i3"]] and left_out["total"] == 1
     with pytest.raises(Malformed) as err:  # the metric is a query parameter
-        ctx.stats.drilldown(ADMIN, Query(), "nonsense")
+        ctx.stats.drilldown(ADMIN, StatsQuery(), "nonsense")
     assert err.value.code == "unknown_metric"
 
 
 def test_rankings_leave_out_small_groups(ctx, province):
-    ranked = ctx.stats.rankings(ADMIN, Query(group_by="org"), by="instant_ratio", min_items=1)
+    ranked = ctx.stats.rankings(ADMIN, StatsQuery(group_by="org"), by="instant_ratio", min_items=1)
     assert [(r["key"], r["rank"]) for r in ranked["ranked"]] == [
         (CREDIT["B"], 1), (CREDIT["C"], 1), (CREDIT["E"], 3), (CREDIT["D"], 3), (CREDIT["A"], 3)]   # ties by code
-    assert ctx.stats.rankings(ADMIN, Query(group_by="org"), by="instant_ratio", min_items=2)["ranked"] == [
-        dict(next(r for r in ctx.stats.items(ADMIN, Query(group_by="org"))["rows"] if r["key"] == CREDIT["A"]),
+    assert ctx.stats.rankings(ADMIN, StatsQuery(group_by="org"), by="instant_ratio", min_items=2)["ranked"] == [
+        dict(next(r for r in ctx.stats.items(ADMIN, StatsQuery(group_by="org"))["rows"] if r["key"] == CREDIT["A"]),
              rank=1)]
-    default = ctx.stats.rankings(ADMIN, Query(group_by="org"))   # settings.rank_min_items = 5
+    default = ctx.stats.rankings(ADMIN, StatsQuery(group_by="org"))   # settings.rank_min_items = 5
     assert default["min_items"] == 5 and default["ranked"] == []
     assert {r["reason"] for r in default["unranked"]} == {"too_few_items"}
 
@@ -265,20 +265,20 @@ def test_case_figures_are_zero_with_a_note_until_the_branch_hall_counts_cases():
 def test_scope_of_reform_offices_reviewers_and_editors(ctx, province):
     county = Actor(username="wd", role="reform_office", region="410402")
     with pytest.raises(Forbidden) as err:
-        ctx.stats.items(county, Query(region="410400"))
+        ctx.stats.items(county, StatsQuery(region="410400"))
     assert err.value.code == "out_of_scope"
     with pytest.raises(Forbidden):
-        ctx.stats.drilldown(county, Query(region="410411"), "instant_ratio")
+        ctx.stats.drilldown(county, StatsQuery(region="410411"), "instant_ratio")
     with pytest.raises(Forbidden) as err:
-        ctx.stats.items(Actor(username="ed", role="editor", org=CREDIT["A"]), Query())
+        ctx.stats.items(Actor(username="ed", role="editor", org=CREDIT["A"]), StatsQuery())
     assert err.value.code == "role_required"
     reviewer = Actor(username="rv", role="reviewer", region="410400")
-    assert ctx.stats.items(reviewer, Query(region="410402"))["total"]["items"] == 3
-    assert ctx.stats.items(county, Query())["total"]["items"] == 3   # defaults to the office's region
+    assert ctx.stats.items(reviewer, StatsQuery(region="410402"))["total"]["items"] == 3
+    assert ctx.stats.items(county, StatsQuery())["total"]["items"] == 3   # defaults to the office's region
 
 
 def test_xlsx_has_header_block_chinese_headers_percent_formats_and_totals(ctx, province):
-    result = ctx.stats.items(ADMIN, Query(group_by="region", item_type="01"))
+    result = ctx.stats.items(ADMIN, StatsQuery(group_by="region", item_type="01"))
     sheet = load_workbook(io.BytesIO(stats_export.to_xlsx(result))).active
     assert sheet["A1"].value == "政务服务事项统计"
     assert (sheet["A2"].value, sheet["B2"].value) == ("统计日期", result["as_of"])
@@ -324,23 +324,23 @@ def test_as_of_follows_publish_revision_and_withdraw_at_day_ends(ctx):
         stats.record_publish(y, 2, ctx.items.get(y)["document"], at(day + dt.timedelta(days=1)))
 
     def figures(d):
-        total = ctx.stats.items(ADMIN, Query(as_of=d))["total"]
+        total = ctx.stats.items(ADMIN, StatsQuery(as_of=d))["total"]
         return total["items"], total["instant"]
 
     assert figures(dt.date(2026, 2, 28)) == (0, 0)
     assert figures(dt.date(2026, 6, 29)) == (1, 0)
     assert figures(day) == (1, 1)
     assert figures(dt.date(2026, 7, 1)) == (1, 1)   # x withdrawn, y (instant) published
-    assert ctx.stats.items(ADMIN, Query())["total"]["items"] == 1
-    changes = ctx.stats.compare(ADMIN, Query(), dt.date(2026, 6, 29), day)
+    assert ctx.stats.items(ADMIN, StatsQuery())["total"]["items"] == 1
+    changes = ctx.stats.compare(ADMIN, StatsQuery(), dt.date(2026, 6, 29), day)
     assert [(c["impl_code"], c["change"], c["version_before"], c["version_after"], c["moved"])
             for c in changes["changed_items"]] == [
         (x, "revised", 2, 3, {"instant": 1, "promised_units": -3500, "compression_nano": 250_000_000})]
     assert changes["total"]["instant_ratio"] == {"before": 0.0, "after": 1.0, "delta": 1.0}
-    moved = ctx.stats.compare(ADMIN, Query(), dt.date(2026, 6, 29), dt.date(2026, 7, 1))
+    moved = ctx.stats.compare(ADMIN, StatsQuery(), dt.date(2026, 6, 29), dt.date(2026, 7, 1))
     assert {(c["impl_code"], c["change"]) for c in moved["changed_items"]} == {(x, "withdrawn"), (y, "published")}
     with pytest.raises(Invalid):
-        ctx.stats.compare(ADMIN, Query(), day, dt.date(2026, 6, 29))
+        ctx.stats.compare(ADMIN, StatsQuery(), day, dt.date(2026, 6, 29))
 
 
 def test_as_of_is_the_end_of_the_day_in_shanghai():
@@ -435,7 +435,7 @@ def test_figures_at_every_day_equal_recomputation_from_the_documents_live_then(f
     for day in sorted({d for d, _ in timeline}):
         counted = [docs for d, docs in timeline if d <= day][-1]
         for group_by, key_of in (("region", lambda d: d["region_code"][:4] + "00"), ("level", lambda d: d["level"])):
-            result = service.items(ADMIN, Query(group_by=group_by, as_of=day))
+            result = service.items(ADMIN, StatsQuery(group_by=group_by, as_of=day))
             expected_rows = {}
             for document in counted.values():
                 expected_rows.setdefault(key_of(document), metrics.Totals()).add(metrics.item_facts(document))
@@ -445,7 +445,7 @@ def test_figures_at_every_day_equal_recomputation_from_the_documents_live_then(f
             assert result["total"] == metrics.row("total", "合计", metrics.Totals.of(
                 metrics.item_facts(d) for d in counted.values()))
     current = timeline[-1][1]
-    assert service.items(ADMIN, Query())["total"] == metrics.row(
+    assert service.items(ADMIN, StatsQuery())["total"] == metrics.row(
         "total", "合计", metrics.Totals.of(metrics.item_facts(d) for d in current.values()))
     for group_by in stats.GROUPS:
         assert store.facts_sums(group_by) == store.facts_sums(group_by, from_rows=True)

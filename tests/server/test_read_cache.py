@@ -15,7 +15,7 @@ from harness import RunningApp, make_settings
 from items import store
 from items.codes import make_credit_code
 from items.scope import Actor
-from server.read_cache import GENERATION_KEY, Entry, ReadCache
+from server.read_cache import GENERATION_KEY, CachedAnswer, ReadCache
 from servers import free_port
 
 ORG = make_credit_code("11511602MB0000011")
@@ -53,7 +53,7 @@ class SwitchableKv:
 def test_an_answer_is_served_only_under_the_generation_it_was_read_at():
     cache = ReadCache(fakeredis.FakeRedis(decode_responses=True))
     generation = cache.generation()
-    cache.put(generation, ("guide", "x"), Entry.of(b"{}"))
+    cache.put(generation, ("guide", "x"), CachedAnswer.of(b"{}"))
 
     assert cache.get(cache.generation(), ("guide", "x")).body == b"{}"
     cache.invalidate()
@@ -63,7 +63,7 @@ def test_an_answer_is_served_only_under_the_generation_it_was_read_at():
 def test_an_invalidation_in_one_process_ends_the_hits_of_another():
     server = fakeredis.FakeServer()
     reader, writer = (ReadCache(fakeredis.FakeRedis(server=server, decode_responses=True)) for _ in range(2))
-    reader.put(reader.generation(), ("search", "护照"), Entry.of(b"[1]"))
+    reader.put(reader.generation(), ("search", "护照"), CachedAnswer.of(b"[1]"))
 
     writer.invalidate()
 
@@ -74,7 +74,7 @@ def test_a_redis_that_lost_its_data_starts_a_generation_never_used_before():
     kv = fakeredis.FakeRedis(decode_responses=True)
     cache = ReadCache(kv)
     before = cache.generation()
-    cache.put(before, ("guide", "x"), Entry.of(b"{}"))
+    cache.put(before, ("guide", "x"), CachedAnswer.of(b"{}"))
     kv.flushall()
 
     after = cache.generation()
@@ -86,12 +86,12 @@ def test_without_redis_nothing_is_cached_and_a_missed_invalidation_is_made_when_
     kv = SwitchableKv()
     cache = ReadCache(kv, retry_after=1.0, clock=lambda: now[0])
     before = cache.generation()
-    cache.put(before, ("guide", "x"), Entry.of(b"old"))
+    cache.put(before, ("guide", "x"), CachedAnswer.of(b"old"))
 
     kv.down = True
     cache.invalidate()  # Redis is unreachable: the number cannot move yet
     assert cache.generation() is None
-    cache.put(None, ("guide", "x"), Entry.of(b"new"))
+    cache.put(None, ("guide", "x"), CachedAnswer.of(b"new"))
     assert cache.get(None, ("guide", "x")) is None
 
     kv.down = False
@@ -104,7 +104,7 @@ def test_entries_expire_after_the_ttl_and_the_oldest_leave_first():
     cache = ReadCache(fakeredis.FakeRedis(decode_responses=True), max_entries=2, ttl=10, clock=lambda: now[0])
     generation = cache.generation()
     for key in ("a", "b", "c"):
-        cache.put(generation, (key,), Entry.of(key.encode()))
+        cache.put(generation, (key,), CachedAnswer.of(key.encode()))
     assert cache.get(generation, ("a",)) is None and cache.get(generation, ("c",)).body == b"c"
     now[0] = 11
     assert cache.get(generation, ("c",)) is None
