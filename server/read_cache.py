@@ -171,6 +171,14 @@ class HitTally:
         for sink, tally in counts.items():
             self.submit(sink, tally).add_done_callback(_log_failure)
 
+    async def settle(self) -> None:
+        """Hand over what this process has tallied and wait until it is written: a request that reads the
+        counts back (热门搜索, the misses report) sees every query this process answered before it."""
+        counts, self._counts = self._counts, {}
+        for future in [self.submit(sink, tally) for sink, tally in counts.items()]:
+            future.add_done_callback(_log_failure)
+            await asyncio.wait([asyncio.wrap_future(future)])
+
 
 def _log_failure(future) -> None:
     if future.exception() is not None:

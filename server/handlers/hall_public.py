@@ -141,6 +141,8 @@ class HallSuggestHandler(BaseHandler):
         """`?q=&region=` → {suggestions: [{text, kind, basic_code}], popular: [{query, count}]}; 400 naming
         a bad parameter."""
         arg = self.get_query_argument
+        if not arg("q", None):  # the frequent queries are the answer: count this process's cached hits first
+            await self.ctx.hit_tally.settle()
         try:
             result = await self.run(hall_search.suggest, arg("q", None), region=arg("region", None) or None)
         except Invalid as exc:
@@ -154,6 +156,7 @@ class SearchMissListHandler(BaseHandler):
         """`?limit=` → {misses: [{query, count, zero_count, last_seen}]}: the most frequent queries with no
         or poor results (province_admin); 400 invalid_limit."""
         await self.authenticate("province_admin")
+        await self.ctx.hit_tally.settle()
         try:
             misses = await self.run(search_log.misses, self.get_query_argument("limit", None) or 50)
         except Invalid as exc:

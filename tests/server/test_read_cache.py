@@ -262,3 +262,29 @@ def test_a_cached_guide_asked_with_gzip_is_the_same_answer_compressed_and_plain_
     assert zipped[0].body == zipped[1].body
     assert public.get(path, token=None, headers={"Accept-Encoding": "gzip",
                                                  "If-None-Match": plain.headers["ETag"]}).status == 304
+
+
+def test_hit_tally_hands_counts_over_once_per_interval_and_settle_writes_them_at_once():
+    import asyncio
+    import concurrent.futures
+    from collections import Counter
+
+    from server.read_cache import HitTally
+
+    received: list[Counter] = []
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+
+    async def main():
+        tally = HitTally(lambda fn, *args: pool.submit(fn, *args), interval=0.05)
+        for key in (("护照",), ("护照",), ("低保",)):
+            tally.add(received.append, key)
+        await asyncio.sleep(0.2)  # the scheduled hand-over: one Counter for the three hits
+        tally.add(received.append, ("社保",))
+        await tally.settle()  # at once, without waiting for the interval
+        return list(received)
+
+    try:
+        seen = asyncio.run(main())
+    finally:
+        pool.shutdown()
+    assert seen == [Counter({("护照",): 2, ("低保",): 1}), Counter({("社保",): 1})]
