@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from guides.query import Form, Vocabulary
-from guides.search_terms import syllables
+from guides import spelling
 
 # Tiers: the whole form inside a name (starting it, then anywhere), inside an alias (likewise), inside the
 # guide text, then partial: some of the query's words, ranked by coverage.
@@ -41,15 +41,6 @@ def region_prefixes(code: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(code[:n] for n in cuts))
 
 
-def _spelled(text: str) -> tuple[str, frozenset[int], str]:
-    parts = [s for s in syllables(text) if s]
-    bounds, at = set(), 0
-    for p in parts:
-        bounds.add(at)
-        at += len(p)
-    return "".join(parts), frozenset(bounds), "".join(p[0] for p in parts)
-
-
 @dataclass
 class Concept:
     """A catalogue item as search sees it: its names and aliases over every local item, its guide-text
@@ -71,17 +62,19 @@ class Concept:
             self.regions.update(region_prefixes(region))
         for objects in {v.objects for v in self.variants}:
             self.objects.update(o for o in objects.split(",") if o)
-        self.spelled = [_spelled(n) for n in self.names]
-        self.alias_spelled = [_spelled(a) for a in self.aliases]
+        self.spelled = [spelling.spelled(n) for n in self.names]
+        self.alias_spelled = [spelling.spelled(a) for a in self.aliases]
+        self.spellings = spelling.prepare(self.spelled)
+        self.alias_spellings = spelling.prepare(self.alias_spelled)
         self.by_rank = sorted(self.variants, key=operator.attrgetter("rank"))  # the page shows the first kept
         self.first_rank = self.by_rank[0].rank if self.by_rank else 0
         self.name_len = min((len(n) for n in self.names), default=0)
-        # one string per field: a containment test is one C call, not a Python loop over the names
-        self.name_blob = "\x00".join(self.names)
+        # one string per field: a containment test is one C call, not a Python loop over the names; the
+        # names shortest first, so the first place a form is found is in the shortest name holding it
+        self.name_blob = "\x00".join(sorted(self.names, key=len))
         self.alias_blob = "\x00".join(self.aliases)
-        self.name_starts = "\x00" + self.name_blob  # "\x00" + form in it: a name starts with the form
+        self.name_starts = "\x00" + self.name_blob + "\x00"  # "\x00" + form in it: a name starts with it
         self.alias_starts = "\x00" + self.alias_blob
-        self.names_by_len = sorted(self.names, key=len)
 
     def keeps(self, region: str | None, org: str | None, service_object: str | None) -> bool:
         return ((region is None or region in self.regions) and (org is None or org in self.orgs)
@@ -106,19 +99,6 @@ def grams(text: str) -> list[str]:
 
 def _text_grams(body: str) -> set[str]:
     return {body[i:i + 2] for i in range(len(body) - 1)}
-
-
-def _spelled_tier(spelled: Sequence[tuple[str, frozenset[int], str]], letters: str) -> int | None:
-    best = None
-    for full, bounds, initials in spelled:
-        if full.startswith(letters) or initials.startswith(letters):
-            return 0
-        at = full.find(letters)
-        while at >= 0 and at not in bounds:
-            at = full.find(letters, at + 1)
-        if at >= 0 or letters in initials:
-            best = 1
-    return best
 
 
 class ConceptIndex:
@@ -202,10 +182,12 @@ class ConceptIndex:
         for code in set.intersection(*sets) if sets and all(sets) else ():
             c = self.concepts[code]
             if form in c.name_blob:
-                if start in c.name_starts:  # names shortest first: the first that fits is the shortest
-                    out[code] = (NAME_START, next(len(n) for n in c.names_by_len if n.startswith(form)))
-                else:
-                    out[code] = (NAME, next(len(n) for n in c.names_by_len if form in n))
+                blob = c.name_starts  # names shortest first: the first name found is the shortest
+                at = blob.find(start) + 1
+                tier = NAME_START if at else NAME
+                if not at:
+                    at = blob.rfind("\x00", 0, blob.find(form)) + 1
+                out[code] = (tier, blob.find("\x00", at) - at)
             elif form in c.alias_blob:
                 out[code] = (ALIAS_START if start in c.alias_starts else ALIAS, c.name_len)
         if len(form) > 1:
@@ -277,9 +259,9 @@ class ConceptIndex:
         """Return {code: tier} of the items whose name or alias pinyin (full or initials) holds `letters`."""
         out = {}
         for code, c in self.concepts.items():
-            tier = _spelled_tier(c.spelled, letters)
+            tier = spelling.tier(c.spellings, letters)
             if tier is None:
-                tier = _spelled_tier(c.alias_spelled, letters)
+                tier = spelling.tier(c.alias_spellings, letters)
                 tier = None if tier is None else tier + ALIAS_START
             if tier is not None:
                 out[code] = tier
