@@ -112,6 +112,9 @@ class ConceptIndex:
         # the bigrams of the guide texts: a province's texts are megabytes (every county's org name), too
         # long to scan per query
         self.text_postings: dict[str, set[str]] = {}
+        # the letter pairs typed pinyin can start with (spelling.pairs): a letters query tests only the
+        # items holding its first two letters, not every item's spellings
+        self.letter_postings: dict[str, set[str]] = {}
         # Per form (and per pinyin spelling), what the index says of it: pure functions of the index and
         # vocabulary, so kept until either changes (forget). Broad words (证明, 登记) recur in most queries.
         self._memo: dict[tuple, object] = {}
@@ -134,32 +137,31 @@ class ConceptIndex:
         if not concept.variants:
             return
         self.concepts[concept.code] = concept
+        for postings, keys in self._keys(concept):
+            for k in keys:
+                postings.setdefault(k, set()).add(concept.code)
         for text in (*concept.names, *concept.aliases):
-            for g in grams(text):
-                self.postings.setdefault(g, set()).add(concept.code)
             self.vocabulary.add(text)
-        for g in _text_grams(concept.body):
-            self.text_postings.setdefault(g, set()).add(concept.code)
         self._memo = {}
 
     def drop(self, code: str) -> None:
         old = self.concepts.pop(code, None)
         if old is None:
             return
-        for text in (*old.names, *old.aliases):
-            for g in grams(text):
-                codes = self.postings.get(g)
+        for postings, keys in self._keys(old):
+            for k in keys:
+                codes = postings.get(k)
                 if codes is not None:
                     codes.discard(code)
                     if not codes:
-                        del self.postings[g]
-        for g in _text_grams(old.body):
-            codes = self.text_postings.get(g)
-            if codes is not None:
-                codes.discard(code)
-                if not codes:
-                    del self.text_postings[g]
+                        del postings[k]
         self._memo = {}
+
+    def _keys(self, c: Concept) -> Iterable[tuple[dict[str, set[str]], Iterable[str]]]:
+        """Each postings table with the keys one item is posted under in it."""
+        yield self.postings, {g for text in (*c.names, *c.aliases) for g in grams(text)}
+        yield self.text_postings, _text_grams(c.body)
+        yield self.letter_postings, spelling.pairs([*c.spelled, *c.alias_spelled])
 
     def in_text(self, form: str) -> set[str]:
         """Return the codes whose guide text holds `form` (of two characters or more)."""
@@ -258,7 +260,10 @@ class ConceptIndex:
     def _spelled(self, letters: str) -> dict[str, int]:
         """Return {code: tier} of the items whose name or alias pinyin (full or initials) holds `letters`."""
         out = {}
-        for code, c in self.concepts.items():
+        concepts = self.concepts
+        codes = concepts if len(letters) < 2 else self.letter_postings.get(letters[:2], ())
+        for code in codes:
+            c = concepts[code]
             tier = spelling.tier(c.spellings, letters)
             if tier is None:
                 tier = spelling.tier(c.alias_spellings, letters)

@@ -1,7 +1,7 @@
 """Pinyin spellings of names and aliases, prepared so that finding typed letters in them is a few C calls."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from guides.search_terms import syllables
@@ -43,3 +43,13 @@ def tier(spellings: Spellings, letters: str) -> int | None:
     if needle in spellings.syllable_starts or letters in spellings.initials:
         return 1
     return None
+
+
+def pairs(spellings: Iterable[tuple[str, frozenset[int], str]]) -> set[str]:
+    """Return the two letters at each syllable start of the full spellings and at each place in the
+    initials: letters (two or more) found by tier begin with one of them."""
+    out = set()
+    for full, bounds, initials in spellings:
+        out.update(full[b:b + 2] for b in bounds)
+        out.update(initials[i:i + 2] for i in range(len(initials) - 1))
+    return out

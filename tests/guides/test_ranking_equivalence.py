@@ -161,6 +161,7 @@ def test_guide_text_lookups_through_bigrams_equal_searching_every_text(catalogue
         small.put(c)
     small.drop(next(iter(small.concepts)))
     assert all(codes and codes <= set(small.concepts) for codes in small.text_postings.values())
+    assert all(codes and codes <= set(small.concepts) for codes in small.letter_postings.values())
 
 
 def exact_by_reading_every_name(idx: ranking.ConceptIndex, form: str) -> dict[str, tuple[int, int]]:
