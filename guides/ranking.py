@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import functools
 import heapq
-import math
 import operator
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from guides import coverage, spelling
+from guides.coverage import FIELD_WEIGHT, MIN_COVERAGE  # noqa: F401 - part of this module's interface
 from guides.query import Form, Vocabulary
-from guides import spelling
+from guides.ranked import Ranked
 
 # Tiers: the whole form inside a name (starting it, then anywhere), inside an alias (likewise), inside the
 # guide text, then partial: some of the query's words, ranked by coverage.
 NAME_START, NAME, ALIAS_START, ALIAS, TEXT, PARTIAL = range(6)
-FIELD_WEIGHT = (1.0, 0.8, 0.3)  # a word of the query found in a name, an alias, the guide text
-MIN_COVERAGE = 0.3  # a partial match covers at least this share of the query's known words
 FORM_WEIGHT = {"literal": 1.0, "stripped": 1.0, "lexicon": 1.0, "corrected": 0.95}
 MEMO_SIZE = 32768  # worked-out forms, spellings and filters kept per index before starting afresh
 _FIRST = operator.itemgetter(0)
@@ -108,6 +107,7 @@ class ConceptIndex:
     def __init__(self) -> None:
         self.concepts: dict[str, Concept] = {}
         self.postings: dict[str, set[str]] = {}
+        self.name_postings: dict[str, set[str]] = {}  # the bigrams of the names alone (coverage.scores)
         self.vocabulary = Vocabulary()
         # the bigrams of the guide texts: a province's texts are megabytes (every county's org name), too
         # long to scan per query
@@ -160,6 +160,7 @@ class ConceptIndex:
     def _keys(self, c: Concept) -> Iterable[tuple[dict[str, set[str]], Iterable[str]]]:
         """Each postings table with the keys one item is posted under in it."""
         yield self.postings, {g for text in (*c.names, *c.aliases) for g in grams(text)}
+        yield self.name_postings, {g for text in c.names for g in _text_grams(text)}
         yield self.text_postings, _text_grams(c.body)
         yield self.letter_postings, spelling.pairs([*c.spelled, *c.alias_spelled])
 
@@ -198,63 +199,20 @@ class ConceptIndex:
                     out[code] = (TEXT, self.concepts[code].name_len)
         return out
 
-    def _scores(self, form: str) -> dict[str, tuple[float, list[str]]]:
-        """Return {code: (coverage, matched bigrams)} of items covering part of the form's known bigrams."""
-        seams = self.vocabulary.seams(form) if self.vocabulary.words else set()
-        pairs = list(dict.fromkeys(form[i:i + 2] for i in range(len(form) - 1) if i not in seams))
-        known = [p for p in pairs if p in self.postings]
-        if not known:
-            return {}
-        total = len(self.concepts) or 1
-        weights = [(p, math.log(1 + total / len(self.postings[p]))) for p in known]
-        whole = sum(w for _, w in weights)
-        candidates = set().union(*(self.postings[p] for p in known))
-        # Broad bigrams (企业, 服务 in 前期物业服务企业) are in most items, but together they weigh less than
-        # the minimum coverage: an item holding none of the others anywhere (name, alias or guide text)
-        # cannot reach it, so only items holding one of the others are scored. Exact, not a cap.
-        broad, light = set(), 0.0
-        for p, w in sorted(weights, key=lambda pw: (pw[1], pw[0])):
-            if (light + w) / whole >= MIN_COVERAGE * (1 - 1e-9):
-                break
-            broad.add(p)
-            light += w
-        if broad:
-            narrow = [p for p in known if p not in broad]
-            candidates &= set().union(*(self.postings[p] for p in narrow),
-                                      *(self.text_postings.get(p, ()) for p in narrow))
-        name_w, alias_w, text_w = FIELD_WEIGHT
-        weights = [(p, w, self.text_postings.get(p, frozenset())) for p, w in weights]
-        out = {}
-        concepts = self.concepts
-        for code in candidates:
-            c = concepts[code]
-            names, aliases = c.name_blob, c.alias_blob
-            covered, matched = 0.0, []
-            for p, w, in_body in weights:  # a bigram holds no \x00, so it is in the blob only inside one name
-                if p in names:
-                    covered += w * name_w
-                elif p in aliases:
-                    covered += w * alias_w
-                elif code in in_body:  # the guide text is long: its bigrams' postings say it at once
-                    covered += w * text_w
-                else:
-                    continue
-                matched.append(p)
-            share = covered / whole
-            if share >= MIN_COVERAGE:
-                out[code] = (share, matched)
-        return out
+    def _groups(self, form: str) -> list[tuple[float, tuple[str, ...], Set[str]]]:
+        """Return [(coverage, matched bigrams, codes)] of items covering part of the form's known bigrams,
+        remembered (coverage.groups)."""
+        def work():
+            seams = self.vocabulary.seams(form) if self.vocabulary.words else set()
+            return coverage.groups(form, seams, len(self.concepts), self.postings, self.name_postings,
+                                   self.text_postings)
+        return self._remembered(("groups", form), work)
 
     def _partial(self, form: str) -> dict[str, tuple[float, tuple[str, ...]]]:
         """Return {code: (coverage, matched words)} of items covering part of the form's known bigrams."""
-        runs: dict[tuple[str, ...], tuple[str, ...]] = {}  # few distinct sets of matched bigrams per form
         out = {}
-        for code, (share, matched) in self._scores_of(form).items():
-            key = tuple(matched)
-            found = runs.get(key)
-            if found is None:
-                found = runs[key] = _runs(form, matched)
-            out[code] = (share, found)
+        for share, matched, codes in self._groups(form):
+            out.update(dict.fromkeys(codes, (share, coverage.runs(form, matched))))
         return out
 
     def _spelled(self, letters: str) -> dict[str, int]:
@@ -282,31 +240,43 @@ class ConceptIndex:
         return self._remembered(("allowed", region, org, service_object), lambda: frozenset(
             code for code, c in self.concepts.items() if c.keeps(region, org, service_object)))
 
-    def _entries(self, kind: str, text: str, how: str = "") -> tuple[list[tuple], frozenset[str]]:
-        """Return one form's (or spelling's) matches as sorted (key, code, tier, coverage, form, matched)
-        entries, and their codes; remembered, as most queries share a broad word (证明, 登记) with others."""
-        def work() -> tuple[list[tuple], frozenset[str]]:
+    def _entries(self, kind: str, text: str, how: str = "") -> tuple[Ranked, frozenset[str]]:
+        """Return one form's (or spelling's) matches as (key, code, tier, coverage, form, matched) entries in
+        key order, made lazily (Ranked), and their codes; remembered, as most queries share a broad word
+        (证明, 登记) with others."""
+        def work() -> tuple[Ranked, frozenset[str]]:
             concepts = self.concepts
-            if kind == "exact":
-                entries = [((tier, -1.0, 0, length, concepts[code].first_rank), code, tier, 1.0, text, (text,))
-                           for code, (tier, length) in self._exact(text).items()]
-            elif kind == "letters":
-                entries = [((tier, -1.0, 0, concepts[code].name_len, concepts[code].first_rank), code, tier, 1.0,
-                            text, ()) for code, tier in self._spelled(text).items()]
-            else:
-                factor = FORM_WEIGHT.get(how, 1.0)
-                entries, longest = [], {}
-                for code, (share, matched) in self._partial(text).items():
-                    coverage = share * factor
-                    # among partial matches of equal coverage, the longer unbroken run of the query wins
-                    run = longest.get(matched)
-                    if run is None:
-                        run = longest[matched] = max((len(m) for m in matched), default=0)
-                    c = concepts[code]
-                    entries.append(((PARTIAL, -round(coverage, 4), -run, c.name_len, c.first_rank), code, PARTIAL,
-                                    coverage, text, matched))
-            entries.sort(key=_FIRST)
-            return entries, frozenset(e[1] for e in entries)
+            buckets: dict[tuple, list] = {}
+            if kind != "partial":
+                found = self._exact(text) if kind == "exact" else self._spelled(text)
+                matched = (text,) if kind == "exact" else ()
+                for code, tier in found.items():  # exact: (tier, length of the name); letters: tier
+                    tier, length = tier if kind == "exact" else (tier, concepts[code].name_len)
+                    buckets.setdefault((tier, -1.0, 0, length), []).append(code)
+
+                def make(head: tuple, codes: list) -> list[tuple]:
+                    tier = head[0]
+                    return sorted((((*head, concepts[code].first_rank), code, tier, 1.0, text, matched)
+                                   for code in codes), key=_FIRST)
+                return Ranked(buckets, make, len(found)), frozenset(found)
+            factor = FORM_WEIGHT.get(how, 1.0)
+            found = self._groups(text)
+            for share, matched, codes in found:
+                cover, words = share * factor, coverage.runs(text, matched)
+                # among partial matches of equal coverage, the longer unbroken run of the query wins
+                run = max((len(m) for m in words), default=0)
+                buckets.setdefault((PARTIAL, -round(cover, 4), -run), []).append((codes, cover, words))
+
+            def make_partial(head: tuple, items: list) -> list[tuple]:
+                out = []
+                for codes, cover, words in items:
+                    for code in codes:
+                        c = concepts[code]
+                        out.append(((*head, c.name_len, c.first_rank), code, PARTIAL, cover, text, words))
+                out.sort(key=_FIRST)
+                return out
+            everything = frozenset().union(*(codes for _, _, codes in found))
+            return Ranked(buckets, make_partial, len(everything)), everything
         return self._remembered((kind, text, how), work)
 
     def top(self, forms: Sequence[Form], letters: str | None = None, keep: Set[str] | None = None,
@@ -326,8 +296,8 @@ class ConceptIndex:
             exact.append(self._entries("letters", letters))
         partial = [form for form in forms if len(form.text) > 2]
         codes = [c for _, c in exact if c]
-        codes += [c for c in (self._remembered(("scored", f.text), lambda f=f: frozenset(self._scores_of(f.text)))
-                              for f in partial) if c]
+        codes += [c for c in (self._remembered(("scored", f.text), lambda f=f: frozenset().union(
+            *(group for _, _, group in self._groups(f.text)))) for f in partial) if c]
         everything = frozenset().union(*codes) if len(codes) != 1 else codes[0]
         total = len(everything) if keep is None else len(everything & keep)
         stop = total if limit is None else min(limit, total)
@@ -352,9 +322,6 @@ class ConceptIndex:
         return [Hit(key, code, tier, coverage, form, tuple(matched))
                 for key, code, tier, coverage, form, matched in chosen], total
 
-    def _scores_of(self, form: str) -> dict[str, tuple[float, list[str]]]:
-        return self._remembered(("scores", form), lambda: self._scores(form))
-
     def suggest(self, prefix: str, letters: str | None, limit: int) -> list[dict]:
         """Return up to `limit` names and aliases starting with `prefix` (or spelled by `letters`)."""
         out: dict[str, dict] = {}
@@ -373,18 +340,3 @@ class ConceptIndex:
                         if len(out) == limit:
                             return list(out.values())
         return list(out.values())
-
-
-def _runs(form: str, pairs: Iterable[str]) -> tuple[str, ...]:
-    """Return the longest runs of the form made of the matched bigrams: 居民身份证 from 居民, 民身 …"""
-    matched = set(pairs)
-    runs, current = [], ""
-    for i in range(len(form) - 1):
-        if form[i:i + 2] in matched:
-            current = current + form[i + 1] if current else form[i:i + 2]
-        elif current:
-            runs.append(current)
-            current = ""
-    if current:
-        runs.append(current)
-    return tuple(dict.fromkeys(runs))

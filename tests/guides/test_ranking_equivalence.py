@@ -9,7 +9,7 @@ import random
 import pytest
 
 from guides import query as understanding
-from guides import ranking
+from guides import coverage, ranking
 from guides.search import normalize
 from scripts.bench import bench_search
 
@@ -56,7 +56,7 @@ def scored_every_match(idx: ranking.ConceptIndex, form: str) -> dict[str, tuple[
                     matched.append(p)
                     break
         if covered / whole >= ranking.MIN_COVERAGE:
-            out[code] = (covered / whole, ranking._runs(form, matched))
+            out[code] = (covered / whole, coverage.runs(form, matched))
     return out
 
 
