@@ -2,8 +2,9 @@
 reach them."""
 from __future__ import annotations
 
+import heapq
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 _HEAD = operator.itemgetter(0)
 
@@ -19,11 +20,12 @@ class Ranked:
 
     __slots__ = ("_buckets", "_made", "_make", "_size")
 
-    def __init__(self, buckets: dict[tuple, list], make: Callable[[tuple, list], list[tuple]], size: int) -> None:
-        """`make(head, items)` returns a bucket's entries, sorted; every key of it starts with `head`; `size`
-        is the number of entries in all."""
+    def __init__(self, buckets: dict[tuple, list], make: Callable[[tuple, list], Iterable[tuple]],
+                 size: int) -> None:
+        """`make(head, items)` returns a bucket's entries in key order (an iterator is drawn from only as far
+        as iteration goes); every key of it starts with `head`; `size` is the number of entries in all."""
         self._buckets = sorted(buckets.items(), key=_HEAD)
-        self._made: list[list[tuple] | None] = [None] * len(self._buckets)
+        self._made: list[tuple[list[tuple], Iterator[tuple]] | None] = [None] * len(self._buckets)
         self._make = make
         self._size = size
 
@@ -33,7 +35,25 @@ class Ranked:
     def __iter__(self) -> Iterator[tuple]:
         made = self._made
         for i, (head, items) in enumerate(self._buckets):
-            entries = made[i]
-            if entries is None:
-                entries = made[i] = self._make(head, items)
-            yield from entries
+            if made[i] is None:
+                made[i] = ([], iter(self._make(head, items)))
+            done, pending = made[i]
+            yield from done
+            for entry in pending:
+                done.append(entry)
+                yield entry
+
+
+def in_order(items: Iterable, bound: Callable, exact: Callable) -> Iterator[tuple]:
+    """Yield (exact(item), item) in order of exact(item), all distinct, given bound(item) <= exact(item):
+    items are sorted by their bound and exact() is worked out only for those the output has reached."""
+    waiting: list[tuple] = []
+    for n, item in enumerate(sorted(items, key=bound)):
+        low = bound(item)
+        while waiting and waiting[0][0] <= low:
+            key, _, found = heapq.heappop(waiting)
+            yield key, found
+        heapq.heappush(waiting, (exact(item), n, item))
+    while waiting:
+        key, _, found = heapq.heappop(waiting)
+        yield key, found

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from guides import coverage, spelling
 from guides.coverage import FIELD_WEIGHT, MIN_COVERAGE  # noqa: F401 - part of this module's interface
 from guides.query import Form, Vocabulary
-from guides.ranked import Ranked
+from guides.ranked import Ranked, in_order
 
 # Tiers: the whole form inside a name (starting it, then anywhere), inside an alias (likewise), inside the
 # guide text, then partial: some of the query's words, ranked by coverage.
@@ -108,6 +108,7 @@ class ConceptIndex:
         self.concepts: dict[str, Concept] = {}
         self.postings: dict[str, set[str]] = {}
         self.name_postings: dict[str, set[str]] = {}  # the bigrams of the names alone (coverage.scores)
+        self.start_postings: dict[str, set[str]] = {}  # the first bigram of each name
         self.vocabulary = Vocabulary()
         # the bigrams of the guide texts: a province's texts are megabytes (every county's org name), too
         # long to scan per query
@@ -161,6 +162,7 @@ class ConceptIndex:
         """Each postings table with the keys one item is posted under in it."""
         yield self.postings, {g for text in (*c.names, *c.aliases) for g in grams(text)}
         yield self.name_postings, {g for text in c.names for g in _text_grams(text)}
+        yield self.start_postings, {text[:2] for text in c.names if len(text) > 1}
         yield self.text_postings, _text_grams(c.body)
         yield self.letter_postings, spelling.pairs([*c.spelled, *c.alias_spelled])
 
@@ -178,6 +180,34 @@ class ConceptIndex:
 
     def _exact(self, form: str) -> dict[str, tuple[int, int]]:
         """Return {code: (tier, length of the matching name)} of the items holding the whole form."""
+        out, lazy = self._exact_groups(form)
+        out = dict(out)
+        for tier, codes in lazy:
+            out.update((code, (tier, self._length(code, form, tier))) for code in codes)
+        return out
+
+    def _length(self, code: str, form: str, tier: int) -> int:
+        """The length of the shortest name of the item holding the form (starting it for NAME_START), or of
+        its shortest name when the form is not in a name."""
+        c = self.concepts[code]
+        if tier > NAME:
+            return c.name_len
+        blob = c.name_starts  # names shortest first: the first name found is the shortest
+        at = blob.find("\x00" + form) + 1 if tier == NAME_START else blob.rfind("\x00", 0, blob.find(form)) + 1
+        return blob.find("\x00", at) - at
+
+    def _exact_groups(self, form: str) -> tuple[dict[str, tuple[int, int]], list[tuple[int, Set[str]]]]:
+        """Return the items holding the whole form as {code: (tier, length)} and [(tier, codes)] whose lengths
+        are left to _length, each tier in one of them only. A two-character form is a bigram: its tiers are
+        set operations on the postings, with no look at any item (broad words are in most items)."""
+        if len(form) == 2:
+            starting = self.start_postings.get(form, frozenset())
+            names = self.name_postings.get(form, frozenset())
+            either = self.postings.get(form, frozenset())
+            out = {code: (ALIAS_START if "\x00" + form in self.concepts[code].alias_starts else ALIAS,
+                          self.concepts[code].name_len) for code in either - names}
+            return out, [(NAME_START, starting), (NAME, names - starting),
+                         (TEXT, self.text_postings.get(form, frozenset()) - either)]
         out: dict[str, tuple[int, int]] = {}
         keys = grams(form) if len(form) == 1 else [form[i:i + 2] for i in range(len(form) - 1)]
         sets = [self.postings.get(k, set()) for k in keys]
@@ -185,19 +215,11 @@ class ConceptIndex:
         for code in set.intersection(*sets) if sets and all(sets) else ():
             c = self.concepts[code]
             if form in c.name_blob:
-                blob = c.name_starts  # names shortest first: the first name found is the shortest
-                at = blob.find(start) + 1
-                tier = NAME_START if at else NAME
-                if not at:
-                    at = blob.rfind("\x00", 0, blob.find(form)) + 1
-                out[code] = (tier, blob.find("\x00", at) - at)
+                tier = NAME_START if start in c.name_starts else NAME
+                out[code] = (tier, self._length(code, form, tier))
             elif form in c.alias_blob:
                 out[code] = (ALIAS_START if start in c.alias_starts else ALIAS, c.name_len)
-        if len(form) > 1:
-            for code in self.in_text(form):
-                if code not in out:
-                    out[code] = (TEXT, self.concepts[code].name_len)
-        return out
+        return out, [(TEXT, self.in_text(form) - out.keys())] if len(form) > 1 else []
 
     def _groups(self, form: str) -> list[tuple[float, tuple[str, ...], Set[str]]]:
         """Return [(coverage, matched bigrams, codes)] of items covering part of the form's known bigrams,
@@ -248,17 +270,28 @@ class ConceptIndex:
             concepts = self.concepts
             buckets: dict[tuple, list] = {}
             if kind != "partial":
-                found = self._exact(text) if kind == "exact" else self._spelled(text)
+                found, lazy = self._exact_groups(text) if kind == "exact" else (self._spelled(text), [])
                 matched = (text,) if kind == "exact" else ()
                 for code, tier in found.items():  # exact: (tier, length of the name); letters: tier
                     tier, length = tier if kind == "exact" else (tier, concepts[code].name_len)
                     buckets.setdefault((tier, -1.0, 0, length), []).append(code)
+                for tier, codes in lazy:  # (tier,) sorts before (tier, ...): but no tier is in both
+                    if codes:
+                        buckets[(tier,)] = codes
 
-                def make(head: tuple, codes: list) -> list[tuple]:
+                def make(head: tuple, codes: list) -> Iterable[tuple]:
                     tier = head[0]
-                    return sorted((((*head, concepts[code].first_rank), code, tier, 1.0, text, matched)
-                                   for code in codes), key=_FIRST)
-                return Ranked(buckets, make, len(found)), frozenset(found)
+                    if len(head) > 1:
+                        return sorted((((*head, concepts[code].first_rank), code, tier, 1.0, text, matched)
+                                       for code in codes), key=_FIRST)
+                    # the shortest name of an item is no longer than its shortest holding the form: lengths
+                    # are looked up only as far as the page goes
+                    return (((tier, -1.0, 0, length, rank), code, tier, 1.0, text, matched)
+                            for (length, rank), code in in_order(
+                                codes, lambda code: (concepts[code].name_len, concepts[code].first_rank),
+                                lambda code: (self._length(code, text, tier), concepts[code].first_rank)))
+                everything = frozenset(found).union(*(codes for _, codes in lazy))
+                return Ranked(buckets, make, len(everything)), everything
             factor = FORM_WEIGHT.get(how, 1.0)
             found = self._groups(text)
             for share, matched, codes in found:

@@ -160,8 +160,9 @@ def test_guide_text_lookups_through_bigrams_equal_searching_every_text(catalogue
     for c in list(catalogue.concepts.values())[:50]:
         small.put(c)
     small.drop(next(iter(small.concepts)))
-    assert all(codes and codes <= set(small.concepts) for codes in small.text_postings.values())
-    assert all(codes and codes <= set(small.concepts) for codes in small.letter_postings.values())
+    for table in (small.postings, small.name_postings, small.start_postings, small.text_postings,
+                  small.letter_postings):
+        assert all(codes and codes <= set(small.concepts) for codes in table.values())
 
 
 def exact_by_reading_every_name(idx: ranking.ConceptIndex, form: str) -> dict[str, tuple[int, int]]:
