@@ -47,6 +47,9 @@ class Ranked:
 def in_order(items: Iterable, bound: Callable, exact: Callable) -> Iterator[tuple]:
     """Yield (exact(item), item) in order of exact(item), all distinct, given bound(item) <= exact(item):
     items are sorted by their bound and exact() is worked out only for those the output has reached."""
+    if exact is bound:  # nothing to look up: the bound is the order
+        yield from ((bound(item), item) for item in sorted(items, key=bound))
+        return
     waiting: list[tuple] = []
     for n, item in enumerate(sorted(items, key=bound)):
         low = bound(item)

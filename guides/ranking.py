@@ -106,6 +106,8 @@ class ConceptIndex:
 
     def __init__(self) -> None:
         self.concepts: dict[str, Concept] = {}
+        # code → (shortest name's length, first rank): sorting codes by it is one C call (order.__getitem__)
+        self.order: dict[str, tuple[int, int]] = {}
         self.postings: dict[str, set[str]] = {}
         self.name_postings: dict[str, set[str]] = {}  # the bigrams of the names alone (coverage.scores)
         self.start_postings: dict[str, set[str]] = {}  # the first bigram of each name
@@ -138,6 +140,7 @@ class ConceptIndex:
         if not concept.variants:
             return
         self.concepts[concept.code] = concept
+        self.order[concept.code] = (concept.name_len, concept.first_rank)
         for postings, keys in self._keys(concept):
             for k in keys:
                 postings.setdefault(k, set()).add(concept.code)
@@ -149,6 +152,7 @@ class ConceptIndex:
         old = self.concepts.pop(code, None)
         if old is None:
             return
+        del self.order[code]
         for postings, keys in self._keys(old):
             for k in keys:
                 codes = postings.get(k)
@@ -286,10 +290,11 @@ class ConceptIndex:
                                        for code in codes), key=_FIRST)
                     # the shortest name of an item is no longer than its shortest holding the form: lengths
                     # are looked up only as far as the page goes
+                    order = self.order.__getitem__
+                    exact = order if tier > NAME else (
+                        lambda code: (self._length(code, text, tier), concepts[code].first_rank))
                     return (((tier, -1.0, 0, length, rank), code, tier, 1.0, text, matched)
-                            for (length, rank), code in in_order(
-                                codes, lambda code: (concepts[code].name_len, concepts[code].first_rank),
-                                lambda code: (self._length(code, text, tier), concepts[code].first_rank)))
+                            for (length, rank), code in in_order(codes, order, exact))
                 everything = frozenset(found).union(*(codes for _, codes in lazy))
                 return Ranked(buckets, make, len(everything)), everything
             factor = FORM_WEIGHT.get(how, 1.0)
