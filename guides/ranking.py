@@ -323,8 +323,8 @@ class ConceptIndex:
         `keep` (Set of codes, see allowed) leaves out the other items.
 
         An item's hit is its best entry over every form (exact tiers before partial ones; on a tie the
-        earlier form). Each form's entries are sorted once and remembered, so a query merges sorted lists
-        and stops at the page; the total is the size of the union of their codes (exact, not capped).
+        earlier form). Each form's entries are kept in key order (made a bucket at a time, see Ranked) and
+        remembered, so a query merges them and stops at the page; the total is the size of the union of their codes (exact, not capped).
         Partial entries are built only when the exact ones do not fill the page: every exact key sorts
         before every partial one. A form of two characters has no partial matches of its own (its one
         bigram is the whole form, so they all match it whole).
