@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import threading
 import weakref
 
@@ -23,6 +24,7 @@ FULL_RELOAD = 500  # more changed catalogue items than this since the last query
 FREEZE_AT = 20_000  # local items from which a full load freezes what it loaded out of the collector's way
 POOR_COVERAGE = 0.6  # a best hit covering less of the query than this is logged as a poor result
 SUGGESTIONS = 10
+logger = logging.getLogger("govhall")
 _DISPLAY_TIER = {ranking.NAME_START: TIER_NAME, ranking.NAME: TIER_NAME, ranking.ALIAS_START: TIER_ALIAS,
                  ranking.ALIAS: TIER_ALIAS, ranking.TEXT: TIER_TEXT, ranking.PARTIAL: TIER_TEXT}
 
@@ -126,6 +128,38 @@ def _refresh(db, state: _State) -> None:
     state.index.forget()
     state.understood = {}
     state.seen = head
+
+
+# Whether this process was asked to load the index ahead of its first search (warm): None until then,
+# "loading", "ok", or what failed (the first search then loads it).
+_warming: dict[str, str | None] = {"state": None}
+
+
+def start_warming() -> None:
+    """Say the index is loading from now on (before warm runs on a pool thread): /health/ready waits."""
+    _warming["state"] = "loading"
+
+
+def warm() -> None:
+    """Load the bound database's ranking index now (govhall serve, at start) rather than on the first
+    search, which otherwise waits seconds for a province's items. Never raises: a failed load is logged and
+    the first search tries again."""
+    start_warming()
+    try:
+        db = search_index.database.obj
+        state = _state(db)
+        with state.lock:
+            _refresh(db, state)
+    except Exception as exc:  # noqa: BLE001 - the search loads on demand instead; readiness says why
+        logger.warning("search index not loaded at start (%s): the first search loads it", type(exc).__name__)
+        _warming["state"] = f"loads on the first search: {type(exc).__name__}"
+        return
+    _warming["state"] = "ok"
+
+
+def warming() -> str:
+    """`ok` (loaded, or loaded on demand), `loading`, or why loading at start failed."""
+    return _warming["state"] or "ok"
 
 
 def _pick(concept: ranking.Concept, prefix, org, service_object, home) -> ranking.Variant | None:

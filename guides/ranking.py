@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import functools
 import heapq
-import math
 import operator
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from guides import coverage, spelling
+from guides.coverage import FIELD_WEIGHT, MIN_COVERAGE  # noqa: F401 - part of this module's interface
 from guides.query import Form, Vocabulary
-from guides.search_terms import syllables
+from guides.ranked import Ranked, in_order
 
 # Tiers: the whole form inside a name (starting it, then anywhere), inside an alias (likewise), inside the
 # guide text, then partial: some of the query's words, ranked by coverage.
 NAME_START, NAME, ALIAS_START, ALIAS, TEXT, PARTIAL = range(6)
-FIELD_WEIGHT = (1.0, 0.8, 0.3)  # a word of the query found in a name, an alias, the guide text
-MIN_COVERAGE = 0.3  # a partial match covers at least this share of the query's known words
 FORM_WEIGHT = {"literal": 1.0, "stripped": 1.0, "lexicon": 1.0, "corrected": 0.95}
 MEMO_SIZE = 32768  # worked-out forms, spellings and filters kept per index before starting afresh
 _FIRST = operator.itemgetter(0)
@@ -41,15 +40,6 @@ def region_prefixes(code: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(code[:n] for n in cuts))
 
 
-def _spelled(text: str) -> tuple[str, frozenset[int], str]:
-    parts = [s for s in syllables(text) if s]
-    bounds, at = set(), 0
-    for p in parts:
-        bounds.add(at)
-        at += len(p)
-    return "".join(parts), frozenset(bounds), "".join(p[0] for p in parts)
-
-
 @dataclass
 class Concept:
     """A catalogue item as search sees it: its names and aliases over every local item, its guide-text
@@ -71,17 +61,19 @@ class Concept:
             self.regions.update(region_prefixes(region))
         for objects in {v.objects for v in self.variants}:
             self.objects.update(o for o in objects.split(",") if o)
-        self.spelled = [_spelled(n) for n in self.names]
-        self.alias_spelled = [_spelled(a) for a in self.aliases]
+        self.spelled = [spelling.spelled(n) for n in self.names]
+        self.alias_spelled = [spelling.spelled(a) for a in self.aliases]
+        self.spellings = spelling.prepare(self.spelled)
+        self.alias_spellings = spelling.prepare(self.alias_spelled)
         self.by_rank = sorted(self.variants, key=operator.attrgetter("rank"))  # the page shows the first kept
         self.first_rank = self.by_rank[0].rank if self.by_rank else 0
         self.name_len = min((len(n) for n in self.names), default=0)
-        # one string per field: a containment test is one C call, not a Python loop over the names
-        self.name_blob = "\x00".join(self.names)
+        # one string per field: a containment test is one C call, not a Python loop over the names; the
+        # names shortest first, so the first place a form is found is in the shortest name holding it
+        self.name_blob = "\x00".join(sorted(self.names, key=len))
         self.alias_blob = "\x00".join(self.aliases)
-        self.name_starts = "\x00" + self.name_blob  # "\x00" + form in it: a name starts with the form
+        self.name_starts = "\x00" + self.name_blob + "\x00"  # "\x00" + form in it: a name starts with it
         self.alias_starts = "\x00" + self.alias_blob
-        self.names_by_len = sorted(self.names, key=len)
 
     def keeps(self, region: str | None, org: str | None, service_object: str | None) -> bool:
         return ((region is None or region in self.regions) and (org is None or org in self.orgs)
@@ -108,30 +100,24 @@ def _text_grams(body: str) -> set[str]:
     return {body[i:i + 2] for i in range(len(body) - 1)}
 
 
-def _spelled_tier(spelled: Sequence[tuple[str, frozenset[int], str]], letters: str) -> int | None:
-    best = None
-    for full, bounds, initials in spelled:
-        if full.startswith(letters) or initials.startswith(letters):
-            return 0
-        at = full.find(letters)
-        while at >= 0 and at not in bounds:
-            at = full.find(letters, at + 1)
-        if at >= 0 or letters in initials:
-            best = 1
-    return best
-
-
 class ConceptIndex:
     """Every catalogue item with a published local item, in memory, with postings of its names' and
     aliases' characters and bigrams, of its guide text's bigrams, and the vocabulary for correction."""
 
     def __init__(self) -> None:
         self.concepts: dict[str, Concept] = {}
+        # code → (shortest name's length, first rank): sorting codes by it is one C call (order.__getitem__)
+        self.order: dict[str, tuple[int, int]] = {}
         self.postings: dict[str, set[str]] = {}
+        self.name_postings: dict[str, set[str]] = {}  # the bigrams of the names alone (coverage.scores)
+        self.start_postings: dict[str, set[str]] = {}  # the first bigram of each name
         self.vocabulary = Vocabulary()
         # the bigrams of the guide texts: a province's texts are megabytes (every county's org name), too
         # long to scan per query
         self.text_postings: dict[str, set[str]] = {}
+        # the letter pairs typed pinyin can start with (spelling.pairs): a letters query tests only the
+        # items holding its first two letters, not every item's spellings
+        self.letter_postings: dict[str, set[str]] = {}
         # Per form (and per pinyin spelling), what the index says of it: pure functions of the index and
         # vocabulary, so kept until either changes (forget). Broad words (证明, 登记) recur in most queries.
         self._memo: dict[tuple, object] = {}
@@ -154,32 +140,35 @@ class ConceptIndex:
         if not concept.variants:
             return
         self.concepts[concept.code] = concept
+        self.order[concept.code] = (concept.name_len, concept.first_rank)
+        for postings, keys in self._keys(concept):
+            for k in keys:
+                postings.setdefault(k, set()).add(concept.code)
         for text in (*concept.names, *concept.aliases):
-            for g in grams(text):
-                self.postings.setdefault(g, set()).add(concept.code)
             self.vocabulary.add(text)
-        for g in _text_grams(concept.body):
-            self.text_postings.setdefault(g, set()).add(concept.code)
         self._memo = {}
 
     def drop(self, code: str) -> None:
         old = self.concepts.pop(code, None)
         if old is None:
             return
-        for text in (*old.names, *old.aliases):
-            for g in grams(text):
-                codes = self.postings.get(g)
+        del self.order[code]
+        for postings, keys in self._keys(old):
+            for k in keys:
+                codes = postings.get(k)
                 if codes is not None:
                     codes.discard(code)
                     if not codes:
-                        del self.postings[g]
-        for g in _text_grams(old.body):
-            codes = self.text_postings.get(g)
-            if codes is not None:
-                codes.discard(code)
-                if not codes:
-                    del self.text_postings[g]
+                        del postings[k]
         self._memo = {}
+
+    def _keys(self, c: Concept) -> Iterable[tuple[dict[str, set[str]], Iterable[str]]]:
+        """Each postings table with the keys one item is posted under in it."""
+        yield self.postings, {g for text in (*c.names, *c.aliases) for g in grams(text)}
+        yield self.name_postings, {g for text in c.names for g in _text_grams(text)}
+        yield self.start_postings, {text[:2] for text in c.names if len(text) > 1}
+        yield self.text_postings, _text_grams(c.body)
+        yield self.letter_postings, spelling.pairs([*c.spelled, *c.alias_spelled])
 
     def in_text(self, form: str) -> set[str]:
         """Return the codes whose guide text holds `form` (of two characters or more)."""
@@ -195,6 +184,34 @@ class ConceptIndex:
 
     def _exact(self, form: str) -> dict[str, tuple[int, int]]:
         """Return {code: (tier, length of the matching name)} of the items holding the whole form."""
+        out, lazy = self._exact_groups(form)
+        out = dict(out)
+        for tier, codes in lazy:
+            out.update((code, (tier, self._length(code, form, tier))) for code in codes)
+        return out
+
+    def _length(self, code: str, form: str, tier: int) -> int:
+        """The length of the shortest name of the item holding the form (starting it for NAME_START), or of
+        its shortest name when the form is not in a name."""
+        c = self.concepts[code]
+        if tier > NAME:
+            return c.name_len
+        blob = c.name_starts  # names shortest first: the first name found is the shortest
+        at = blob.find("\x00" + form) + 1 if tier == NAME_START else blob.rfind("\x00", 0, blob.find(form)) + 1
+        return blob.find("\x00", at) - at
+
+    def _exact_groups(self, form: str) -> tuple[dict[str, tuple[int, int]], list[tuple[int, Set[str]]]]:
+        """Return the items holding the whole form as {code: (tier, length)} and [(tier, codes)] whose lengths
+        are left to _length, each tier in one of them only. A two-character form is a bigram: its tiers are
+        set operations on the postings, with no look at any item (broad words are in most items)."""
+        if len(form) == 2:
+            starting = self.start_postings.get(form, frozenset())
+            names = self.name_postings.get(form, frozenset())
+            either = self.postings.get(form, frozenset())
+            out = {code: (ALIAS_START if "\x00" + form in self.concepts[code].alias_starts else ALIAS,
+                          self.concepts[code].name_len) for code in either - names}
+            return out, [(NAME_START, starting), (NAME, names - starting),
+                         (TEXT, self.text_postings.get(form, frozenset()) - either)]
         out: dict[str, tuple[int, int]] = {}
         keys = grams(form) if len(form) == 1 else [form[i:i + 2] for i in range(len(form) - 1)]
         sets = [self.postings.get(k, set()) for k in keys]
@@ -202,84 +219,38 @@ class ConceptIndex:
         for code in set.intersection(*sets) if sets and all(sets) else ():
             c = self.concepts[code]
             if form in c.name_blob:
-                if start in c.name_starts:  # names shortest first: the first that fits is the shortest
-                    out[code] = (NAME_START, next(len(n) for n in c.names_by_len if n.startswith(form)))
-                else:
-                    out[code] = (NAME, next(len(n) for n in c.names_by_len if form in n))
+                tier = NAME_START if start in c.name_starts else NAME
+                out[code] = (tier, self._length(code, form, tier))
             elif form in c.alias_blob:
                 out[code] = (ALIAS_START if start in c.alias_starts else ALIAS, c.name_len)
-        if len(form) > 1:
-            for code in self.in_text(form):
-                if code not in out:
-                    out[code] = (TEXT, self.concepts[code].name_len)
-        return out
+        return out, [(TEXT, self.in_text(form) - out.keys())] if len(form) > 1 else []
 
-    def _scores(self, form: str) -> dict[str, tuple[float, list[str]]]:
-        """Return {code: (coverage, matched bigrams)} of items covering part of the form's known bigrams."""
-        seams = self.vocabulary.seams(form) if self.vocabulary.words else set()
-        pairs = list(dict.fromkeys(form[i:i + 2] for i in range(len(form) - 1) if i not in seams))
-        known = [p for p in pairs if p in self.postings]
-        if not known:
-            return {}
-        total = len(self.concepts) or 1
-        weights = [(p, math.log(1 + total / len(self.postings[p]))) for p in known]
-        whole = sum(w for _, w in weights)
-        candidates = set().union(*(self.postings[p] for p in known))
-        # Broad bigrams (企业, 服务 in 前期物业服务企业) are in most items, but together they weigh less than
-        # the minimum coverage: an item holding none of the others anywhere (name, alias or guide text)
-        # cannot reach it, so only items holding one of the others are scored. Exact, not a cap.
-        broad, light = set(), 0.0
-        for p, w in sorted(weights, key=lambda pw: (pw[1], pw[0])):
-            if (light + w) / whole >= MIN_COVERAGE * (1 - 1e-9):
-                break
-            broad.add(p)
-            light += w
-        if broad:
-            narrow = [p for p in known if p not in broad]
-            candidates &= set().union(*(self.postings[p] for p in narrow),
-                                      *(self.text_postings.get(p, ()) for p in narrow))
-        name_w, alias_w, text_w = FIELD_WEIGHT
-        weights = [(p, w, self.text_postings.get(p, frozenset())) for p, w in weights]
-        out = {}
-        concepts = self.concepts
-        for code in candidates:
-            c = concepts[code]
-            names, aliases = c.name_blob, c.alias_blob
-            covered, matched = 0.0, []
-            for p, w, in_body in weights:  # a bigram holds no \x00, so it is in the blob only inside one name
-                if p in names:
-                    covered += w * name_w
-                elif p in aliases:
-                    covered += w * alias_w
-                elif code in in_body:  # the guide text is long: its bigrams' postings say it at once
-                    covered += w * text_w
-                else:
-                    continue
-                matched.append(p)
-            share = covered / whole
-            if share >= MIN_COVERAGE:
-                out[code] = (share, matched)
-        return out
+    def _groups(self, form: str) -> list[tuple[float, tuple[str, ...], Set[str]]]:
+        """Return [(coverage, matched bigrams, codes)] of items covering part of the form's known bigrams,
+        remembered (coverage.groups)."""
+        def work():
+            seams = self.vocabulary.seams(form) if self.vocabulary.words else set()
+            return coverage.groups(form, seams, len(self.concepts), self.postings, self.name_postings,
+                                   self.text_postings)
+        return self._remembered(("groups", form), work)
 
     def _partial(self, form: str) -> dict[str, tuple[float, tuple[str, ...]]]:
         """Return {code: (coverage, matched words)} of items covering part of the form's known bigrams."""
-        runs: dict[tuple[str, ...], tuple[str, ...]] = {}  # few distinct sets of matched bigrams per form
         out = {}
-        for code, (share, matched) in self._scores_of(form).items():
-            key = tuple(matched)
-            found = runs.get(key)
-            if found is None:
-                found = runs[key] = _runs(form, matched)
-            out[code] = (share, found)
+        for share, matched, codes in self._groups(form):
+            out.update(dict.fromkeys(codes, (share, coverage.runs(form, matched))))
         return out
 
     def _spelled(self, letters: str) -> dict[str, int]:
         """Return {code: tier} of the items whose name or alias pinyin (full or initials) holds `letters`."""
         out = {}
-        for code, c in self.concepts.items():
-            tier = _spelled_tier(c.spelled, letters)
+        concepts = self.concepts
+        codes = concepts if len(letters) < 2 else self.letter_postings.get(letters[:2], ())
+        for code in codes:
+            c = concepts[code]
+            tier = spelling.tier(c.spellings, letters)
             if tier is None:
-                tier = _spelled_tier(c.alias_spelled, letters)
+                tier = spelling.tier(c.alias_spellings, letters)
                 tier = None if tier is None else tier + ALIAS_START
             if tier is not None:
                 out[code] = tier
@@ -295,31 +266,55 @@ class ConceptIndex:
         return self._remembered(("allowed", region, org, service_object), lambda: frozenset(
             code for code, c in self.concepts.items() if c.keeps(region, org, service_object)))
 
-    def _entries(self, kind: str, text: str, how: str = "") -> tuple[list[tuple], frozenset[str]]:
-        """Return one form's (or spelling's) matches as sorted (key, code, tier, coverage, form, matched)
-        entries, and their codes; remembered, as most queries share a broad word (证明, 登记) with others."""
-        def work() -> tuple[list[tuple], frozenset[str]]:
+    def _entries(self, kind: str, text: str, how: str = "") -> tuple[Ranked, frozenset[str]]:
+        """Return one form's (or spelling's) matches as (key, code, tier, coverage, form, matched) entries in
+        key order, made lazily (Ranked), and their codes; remembered, as most queries share a broad word
+        (证明, 登记) with others."""
+        def work() -> tuple[Ranked, frozenset[str]]:
             concepts = self.concepts
-            if kind == "exact":
-                entries = [((tier, -1.0, 0, length, concepts[code].first_rank), code, tier, 1.0, text, (text,))
-                           for code, (tier, length) in self._exact(text).items()]
-            elif kind == "letters":
-                entries = [((tier, -1.0, 0, concepts[code].name_len, concepts[code].first_rank), code, tier, 1.0,
-                            text, ()) for code, tier in self._spelled(text).items()]
-            else:
-                factor = FORM_WEIGHT.get(how, 1.0)
-                entries, longest = [], {}
-                for code, (share, matched) in self._partial(text).items():
-                    coverage = share * factor
-                    # among partial matches of equal coverage, the longer unbroken run of the query wins
-                    run = longest.get(matched)
-                    if run is None:
-                        run = longest[matched] = max((len(m) for m in matched), default=0)
-                    c = concepts[code]
-                    entries.append(((PARTIAL, -round(coverage, 4), -run, c.name_len, c.first_rank), code, PARTIAL,
-                                    coverage, text, matched))
-            entries.sort(key=_FIRST)
-            return entries, frozenset(e[1] for e in entries)
+            buckets: dict[tuple, list] = {}
+            if kind != "partial":
+                found, lazy = self._exact_groups(text) if kind == "exact" else (self._spelled(text), [])
+                matched = (text,) if kind == "exact" else ()
+                for code, tier in found.items():  # exact: (tier, length of the name); letters: tier
+                    tier, length = tier if kind == "exact" else (tier, concepts[code].name_len)
+                    buckets.setdefault((tier, -1.0, 0, length), []).append(code)
+                for tier, codes in lazy:  # (tier,) sorts before (tier, ...): but no tier is in both
+                    if codes:
+                        buckets[(tier,)] = codes
+
+                def make(head: tuple, codes: list) -> Iterable[tuple]:
+                    tier = head[0]
+                    if len(head) > 1:
+                        return sorted((((*head, concepts[code].first_rank), code, tier, 1.0, text, matched)
+                                       for code in codes), key=_FIRST)
+                    # the shortest name of an item is no longer than its shortest holding the form: lengths
+                    # are looked up only as far as the page goes
+                    order = self.order.__getitem__
+                    exact = order if tier > NAME else (
+                        lambda code: (self._length(code, text, tier), concepts[code].first_rank))
+                    return (((tier, -1.0, 0, length, rank), code, tier, 1.0, text, matched)
+                            for (length, rank), code in in_order(codes, order, exact))
+                everything = frozenset(found).union(*(codes for _, codes in lazy))
+                return Ranked(buckets, make, len(everything)), everything
+            factor = FORM_WEIGHT.get(how, 1.0)
+            found = self._groups(text)
+            for share, matched, codes in found:
+                cover, words = share * factor, coverage.runs(text, matched)
+                # among partial matches of equal coverage, the longer unbroken run of the query wins
+                run = max((len(m) for m in words), default=0)
+                buckets.setdefault((PARTIAL, -round(cover, 4), -run), []).append((codes, cover, words))
+
+            def make_partial(head: tuple, items: list) -> list[tuple]:
+                out = []
+                for codes, cover, words in items:
+                    for code in codes:
+                        c = concepts[code]
+                        out.append(((*head, c.name_len, c.first_rank), code, PARTIAL, cover, text, words))
+                out.sort(key=_FIRST)
+                return out
+            everything = frozenset().union(*(codes for _, _, codes in found))
+            return Ranked(buckets, make_partial, len(everything)), everything
         return self._remembered((kind, text, how), work)
 
     def top(self, forms: Sequence[Form], letters: str | None = None, keep: Set[str] | None = None,
@@ -328,8 +323,8 @@ class ConceptIndex:
         `keep` (Set of codes, see allowed) leaves out the other items.
 
         An item's hit is its best entry over every form (exact tiers before partial ones; on a tie the
-        earlier form). Each form's entries are sorted once and remembered, so a query merges sorted lists
-        and stops at the page; the total is the size of the union of their codes (exact, not capped).
+        earlier form). Each form's entries are kept in key order (made a bucket at a time, see Ranked) and
+        remembered, so a query merges them and stops at the page; the total is the size of the union of their codes (exact, not capped).
         Partial entries are built only when the exact ones do not fill the page: every exact key sorts
         before every partial one. A form of two characters has no partial matches of its own (its one
         bigram is the whole form, so they all match it whole).
@@ -339,8 +334,8 @@ class ConceptIndex:
             exact.append(self._entries("letters", letters))
         partial = [form for form in forms if len(form.text) > 2]
         codes = [c for _, c in exact if c]
-        codes += [c for c in (self._remembered(("scored", f.text), lambda f=f: frozenset(self._scores_of(f.text)))
-                              for f in partial) if c]
+        codes += [c for c in (self._remembered(("scored", f.text), lambda f=f: frozenset().union(
+            *(group for _, _, group in self._groups(f.text)))) for f in partial) if c]
         everything = frozenset().union(*codes) if len(codes) != 1 else codes[0]
         total = len(everything) if keep is None else len(everything & keep)
         stop = total if limit is None else min(limit, total)
@@ -365,9 +360,6 @@ class ConceptIndex:
         return [Hit(key, code, tier, coverage, form, tuple(matched))
                 for key, code, tier, coverage, form, matched in chosen], total
 
-    def _scores_of(self, form: str) -> dict[str, tuple[float, list[str]]]:
-        return self._remembered(("scores", form), lambda: self._scores(form))
-
     def suggest(self, prefix: str, letters: str | None, limit: int) -> list[dict]:
         """Return up to `limit` names and aliases starting with `prefix` (or spelled by `letters`)."""
         out: dict[str, dict] = {}
@@ -386,18 +378,3 @@ class ConceptIndex:
                         if len(out) == limit:
                             return list(out.values())
         return list(out.values())
-
-
-def _runs(form: str, pairs: Iterable[str]) -> tuple[str, ...]:
-    """Return the longest runs of the form made of the matched bigrams: 居民身份证 from 居民, 民身 …"""
-    matched = set(pairs)
-    runs, current = [], ""
-    for i in range(len(form) - 1):
-        if form[i:i + 2] in matched:
-            current = current + form[i + 1] if current else form[i:i + 2]
-        elif current:
-            runs.append(current)
-            current = ""
-    if current:
-        runs.append(current)
-    return tuple(dict.fromkeys(runs))

@@ -160,6 +160,13 @@ class Context:
 
         self._background.append(asyncio.get_running_loop().create_task(loop()))
 
+    def start_warming(self) -> None:
+        """Load the search index on the pool now (govhall serve, as the port opens): the first citizen's
+        search would otherwise wait seconds for it. /health/ready says `loading` until it is done."""
+        from guides import hall_search
+        hall_search.start_warming()
+        self._background.append(asyncio.get_running_loop().create_task(self.run(hall_search.warm)))
+
     async def stop_background(self) -> None:
         """Cancel the background loops and wait until they stopped (a pass on the pool finishes first)."""
         tasks, self._background = self._background, []

@@ -12,8 +12,12 @@ def liveness() -> dict:
 
 
 def readiness(db, kv) -> dict:
-    """`{ready, pid, database, redis, schema}`; each check says `ok` or what failed. Never raises."""
-    out = {"ready": True, "pid": os.getpid(), "database": "ok", "redis": "ok", "schema": "ok"}
+    """`{ready, pid, database, redis, schema, search}`; each check says `ok` or what failed (`search`:
+    `loading` while the process loads its search index at start). Never raises."""
+    from guides import hall_search
+    search = hall_search.warming()
+    out = {"ready": search != "loading", "pid": os.getpid(), "database": "ok", "redis": "ok", "schema": "ok",
+           "search": search}
     try:
         db.execute_sql("SELECT 1")
         found = migrations.status(db)

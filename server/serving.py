@@ -139,6 +139,7 @@ async def _serve_one(sockets, args, settings: Settings) -> int:
     app = make_app(settings)
     server = tornado.httpserver.HTTPServer(app, xheaders=args.xheaders, max_body_size=settings.import_max_bytes)
     server.add_sockets(sockets)
+    app.ctx.start_warming()
     logger.info("govhall listening on http://%s:%d/api/v1/ (pid %d, database %s, redis %s)", args.host,
                 args.port, os.getpid(), settings.describe()["database_url"],
                 settings.describe()["redis_url"] or "embedded")

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from guides import query as understanding
-from guides import ranking
+from guides import coverage, ranking
 from guides.search import normalize
 from scripts.bench import bench_search
 
@@ -56,7 +56,7 @@ def scored_every_match(idx: ranking.ConceptIndex, form: str) -> dict[str, tuple[
                     matched.append(p)
                     break
         if covered / whole >= ranking.MIN_COVERAGE:
-            out[code] = (covered / whole, ranking._runs(form, matched))
+            out[code] = (covered / whole, coverage.runs(form, matched))
     return out
 
 
@@ -160,4 +160,59 @@ def test_guide_text_lookups_through_bigrams_equal_searching_every_text(catalogue
     for c in list(catalogue.concepts.values())[:50]:
         small.put(c)
     small.drop(next(iter(small.concepts)))
-    assert all(codes and codes <= set(small.concepts) for codes in small.text_postings.values())
+    for table in (small.postings, small.name_postings, small.start_postings, small.text_postings,
+                  small.letter_postings):
+        assert all(codes and codes <= set(small.concepts) for codes in table.values())
+
+
+def exact_by_reading_every_name(idx: ranking.ConceptIndex, form: str) -> dict[str, tuple[int, int]]:
+    """The exact tiers found by looking at every name, alias and guide text of every item in turn."""
+    out = {}
+    for code, c in idx.concepts.items():
+        names = sorted(c.names, key=len)
+        if any(n.startswith(form) for n in names):
+            out[code] = (ranking.NAME_START, next(len(n) for n in names if n.startswith(form)))
+        elif any(form in n for n in names):
+            out[code] = (ranking.NAME, next(len(n) for n in names if form in n))
+        elif any(a.startswith(form) for a in c.aliases):
+            out[code] = (ranking.ALIAS_START, c.name_len)
+        elif any(form in a for a in c.aliases):
+            out[code] = (ranking.ALIAS, c.name_len)
+        elif len(form) > 1 and form in c.body:
+            out[code] = (ranking.TEXT, c.name_len)
+    return out
+
+
+def spelled_tier_by_reading_every_syllable(spellings, letters: str) -> int | None:
+    best = None
+    for full, bounds, initials in spellings:
+        if full.startswith(letters) or initials.startswith(letters):
+            return 0
+        if any(full.startswith(letters, b) for b in bounds) or letters in initials:
+            best = 1
+    return best
+
+
+def test_exact_tiers_and_name_lengths_equal_reading_every_name(catalogue):
+    forms = {f.text for q in queries(150) for f in understanding.understand(q, {}, catalogue.vocabulary)[0]}
+    forms |= {"身份证", "申请", "变更", "登记", "证明", "企业", "补领", "（变更）", "手续", "证"}
+    for form in forms:
+        assert catalogue._exact(form) == exact_by_reading_every_name(catalogue, form), form
+
+
+def test_pinyin_tiers_equal_reading_every_syllable(catalogue):
+    letters = ["sfz", "yyzz", "hz", "shenfen", "fenzheng", "zheng", "dj", "bg", "qiye", "ye", "z", "xkbg",
+               "biangeng", "gengdeng", "ngd", "sq", "shouxu", "sx"]
+    found = 0
+    for text in letters:
+        expected = {}
+        for code, c in catalogue.concepts.items():
+            tier = spelled_tier_by_reading_every_syllable(c.spelled, text)
+            if tier is None:
+                tier = spelled_tier_by_reading_every_syllable(c.alias_spelled, text)
+                tier = None if tier is None else tier + ranking.ALIAS_START
+            if tier is not None:
+                expected[code] = tier
+        assert catalogue._spelled(text) == expected, text
+        found += bool(expected)
+    assert found > len(letters) // 2  # the letters mostly find items: the comparison is not of empties

@@ -444,3 +444,17 @@ def test_the_benchmark_bulk_build_writes_the_rows_and_terms_index_item_writes(
     database.initialize(search_db)
     assert len(expected[0]) == 400 and len(expected[1]) >= 400
     assert got == expected
+
+
+def test_warming_loads_the_index_so_the_first_search_does_not_load_it(guangan_db, guangan):
+    db, items = guangan_db
+    hall_search._STATES.pop(db, None)  # as in a process just started
+    hall_search.start_warming()
+    assert hall_search.warming() == "loading"
+    hall_search.warm()
+    assert hall_search.warming() == "ok"
+    state = hall_search._STATES[db]
+    loaded, seen = state.index, state.seen
+    assert seen >= 0 and len(loaded.concepts) > 1000
+    found = hall_search.search(items[0][1])
+    assert found["total"] >= 1 and state.index is loaded and state.seen == seen

@@ -39,6 +39,18 @@ def test_ready_checks_database_redis_and_schema(db_url, kv_url, tmp_path):
         app.stop()
 
 
+def test_ready_is_503_while_the_search_index_loads_at_start_then_200(app):
+    from guides import hall_search
+    hall_search.start_warming()
+    try:
+        resp = app.api().get("/api/v1/health/ready", token=None)
+        assert resp.status == 503 and resp.json["error"]["details"]["search"] == "loading"
+    finally:
+        app.ctx.executor.submit(app.ctx._call, hall_search.warm).result()
+    resp = app.api().get("/api/v1/health/ready", token=None)
+    assert resp.status == 200 and resp.json["search"] == "ok"
+
+
 def test_ready_is_503_with_the_error_body_when_redis_is_down(sqlite_url, tmp_path):
     app = RunningApp(make_settings(sqlite_url, "redis://127.0.0.1:9/0", upload_dir=str(tmp_path / "u"))).start()
     try:
