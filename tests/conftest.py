@@ -187,18 +187,19 @@ def running_app(db_url, tmp_path):
 
 # --- running in parallel ---------------------------------------------------------------------------
 
-def pytest_collection_modifyitems(config, items):
+def pytest_itemcollected(item):
     """With several workers (pytest-xdist, `--dist loadgroup`), the tests that share a module-scoped
     fixture run on one worker, so what it builds (a demo province, an indexed catalogue, the matrix's
-    world) is built once per parameter instead of once per worker that happens to get one of them."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        shared = sorted(name for name, defs in info.name2fixturedefs.items()
-                        if defs and defs[-1].scope in ("module", "class", "package"))
-        if not shared:
-            continue
-        params = getattr(item, "callspec", None)
-        chosen = ",".join(str(params.params.get(name, "")) for name in shared) if params else ""
-        item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}[{chosen}]"))
+    world) is built once per parameter instead of once per worker that happens to get one of them.
+    (Marked as each test is collected: xdist reads the groups in its own collection hook.)"""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return
+    shared = sorted(name for name, defs in info.name2fixturedefs.items()
+                    if defs and defs[-1].scope in ("module", "class", "package"))
+    if not shared:
+        return
+    params = getattr(item, "callspec", None)
+    chosen = ",".join(str(params.params.get(name, "")) for name in shared) if params else ""
+    # no "]" in the name: xdist reads "…]@group" as a parameter, not a group
+    item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}:{chosen}".replace("]", ")").replace("[", "(")))
