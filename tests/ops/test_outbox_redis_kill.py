@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import collections
 import sys
-import threading
 import time
 import urllib.parse
 import uuid
 from pathlib import Path
 
+from background import Background
 from harness import RunningApp, make_settings
 from server.config import Secret
 from wechat.casework import PROGRESS_TEMPLATE
@@ -26,26 +26,26 @@ CITIZENS = 4
 CONSENTS = 500  # more than the test can use: a message is never skipped for want of consent
 
 
-class Filers:
+class Filers(Background):
     """Each citizen files applications in a loop; a 503 is retried with the same Idempotency-Key, as the
     mini program does, until it is answered or the test stops."""
 
     def __init__(self, app: RunningApp, world: dict, files: dict[str, str]):
+        super().__init__()
         self.app, self.world, self.files = app, world, files
         self.statuses: collections.Counter = collections.Counter()
         self.unexpected: list = []
         self.filed: list[str] = []  # case numbers answered 201 (or replayed 200)
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._file, args=(token,), daemon=True)
-                         for token in world["citizens"]]
+        for token in world["citizens"]:
+            self.spawn(self._file, token)
 
     def _file(self, token: str) -> None:
         api = self.app.api()
         body = {"impl_code": self.world["published"], "applicant": self.world["applicant"],
                 "form": {"project": "某住宅楼"}, "materials": [{"material_id": "m1", "file_id": self.files[token]}]}
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             key = uuid.uuid4().hex
-            while not self._stop.is_set():
+            while not self.stopping.is_set():
                 resp = api.post("/api/v1/hall/applications", body, token=token, headers={"Idempotency-Key": key})
                 self.statuses[resp.status] += 1
                 if resp.status in (200, 201):
@@ -56,43 +56,25 @@ class Filers:
                     break
                 time.sleep(0.05)
 
-    def __enter__(self) -> "Filers":
-        for thread in self._threads:
-            thread.start()
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(60)
-
-
-class Sender:
+class Sender(Background):
     """The outbox worker passing every 50 ms on the app's pool, with backoffs short enough for a test."""
 
     def __init__(self, app: RunningApp):
+        super().__init__()
         self.app = app
         self.worker = OutboxWorker(app.ctx.gateway, backoff_base=0.2, backoff_max=1.0, lease_seconds=30)
         self.totals: collections.Counter = collections.Counter()
         self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self.spawn(self._loop)
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             try:
                 self.totals.update(self.app.ctx.executor.submit(self.app.ctx._call, self.worker.run_once, 50).result())
             except Exception as exc:  # noqa: BLE001 - a pass that fails is recorded; the next one tries again
                 self.errors.append(type(exc).__name__)
             time.sleep(0.05)
-
-    def __enter__(self) -> "Sender":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(60)
 
 
 def on_pool(app: RunningApp, fn, *args):

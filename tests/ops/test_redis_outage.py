@@ -3,48 +3,39 @@ applications answer 503 dependency_unavailable with the error body, and everythi
 from __future__ import annotations
 
 import sys
-import threading
 import urllib.parse
 import uuid
 from collections import Counter
 from pathlib import Path
 
+from background import Background
 from harness import RunningApp, make_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "wechat"))
 from scripts.load.run_load import seed_world  # noqa: E402
 
 
-class Readers:
+class Readers(Background):
     """Citizens searching and reading the guide from background threads until stopped; statuses counted."""
 
     def __init__(self, app, impl_code: str, threads: int = 4):
+        super().__init__()
         self.api, self.impl_code = app.api(), impl_code
         self.statuses: Counter = Counter()
         self.bodies: list[bytes] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._read, daemon=True) for _ in range(threads)]
+        for _ in range(threads):
+            self.spawn(self._read)
 
     def _read(self) -> None:
         paths = ("/api/v1/hall/search?" + urllib.parse.urlencode({"q": "施工许可"}),
                  f"/api/v1/hall/items/{self.impl_code}")
         n = 0
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             resp = self.api.get(paths[n % 2], token=None)
             self.statuses[resp.status] += 1
             if resp.status != 200 and len(self.bodies) < 5:
                 self.bodies.append(resp.body[:300])
             n += 1
-
-    def __enter__(self) -> "Readers":
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(60)
 
 
 def apply(api, world: dict, token: str):
