@@ -62,6 +62,8 @@ class ReadCache:
         self._pending_bump = False
         self._retry_scheduled = False
         self.hits = self.misses = 0
+        # answers being computed, by (generation, key): concurrent misses of one key wait for one computation
+        self.in_flight: dict[tuple, asyncio.Future] = {}
 
     # --- reading ------------------------------------------------------------------------------------
 

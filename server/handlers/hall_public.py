@@ -2,6 +2,7 @@
 callback, and the synonym table for province admins (CONTRACT.md §3 /hall)."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email.utils
 import json
@@ -56,8 +57,20 @@ class CachedReadHandler(BaseHandler):
         entry = cache.get(generation, key)
         if entry is not None:
             return entry, True
-        entry = await self.run(compute)
+        flight = (generation, key)
+        if flight in cache.in_flight:  # a burst of one cold key (a policy announcement) computes it once
+            return await asyncio.shield(cache.in_flight[flight]), True
+        answer = cache.in_flight[flight] = asyncio.get_running_loop().create_future()
+        try:
+            entry = await self.run(compute)
+        except Exception as exc:  # noqa: BLE001 - the waiters get the same answer (a 404, a 503) as this caller
+            answer.set_exception(exc)
+            answer.exception()  # retrieved here: a burst of one has no waiter to retrieve it
+            raise
+        finally:
+            cache.in_flight.pop(flight, None)
         cache.put(generation, key, entry)
+        answer.set_result(entry)
         return entry, False
 
     def send_entry(self, entry: CachedAnswer) -> None:

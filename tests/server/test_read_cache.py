@@ -291,3 +291,37 @@ def test_hit_tally_hands_counts_over_once_per_interval_and_settle_writes_them_at
     runner.join(30)
     pool.shutdown()
     assert outcome["seen"] == [Counter({("护照",): 2, ("低保",): 1}), Counter({("社保",): 1})]
+
+
+def test_a_burst_of_requests_for_one_cold_guide_computes_it_once_and_answers_all_alike(one_app, monkeypatch):
+    import concurrent.futures
+    import threading
+    from server.handlers import hall_public
+
+    calls, real = [], hall_public.guide_entry
+
+    def slow_guide_entry(items, impl_code):
+        calls.append(impl_code)
+        time.sleep(0.3)  # long enough for the whole burst to arrive while it is computed
+        return real(items, impl_code)
+
+    monkeypatch.setattr(hall_public, "guide_entry", slow_guide_entry)
+    barrier = threading.Barrier(8)
+
+    def read(_):
+        barrier.wait()
+        return one_app.api().get(f"/api/v1/hall/items/{one_app.code}", token=None)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(read, range(8)))
+    assert [a.status for a in answers] == [200] * 8
+    assert len({a.headers["ETag"] for a in answers}) == 1 and len({a.body for a in answers}) == 1
+    assert calls == [one_app.code]  # one computation for the burst, not eight
+
+
+def test_a_burst_for_an_unknown_guide_gets_the_same_404_for_every_caller(one_app):
+    import concurrent.futures
+    code = one_app.code[:-1] + ("1" if one_app.code[-1] != "1" else "2")
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: one_app.api().get(f"/api/v1/hall/items/{code}", token=None), range(6)))
+    assert {(a.status, a.error_code()) for a in answers} == {(404, "guide_not_found")}
