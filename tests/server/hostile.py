@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from test_authz_matrix import WECHAT_TOKEN, World, _secret, _seed, _token
+from authz_world import WECHAT_TOKEN, World, _secret, _seed, _token
 from harness import RunningApp, assert_validation_details, make_settings
 from servers import create_database, drop_database
 
