@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import urllib.error
 import urllib.request
 
-from servers import free_port
+import tornado.netutil
 
 
 class ApiResponse:
@@ -103,7 +104,10 @@ class RunningApp:
     def __init__(self, settings):
         from server.app import make_app
         self.settings = settings
-        self.port = free_port()
+        # bound here, on a port the kernel picks: a port chosen first and bound later can be taken in between by
+        # another worker's client connection (EADDRINUSE)
+        self._sockets = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
+        self.port = self._sockets[0].getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self._ready = threading.Event()
         self._error: BaseException | None = None
@@ -117,7 +121,7 @@ class RunningApp:
             self.loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
             server = tornado.httpserver.HTTPServer(self.app, max_body_size=self.settings.import_max_bytes)
-            server.listen(self.port, "127.0.0.1")
+            server.add_sockets(self._sockets)
             self._ready.set()
             await self._stop.wait()
             server.stop()

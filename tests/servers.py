@@ -18,9 +18,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_port(port: int, seconds: float = 20.0) -> None:
+def _wait_port(port: int, seconds: float = 20.0, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the server meant for port {port} exited with {proc.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -47,8 +49,14 @@ class RedisServer:
         if not self.binary:
             return None
         self.dir = tempfile.mkdtemp(prefix="govhall-redis-")
-        self.port = free_port()
-        self._launch()
+        for attempt in range(3):  # a free port can be taken by another process before redis binds it
+            self.port = free_port()
+            try:
+                self._launch()
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
         self.url = f"redis://127.0.0.1:{self.port}/0"
         return self.url
 
@@ -57,7 +65,7 @@ class RedisServer:
         self.proc = subprocess.Popen([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                       *aof, "--dir", self.dir],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_port(self.port)
+        _wait_port(self.port, proc=self.proc)
 
     def kill(self) -> None:
         """SIGKILL the server, as a crash would."""
@@ -107,13 +115,19 @@ class PostgresServer:
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             shutil.chown(self.dir, "postgres", "postgres")
             self.as_user = ["runuser", "-u", "postgres", "--"]
-        port = free_port()
         subprocess.run(self.as_user + [self.initdb, "-D", data, "-U", "postgres", "--auth=trust",
                                        "-E", "UTF8", "--locale=C.UTF-8"], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._options = (f"-p {port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._pg_ctl("start")
+        for attempt in range(3):  # a free port can be taken by another process before the server binds it
+            port = free_port()
+            self._options = (f"-p {port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+            try:
+                self._pg_ctl("start")
+                break
+            except subprocess.CalledProcessError:
+                if attempt == 2:
+                    raise
         self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         return self.url
 
