@@ -7,6 +7,9 @@ its own transaction, and `check(db)` tells whether this code may serve the datab
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
+import inspect
 import logging
 from dataclasses import dataclass
 from typing import Callable
@@ -41,6 +44,15 @@ class SchemaVersionRecord(pw.Model):
 
     class Meta:
         table_name = "schema_version"
+
+
+class SchemaStateRecord(pw.Model):
+    """Bookkeeping beside schema_version: the fingerprint of the code that last reconciled the schema."""
+    name = pw.CharField(max_length=50, primary_key=True)
+    value = pw.CharField(max_length=100)
+
+    class Meta:
+        table_name = "schema_state"
 
 
 class SchemaMismatch(Exception):
@@ -79,6 +91,20 @@ def check(db: pw.Database) -> None:
         raise SchemaMismatch(found["state"], found["current"], found["latest"])
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of the source files the additive reconcile builds from: those defining the models and the
+    storage modules' schema functions. It changes whenever one of them is edited; computed once per process."""
+    from server import db as dbmod  # the model list lives with the database wiring
+    files = {inspect.getsourcefile(model) for model in dbmod.all_models()}
+    files |= {inspect.getsourcefile(module) for module in dbmod.storage_modules()}
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        with open(path, "rb") as source:
+            digest.update(source.read())
+    return digest.hexdigest()
+
+
 def migrate(db: pw.Database) -> list[int]:
     """Run the missing steps in order; returns the versions applied. Raises SchemaMismatch when newer.
 
@@ -88,8 +114,8 @@ def migrate(db: pw.Database) -> list[int]:
         current = current_version(db)
         if current > LATEST:
             raise SchemaMismatch("newer", current, LATEST)
-        with SchemaVersionRecord.bind_ctx(db):
-            db.create_tables([SchemaVersionRecord], safe=True)
+        with SchemaVersionRecord.bind_ctx(db), SchemaStateRecord.bind_ctx(db):
+            db.create_tables([SchemaVersionRecord, SchemaStateRecord], safe=True)
             applied = []
             for step in MIGRATIONS:
                 if step.version <= current:
@@ -100,7 +126,21 @@ def migrate(db: pw.Database) -> list[int]:
                     SchemaVersionRecord.create(version=step.version, name=step.name,
                                                applied_at=datetime.datetime.now(datetime.timezone.utc))
                 applied.append(step.version)
-            # Additive reconcile after the steps: tables and columns the models declare are created if
-            # missing, so a branch that adds a nullable column keeps working before it gets its own step.
-            m0001_baseline.apply(db)
+            _reconcile(db)
     return applied
+
+
+def _reconcile(db: pw.Database) -> None:
+    """Additive reconcile after the steps: tables and columns the models declare are created if missing, so
+    a branch that adds a nullable column keeps working before it gets its own step. It introspects every
+    table (a third of a second on PostgreSQL), so it runs only when the code's schema fingerprint differs
+    from the one recorded by the last reconcile — once per code change, not on every start."""
+    fingerprint = code_fingerprint()
+    recorded = SchemaStateRecord.get_or_none(SchemaStateRecord.name == "fingerprint")
+    if recorded is not None and recorded.value == fingerprint:
+        return
+    with db.atomic():
+        m0001_baseline.apply(db)
+        (SchemaStateRecord.insert(name="fingerprint", value=fingerprint)
+         .on_conflict(conflict_target=[SchemaStateRecord.name], update={SchemaStateRecord.value: fingerprint})
+         .execute())

@@ -75,6 +75,35 @@ def test_fresh_database_is_created_at_the_latest_version(db_url):
         _close(db)
 
 
+def test_a_current_database_is_not_introspected_again_until_the_schema_code_changes(db_url, monkeypatch):
+    calls = []
+    baseline = migrations.m0001_baseline.apply
+    monkeypatch.setattr(migrations.m0001_baseline, "apply", lambda db: (calls.append(1), baseline(db)))
+    _close(dbmod.connect(db_url))  # the test database was made by this code: nothing to reconcile
+    assert calls == []
+    monkeypatch.setattr(migrations, "code_fingerprint", lambda: "a model was edited")
+    _close(dbmod.connect(db_url))
+    assert calls == [1]
+    _close(dbmod.connect(db_url))  # the new fingerprint is recorded: once per change
+    assert calls == [1]
+
+
+def test_a_column_a_model_declares_is_added_when_the_schema_code_changed(db_url, monkeypatch):
+    table, column = "hall_user_record", "unionid"  # nullable, not indexed: any database can drop it
+    _close(dbmod.connect(db_url))
+    db = dbmod.open_database(db_url)
+    with db.connection_context():
+        db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    _close(db)
+    monkeypatch.setattr(migrations, "code_fingerprint", lambda: "the model gained a column")
+    db = dbmod.connect(db_url)
+    try:
+        with db.connection_context():
+            assert column in {c.name for c in db.get_columns(table)}
+    finally:
+        _close(db)
+
+
 def test_previous_release_sqlite_database_upgrades_and_loses_nothing(tmp_path):
     url = _load_sqlite_fixture(tmp_path / "old.db")
     db = dbmod.open_database(url)
