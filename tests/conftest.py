@@ -193,7 +193,7 @@ def pytest_itemcollected(item):
     world) is built once per parameter instead of once per worker that happens to get one of them.
     (Marked as each test is collected: xdist reads the groups in its own collection hook.)"""
     info = getattr(item, "_fixtureinfo", None)
-    if info is None:
+    if info is None or not item.config.pluginmanager.hasplugin("xdist"):  # `-p no:xdist`: no groups to mark
         return
     shared = sorted(name for name, defs in info.name2fixturedefs.items()
                     if defs and defs[-1].scope in ("module", "class", "package"))
