@@ -70,11 +70,26 @@ def _request_body(body: Body) -> dict:
             "content": {ctype: {"schema": body.schema} for ctype in body.content_types}}
 
 
+def _content(spec: dict | tuple) -> dict:
+    """The content of one answer: a dict is the application/json schema; a tuple lists content types, any
+    dict in it being the application/json schema (JSON or a file: format=json|csv|xlsx)."""
+    if isinstance(spec, dict):
+        return {"application/json": {"schema": spec}}
+    content = {}
+    for one in spec:
+        if isinstance(one, dict):
+            content["application/json"] = {"schema": one}
+        else:   # a JSON answer listed by type only is an open object; any other type a string of bytes
+            content[one] = {"schema": {"type": "object"} if one == "application/json" else {"type": "string"}}
+    return content
+
+
 def _responses(op: Operation, handler: str, method: str) -> dict:
     """The declared answers: `responses` maps a status to its content types (a tuple) or to the JSON Schema
-    of its application/json body (a dict), from the operation or else from server/responses.py; errors share
-    one schema unless the operation declares that status itself. Raises TypeError for an operation whose
-    success is described nowhere."""
+    of its application/json body (a dict), from the operation or else from server/responses.py; in a tuple, a
+    dict is the JSON Schema of application/json beside the other content types. Errors share one schema
+    unless the operation declares that status itself. Raises TypeError for an operation whose success is
+    described nowhere."""
     declared = op.responses or responses.success(handler, method)
     if not declared:
         raise TypeError(f"{handler}.{method} describes no success response (server/responses.py)")
@@ -83,10 +98,7 @@ def _responses(op: Operation, handler: str, method: str) -> dict:
         if status == "304":
             out[status] = {"description": "not modified: the copy the client holds is current"}
             continue
-        content = ({"application/json": {"schema": spec}} if isinstance(spec, dict) else
-                   {ctype: {"schema": {"type": "object"} if ctype == "application/json" else {"type": "string"}}
-                    for ctype in spec})
-        out[status] = {"description": "created" if status == "201" else "success", "content": content}
+        out[status] = {"description": "created" if status == "201" else "success", "content": _content(spec)}
     errors = {code: {"description": text, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/Error"}}}} for code, text in ERROR_STATUSES.items()}
     return {**errors, **out}

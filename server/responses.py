@@ -3,10 +3,15 @@
 
 An operation may instead declare `responses=` on its @operation; that declaration wins. Schemas name the
 fields a client relies on (required) and their types; they leave other fields open, so adding a field to an
-answer is not a breaking change.
+answer is not a breaking change. A figure that is a ratio is nullable: it is null when its denominator is 0.
+
+Each status maps to a dict (the JSON Schema of its application/json body) or to a tuple of content types
+(files, plain text); a dict inside the tuple is the JSON Schema of its application/json answer, for an
+operation that answers JSON or a file by `format=` (`(ITEM_STATS, *CSV_OR_XLSX)`).
 """
 from __future__ import annotations
 
+from items import codes, metrics, stats, stats_summary
 from server import schemas
 from server.operations import obj
 
@@ -14,6 +19,8 @@ S, I, B, N = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, {"typ
 O, A = {"type": "object"}, {"type": "array"}
 NS = {"type": "string", "nullable": True}
 NI = {"type": "integer", "nullable": True}
+NN = {"type": "number", "nullable": True}   # a ratio: null on 0/0
+DATE = {"type": "string", "format": "date"}
 CSV_OR_XLSX = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -37,6 +44,64 @@ NEW_VERSION = shape(impl_code=S, version=I)
 CASE = shape(case_no=S, impl_code=S, item_name=S, guide_version=I, department=O)
 DIFF = lambda key: shape(**{key: S}, **{"from": I, "to": I}, patch=PATCH)  # noqa: E731
 CALENDAR_YEAR = shape(year=I, origin=S, holidays=A, workdays=A)
+
+
+# --- statistics (items/stats.py, items/metrics.py, items/stats_summary.py) ---------------------------------
+def _row_field(name: str) -> dict:
+    if name.endswith(("_ratio", "_mean")):
+        return NN
+    return N if name.endswith("_days") else I
+
+
+# metrics.row: one group's counts, working-day sums and ratios
+STATS_ROW = shape(key=S, label=S, **{name: _row_field(name) for name in metrics.ROW_METRICS})
+# by region a row also says its level and whether it is the base region's own departments (本级); by org, where
+GROUP_ROW = {**STATS_ROW, "properties": {**STATS_ROW["properties"], "region_level": NS, "own": B, "region_code": NS}}
+GROUP_BY = {"type": "string", "enum": list(stats.GROUPS)}
+FILTERS = obj({name: S for name in stats.FILTERS}, additionalProperties=False)   # only the filters given
+ITEM_STATS = shape(as_of=DATE, current=B, group_by=GROUP_BY, filters=FILTERS,
+                   rows={"type": "array", "items": GROUP_ROW}, total=STATS_ROW)
+RANKED = {"type": "array", "items": {**STATS_ROW, "properties": {**STATS_ROW["properties"], "rank": I},
+                                     "required": [*STATS_ROW["required"], "rank"]}}
+UNRANKED = {"type": "array", "items": {**STATS_ROW, "properties": {
+    **STATS_ROW["properties"], "reason": {"type": "string", "enum": ["too_few_items", "no_value"]}},
+    "required": [*STATS_ROW["required"], "reason"]}}
+RANKINGS = shape(as_of=DATE, group_by=GROUP_BY, filters=FILTERS, by=S, descending=B, min_items=I,
+                 ranked=RANKED, unranked=UNRANKED)
+FACTS = shape(**{name: I for name in metrics.FACT_NAMES})
+# impact and ratio_if_fixed come with a ratio metric only (a fact metric lists the items counted in it)
+DRILLDOWN_ITEM = obj({"impl_code": S, "version": I, "name": S, "org": S, "org_name": NS, "region_code": S,
+                      "level": S, "item_type": S, "impact": N, "ratio_if_fixed": N, "facts": FACTS},
+                     ("impl_code", "version", "name", "org", "org_name", "region_code", "level", "item_type",
+                      "facts"))
+DRILLDOWN = shape(as_of=DATE, metric=S, filters=FILTERS, group=STATS_ROW, total=I, offset=I,
+                  items={"type": "array", "items": DRILLDOWN_ITEM})
+# metrics.compare: each figure at both dates; a group absent on one date has null there and a null delta
+BEFORE_AFTER = shape(before=NN, after=NN, delta=NN)
+COMPARED_ROW = shape(key=S, label=S, **{name: BEFORE_AFTER for name in metrics.ROW_METRICS})
+CHANGED_ITEM = shape(impl_code=S, name=S, org=S, region_code=S,
+                     change={"type": "string", "enum": ["published", "withdrawn", "revised"]},
+                     version_before=NI, version_after=NI, moved={"type": "object", "additionalProperties": I})
+COMPARE = shape(**{"from": DATE, "to": DATE}, group_by=GROUP_BY, filters=FILTERS,
+                rows={"type": "array", "items": COMPARED_ROW}, total=COMPARED_ROW, changed_items_total=I,
+                changed_items={"type": "array", "items": CHANGED_ITEM})
+CLAIM_TOTAL = shape(key=S, label=S, applicable=I, claimed=I, claim_rate=NN)
+CLAIM_ROW = shape(**CLAIM_TOTAL["properties"], level={"type": "string", "enum": list(codes.LEVELS)}, level_label=S)
+CLAIMS = shape(region=NS, level=NS, rows={"type": "array", "items": CLAIM_ROW}, total=CLAIM_TOTAL)
+CASE_FIGURES = shape(finished=I, finished_on_time=I, on_time_ratio=NN, ratings=I,
+                     ratings_by_level=shape(**{level: I for level in metrics.RATING_LEVELS}),
+                     satisfied=I, satisfied_ratio=NN, bad=I, bad_ratio=NN, bad_rectified=I, rectification_ratio=NN)
+# note: null, or branch_hall_not_available when the app runs without the hall (zero counts, null ratios)
+CASE_STATS = shape(region=NS, **{"from": {**DATE, "nullable": True}, "to": {**DATE, "nullable": True}},
+                   figures=CASE_FIGURES, note=NS)
+FIGURE_KEY = {"type": "string", "enum": list(stats_summary.FIGURE_KEYS)}
+FIGURE_SOURCE = {"type": "string", "enum": sorted({f.source for f in stats_summary.FIGURES})}
+# numerator and denominator are counts, or working days for the compression ratio
+SUMMARY = shape(region=NS, as_of=DATE, current=B, figures={"type": "array", "items": shape(
+    key=FIGURE_KEY, label=S, source=FIGURE_SOURCE, numerator=N, denominator=N, ratio=NN, dated=B)})
+FIGURE_AT = shape(numerator=N, denominator=N, ratio=NN)
+SUMMARY_COMPARE = shape(region=NS, **{"from": DATE, "to": DATE}, figures={"type": "array", "items": shape(
+    key=FIGURE_KEY, label=S, source=FIGURE_SOURCE, dated=B, before=FIGURE_AT, after=FIGURE_AT, change=NN)})
 
 SUCCESS: dict[str, dict] = {
     # meta and operations
@@ -125,15 +190,15 @@ SUCCESS: dict[str, dict] = {
     "RevealHandler.post": {"200": shape(case_no=S, id_number=S, revealed_by=S, revealed_at=S)},
     "RevealAuditHandler.get": {"200": page_of("entries")},
     "RectificationListHandler.get": {"200": shape(rectifications=A, total=I, today=S)},
-    # statistics: figures by group are open objects; their fields follow items/metrics.py
-    "ItemStatsHandler.get": {"200": ("application/json", *CSV_OR_XLSX)},
-    "DrilldownHandler.get": {"200": O},
-    "CompareHandler.get": {"200": O},
-    "ClaimStatsHandler.get": {"200": O},
-    "CaseStatsHandler.get": {"200": O},
-    "RankingHandler.get": {"200": O},
-    "SummaryHandler.get": {"200": ("application/json", *CSV_OR_XLSX)},
-    "SummaryCompareHandler.get": {"200": shape(region=NS, figures={}, **{"from": S, "to": S})},
+    # statistics: JSON answers described field by field (above); items and summary also export CSV/XLSX
+    "ItemStatsHandler.get": {"200": (ITEM_STATS, *CSV_OR_XLSX)},
+    "DrilldownHandler.get": {"200": DRILLDOWN},
+    "CompareHandler.get": {"200": COMPARE},
+    "ClaimStatsHandler.get": {"200": CLAIMS},
+    "CaseStatsHandler.get": {"200": CASE_STATS},
+    "RankingHandler.get": {"200": RANKINGS},
+    "SummaryHandler.get": {"200": (SUMMARY, *CSV_OR_XLSX)},
+    "SummaryCompareHandler.get": {"200": SUMMARY_COMPARE},
 }
 
 

@@ -35,8 +35,7 @@ class StatsHandler(BaseHandler):
 class ItemStatsHandler(StatsHandler):
     """Item figures grouped by region, org, item_type or level (CONTRACT.md §4); format=json|csv|xlsx."""
 
-    @operation(*STATS_QUERY, query("format", max_length=10, description="json (default), csv or xlsx"),
-               responses={"200": ("application/json", "text/csv", stats_export.XLSX_CONTENT_TYPE)})
+    @operation(*STATS_QUERY, query("format", max_length=10, description="json (default), csv or xlsx"))
     async def get(self) -> None:
         actor = await self.authenticate(*STATS_ROLES)
         fmt = self.arg("format") or "json"
@@ -120,8 +119,7 @@ class SummaryHandler(StatsHandler):
     """The dashboard's ten headline figures with numerators and denominators: ?region=&as_of=&format=."""
 
     @operation(query("region", max_length=12), query("as_of", max_length=10, pattern=DATE),
-               query("format", enum=("json", "csv", "xlsx"), description="json (default), csv or xlsx"),
-               responses={"200": ("application/json", "text/csv", stats_export.XLSX_CONTENT_TYPE)})
+               query("format", enum=("json", "csv", "xlsx"), description="json (default), csv or xlsx"))
     async def get(self) -> None:
         actor = await self.authenticate(*STATS_ROLES)
         fmt = self.arg("format") or "json"

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from items import codes, stats, stats_export, store
 from items.scope import Actor
+from schema_check import assert_matches
 
 ADMIN = Actor(username="admin", role="province_admin")
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -185,3 +186,48 @@ def test_as_of_and_compare_over_http(running_app, world):
     row = next(r for r in compare["rows"] if r["key"] == "410411")
     assert row["items"] == {"before": None, "after": 1, "delta": None}
     assert compare["total"]["items"] == {"before": 0, "after": 1, "delta": 1}
+
+
+def test_every_statistics_answer_matches_the_schema_the_description_declares(running_app, world):
+    """Each statistics operation, with its main parameters, answers what /api/v1/openapi.json says: the fields
+    clients rely on, ratios null on 0/0, rows and changed items with their own schemas."""
+    ctx = running_app.ctx
+    code = world["d"]
+    document = ctx.items.get(code)["document"]
+    with ctx.db.connection_context(), store.transaction():   # 湛河区's item: published, revised, withdrawn
+        stats.record_publish(code, 2, document, dt.datetime(2026, 3, 1, 9, tzinfo=SHANGHAI))
+        stats.record_publish(code, 3, dict(document, promised_limit=limit(10), handling_type="instant"),
+                             dt.datetime(2026, 3, 10, 9, tzinfo=SHANGHAI))
+        stats.record_withdraw(code, dt.datetime(2026, 4, 1, 0, tzinfo=SHANGHAI))
+    admin, county = login(running_app, "admin", "province_admin"), login(running_app, "wd", "reform_office",
+                                                                          region="410402")
+    spec = admin.get("/api/v1/openapi.json").json
+    assert set(spec["paths"]["/api/v1/stats/items"]["get"]["responses"]["200"]["content"]) == {
+        "application/json", "text/csv", stats_export.XLSX_CONTENT_TYPE}
+    queries = {
+        "/api/v1/stats/items": ["", "?group_by=org", "?group_by=item_type&format=json", "?group_by=level",
+                                "?as_of=2026-03-31&region=410411", "?region=410400&group_by=region",
+                                "?as_of=2020-01-01", "?service_object=enterprise&level=4"],
+        "/api/v1/stats/items/drilldown": ["", "?metric=compression_mean&region=410400",
+                                          "?metric=excluded_no_legal_limit", "?metric=zero_visit_ratio&as_of=2026-03-31",
+                                          "?metric=instant_ratio&region=410411&as_of=2020-01-01"],
+        "/api/v1/stats/compare": ["?from=2026-02-28&to=2026-03-31", "?from=2026-03-05&to=2026-03-20&group_by=org",
+                                  "?from=2026-03-15&to=2026-04-02&region=410411", "?from=2020-01-01&to=2099-12-31"],
+        "/api/v1/stats/claims": ["", "?level=4", "?region=410400", "?level=7"],
+        "/api/v1/stats/cases": ["", "?region=410402&from=2026-01-01&to=2026-12-31"],
+        "/api/v1/stats/rankings": ["", "?group_by=org&by=compression_ratio&min_items=2",
+                                   "?by=compression_mean&descending=false&min_items=0", "?as_of=2020-01-01"],
+        "/api/v1/stats/summary": ["", "?region=410400&as_of=2026-03-31", "?format=json&as_of=2020-01-01"],
+        "/api/v1/stats/summary/compare": ["?from=2026-02-28&to=2026-03-31", "?from=2020-01-01&to=2099-12-31"],
+    }
+    for path, variants in queries.items():
+        for api in (admin, county):
+            for variant in variants:
+                if api is county and "region=" in variant and "410402" not in variant:
+                    continue   # outside the county's scope: 403, checked elsewhere
+                assert_matches(spec, path, api.get(path + variant))
+    # the world really holds what the schemas describe: a null ratio on 0/0 and every kind of change
+    assert admin.get("/api/v1/stats/items?as_of=2020-01-01").json["total"]["instant_ratio"] is None
+    changes = {c["change"] for v in queries["/api/v1/stats/compare"][:3]
+               for c in admin.get("/api/v1/stats/compare" + v).json["changed_items"]}
+    assert changes == {"published", "revised", "withdrawn"}

@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "wechat"))  # the h
 from hall_world import Hall  # noqa: E402
 from items.scope import Actor  # noqa: E402
 from items.stats_summary import FIGURE_KEYS  # noqa: E402
+from schema_check import assert_matches  # noqa: E402
 
 
 @pytest.fixture
@@ -123,3 +124,16 @@ def test_a_county_office_cannot_see_its_city_and_other_roles_see_no_summary(worl
     assert world.staff_a.get("/api/v1/stats/summary", token=None).status == 401
     resp = world.city.get("/api/v1/stats/summary?region=4104")
     assert resp.status == 400 and resp.error_code() == "bad_parameter"
+
+
+def test_case_figures_and_summaries_with_real_cases_match_their_declared_schemas(world):
+    spec = world.admin.get("/api/v1/openapi.json").json
+    for api in (world.admin, world.city, world.county):
+        for path in ("/api/v1/stats/cases", "/api/v1/stats/cases?from=2026-10-09&to=2026-10-09",
+                     "/api/v1/stats/summary", "/api/v1/stats/summary?as_of=2026-10-08&format=json",
+                     "/api/v1/stats/summary/compare?from=2026-10-08&to=2026-10-09",
+                     "/api/v1/stats/summary/compare?region=410402&from=2026-09-01&to=2026-10-09"):
+            assert_matches(spec, path.split("?")[0], api.get(path))
+    # the cases behind them: counted ratings and a ratio with a denominator, besides the nulls of 0/0
+    cases = ok(world.city.get("/api/v1/stats/cases"))["figures"]
+    assert cases["ratings"] == 2 and cases["on_time_ratio"] == 0.5
