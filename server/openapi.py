@@ -5,7 +5,7 @@ import re
 
 import tornado.web
 
-from server import limits, operations, responses
+from server import examples, limits, operations, responses
 from server.operations import Body, Operation
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -15,7 +15,7 @@ WECHAT_CALLBACK = "/wechat/callback"
 # a path parameter is named after the segment before it (…/items/{impl_code})
 PARAM_NAMES = {"items": "impl_code", "applications": "case_no", "cases": "case_no", "versions": "version",
                "rectifications": "rectification_id", "synonyms": "term",
-               "regions": "code", "departments": "credit_code", "users": "username"}
+               "regions": "code", "departments": "credit_code", "users": "username", "holidays": "year"}
 CATALOGUE_PARAM = "basic_code"
 # Handlers that need no bearer token: sign-in, public information and WeChat's own callback.
 PUBLIC_HANDLERS = {"ApiIndexHandler", "LoginHandler", "HealthHandler", "OpenApiHandler", "HallLoginHandler",
@@ -63,11 +63,16 @@ def _paths_of(pattern: str) -> list[tuple[str, list[str]]]:
     return [(path[:start] + "{" + name + "}" + tail, [name] + params) for tail, params in rest]
 
 
-def _request_body(body: Body) -> dict:
+def _request_body(body: Body, example: object | None = None) -> dict:
+    """The body's description; `example` (server/examples.py) goes on its JSON media types."""
     limit = body.max_bytes if isinstance(body.max_bytes, int) else f"the {body.max_bytes} setting"
     description = " ".join(filter(None, [body.description, f"At most {limit} bytes (413 beyond)."]))
-    return {"required": body.required, "description": description,
-            "content": {ctype: {"schema": body.schema} for ctype in body.content_types}}
+    content = {}
+    for ctype in body.content_types:
+        content[ctype] = {"schema": body.schema}
+        if example is not None and "json" in ctype:
+            content[ctype]["example"] = example
+    return {"required": body.required, "description": description, "content": content}
 
 
 def _content(spec: dict | tuple) -> dict:
@@ -124,7 +129,7 @@ def _describe(entry: dict, handler, path: str, params: list[str]) -> None:
         if "\n" in doc:
             op["description"] = doc
         if declared_op.body is not None:
-            op["requestBody"] = _request_body(declared_op.body)
+            op["requestBody"] = _request_body(declared_op.body, examples.body(handler.__name__, method))
         if handler.__name__ not in PUBLIC_HANDLERS:
             op["security"] = [{"bearer": []}]
         entry[method] = op

@@ -8,23 +8,25 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation.hypothesis.examples import generate_one
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
                                                status_code_conformance)
 
 from harness import RunningApp, make_settings
+from server import examples
 from server.config import Secret
 from items import store
-from items.codes import make_credit_code
+from items.scope import Actor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "wechat"))
 from fake_wechat import FakeWeChat  # noqa: E402 - WeChat's API on 127.0.0.1: nothing leaves the machine
 from hall_world import ITEM  # noqa: E402
 from scripts.load.run_load import seed_world  # noqa: E402
 
-ORG = make_credit_code("11511602MB0000011")
-REGION = "511602"
+# The places the request-body examples name (server/examples.py), so that their writes succeed.
+ORG, REGION = examples.DEPARTMENT, examples.REGION
 ROLES = ("anonymous", "citizen", "province_admin", "editor", "reviewer", "reform_office", "window_staff")
 # Examples per operation and role; GOVHALL_FUZZ_EXAMPLES raises it for a longer run on demand.
 EXAMPLES = int(os.environ.get("GOVHALL_FUZZ_EXAMPLES", "2"))
@@ -36,6 +38,25 @@ EXAMPLES = int(os.environ.get("GOVHALL_FUZZ_EXAMPLES", "2"))
 REACHED_AS_ADMIN = {"GET /api/v1/", "GET /api/v1/auth/me", "GET /api/v1/users", "GET /api/v1/audit",
                     "GET /api/v1/directory/regions", "GET /api/v1/directory/departments", "GET /api/v1/health/ready",
                     "GET /api/v1/admin/holidays"}
+# Writes each role's explicit examples (server/examples.py) must bring to a success answer, so write success
+# schemas are checked against real answers too. Each role runs on its own app, in path order (signing out last):
+# - editor: claims 建设工程消防验收, then adds a phone to the department's published item (a draft on top, with
+#   the item's ETag as If-Match) and submits that draft: PATCH comes before /submit in path order.
+# - province_admin: a county, a department, an account, the 2026 calendar and a synonym, and idempotent edits of
+#   the seeded region, department and user. Not required: its claim, edits of the item and transitions (some
+#   run in an order that makes them conflict), and the deletes (the region and department are in use: 409).
+# - reviewer: withdraws the published item (approve, publish and reject come first and find nothing to do).
+# - citizen: records a subscribe-message consent. Applications need an upload first (uploads sort after them)
+#   and ratings a finished case, so neither is required.
+REACHED_WRITES = {
+    "editor": {"POST /api/v1/items", "PATCH /api/v1/items/{impl_code}", "POST /api/v1/items/{impl_code}/submit"},
+    "province_admin": {"POST /api/v1/directory/regions", "POST /api/v1/directory/departments", "POST /api/v1/users",
+                       "PATCH /api/v1/directory/regions/{code}", "PATCH /api/v1/directory/departments/{credit_code}",
+                       "PATCH /api/v1/users/{username}", "PUT /api/v1/admin/holidays/{year}",
+                       "PUT /api/v1/admin/synonyms/{term}"},
+    "reviewer": {"POST /api/v1/items/{impl_code}/withdraw"},
+    "citizen": {"POST /api/v1/hall/subscriptions"},
+}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -45,7 +66,7 @@ def seed_tokens(ctx) -> dict[str, str | None]:
         for code, name, parent, level in (("510000", "四川省", None, "2"), ("511600", "广安市", "510000", "3"),
                                           (REGION, "广安区", "511600", "4")):
             store.ensure_region(code, name, parent, level)
-        store.ensure_org(ORG, "广安区公安分局", REGION, "4")
+        store.ensure_org(ORG, "广安区住房和城乡建设局", REGION, "4")
         tokens: dict[str, str | None] = {"anonymous": None}
         for role, org, region in (("province_admin", None, None), ("editor", ORG, None), ("reviewer", None, REGION),
                                   ("reform_office", None, REGION), ("window_staff", ORG, None)):
@@ -53,6 +74,23 @@ def seed_tokens(ctx) -> dict[str, str | None]:
             tokens[role] = ctx.accounts.issue_token(actor)
         tokens["citizen"] = ctx.hall.issue_citizen_token(ctx.hall.ensure_hall_user("fuzz-openid"))
     return tokens
+
+
+def seed_department_item(ctx) -> str:
+    """The fuzz department's published 建筑工程施工许可证核发, and the catalogue item the claim example names;
+    returns the published item's code."""
+    admin = Actor("fuzz-seed", "province_admin")
+    with ctx.db.connection_context():
+        ctx.catalogue.put(examples.CATALOGUE_ITEM, dict(ITEM, basic_code=examples.CATALOGUE_ITEM, name="建设工程消防验收"),
+                          admin)
+        impl_code = ctx.items.claim(ITEM["basic_code"], ORG, "4", REGION, admin)["impl_code"]
+        doc = dict(ctx.items.get(impl_code)["document"], promised_limit={"value": 5, "unit": "workday", "note": ""},
+                   phone="0826-2338000", complaint_phone="0826-12345", location="广安区政务服务中心",
+                   hours="工作日 9:00-17:00")
+        ctx.items.write_version(impl_code, doc, admin, expected_version=1)
+        for action in ("submit", "approve", "publish"):
+            getattr(ctx.workflow, action)(impl_code, admin)
+    return impl_code
 
 
 @pytest.fixture
@@ -68,11 +106,14 @@ def fuzz_app(tmp_path_factory):
                                    wechat_token=Secret("fuzz-callback-token"),
                                    wechat_aes_key=Secret("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"))).start()
     app.tokens = seed_tokens(app.ctx)
-    world = seed_world(app.ctx, citizens=1)  # a catalogue item, a published local item and a draft
+    seed_world(app.ctx, citizens=1)  # a catalogue item, a published local item and a draft in 卫东区
+    impl_code = seed_department_item(app.ctx)
     # Path parameters naming things that exist: the explicit phase then reaches real answers (and checks
-    # their success schemas) on operations whose random paths would only ever find 404.
-    app.examples = {"impl_code": world["published"], "basic_code": ITEM["basic_code"], "code": REGION,
-                    "credit_code": ORG, "username": "fuzz-editor", "version": "1"}
+    # their success schemas) on operations whose random paths would only ever find 404. The item is the
+    # fuzz department's, so its editor, reviewer and window staff may reach it as well as the admin.
+    app.examples = {"impl_code": impl_code, "basic_code": ITEM["basic_code"], "code": REGION,
+                    "credit_code": ORG, "username": "fuzz-editor", "version": "1", "year": "2026", "term": "办执照"}
+    app.etag = f'"{app.ctx.items.get(impl_code)["version"]}"'  # the If-Match of the example edit
     yield app
     app.stop()
     wechat.stop()
@@ -86,12 +127,21 @@ def schema(fuzz_app):
             for parameter in op.get("parameters", []):
                 if parameter["in"] == "path" and parameter["name"] in fuzz_app.examples:
                     parameter["example"] = fuzz_app.examples[parameter["name"]]
+    # the example edit names the item's current version; only there, so no other write moves it first
+    for parameter in document["paths"]["/api/v1/items/{impl_code}"]["patch"]["parameters"]:
+        if parameter["name"] == "If-Match":
+            parameter["example"] = fuzz_app.etag
     return schemathesis.openapi.from_dict(document)
 
 
 def operations(schema) -> list:
     """Every operation; signing out last, since it ends the session the role's other requests use."""
     return sorted((result.ok() for result in schema.get_all_operations()), key=lambda op: op.path == "/api/v1/auth/logout")
+
+
+def explicit_cases(op) -> list:
+    """One case per combination of the operation's documented examples (none when it documents none)."""
+    return [generate_one(strategy) for strategy in op.get_strategies_from_examples()]
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -109,6 +159,10 @@ def test_generated_requests_as_each_role_get_no_5xx_and_match_their_schemas(fuzz
             if response.status_code < 300:
                 succeeded.add(f"{op.method.upper()} {op.path}")
 
+        # Hypothesis's explicit phase runs @example cases only: schemathesis builds those from the description's
+        # examples (path parameters, the If-Match above, request bodies from server/examples.py), the rest drawn.
+        for case in explicit_cases(op):
+            exercise = example(case=case)(exercise)
         try:
             exercise()
         except Exception as exc:  # noqa: BLE001 - collected so one run names every failing operation
@@ -116,3 +170,5 @@ def test_generated_requests_as_each_role_get_no_5xx_and_match_their_schemas(fuzz
     assert not failures, "\n\n".join(failures)
     if role == "province_admin":  # the success schemas were really exercised, not only the error envelope
         assert REACHED_AS_ADMIN <= succeeded, REACHED_AS_ADMIN - succeeded
+    missing = REACHED_WRITES.get(role, set()) - succeeded
+    assert not missing, f"{role}: no success answer from {sorted(missing)}"

@@ -1,7 +1,13 @@
 """The OpenAPI description covers every path of CONTRACT.md §3 and names its parameters."""
 from __future__ import annotations
 
+import json
+
+import jsonschema_rs
 import pytest
+
+from schemathesis.specs.openapi.converter import to_json_schema
+from server import examples
 
 CONTRACT_PATHS = {
     ("post", "/api/v1/auth/login"), ("put", "/api/v1/catalogue/items/{basic_code}"),
@@ -68,3 +74,25 @@ def test_api_index_links_to_the_description_health_and_every_area_and_each_link_
     for name, link in links.items():
         # every link leads to a served path (anonymous callers may meet 400/401, the callback 503), never 404
         assert api.get(link, token=None).status in (200, 400, 401, 503), (name, link)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_request_body_example_is_documented_on_its_operation_and_meets_its_schema(running_app):
+    spec = running_app.api().get("/api/v1/openapi.json", token=None).json
+    documented = set()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            for ctype, media in op.get("requestBody", {}).get("content", {}).items():
+                if "example" not in media:
+                    continue
+                assert "json" in ctype, (path, method, ctype)
+                validator = jsonschema_rs.validator_for(to_json_schema(media["schema"], "nullable"))
+                errors = [e.message for e in validator.iter_errors(media["example"])]
+                assert not errors, (path, method, errors)
+                documented.add(json.dumps(media["example"], sort_keys=True))
+    assert documented == {json.dumps(body, sort_keys=True) for body in examples.BODIES.values()}
+    # each on its own operation: the claim on POST /items, the JSON patch on its json-patch media type
+    claim = spec["paths"]["/api/v1/items"]["post"]["requestBody"]["content"]["application/json"]
+    assert claim["example"] == examples.body("ItemListHandler", "post")
+    edit = spec["paths"]["/api/v1/items/{impl_code}"]["patch"]["requestBody"]["content"]
+    assert edit["application/json-patch+json"]["example"] == examples.body("ItemHandler", "patch")
