@@ -38,8 +38,10 @@ BODIES: dict[str, object] = {
                              "region_code": REGION},
     "ItemHandler.patch": [{"op": "add", "path": "/phone", "value": "0826-2338110"}],
     "TransitionHandler.post": {"comment": "承诺时限已按本地实际压缩，请审核"},
-    # the branch hall
+    # the branch hall and the window
     "HallSubscriptionHandler.post": {"template_id": "TMPL_case_progress_01", "accepted": 1},
+    "HallRatingHandler.post": {"level": "satisfied", "comment": "窗口一次性告知了所需材料，没有多跑"},
+    "RevealHandler.post": {"reason": "申请人来电核对身份信息"},
 }
 
 

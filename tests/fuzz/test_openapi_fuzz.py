@@ -22,7 +22,7 @@ from items.scope import Actor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "wechat"))
 from fake_wechat import FakeWeChat  # noqa: E402 - WeChat's API on 127.0.0.1: nothing leaves the machine
-from hall_world import ITEM  # noqa: E402
+from hall_world import ID_NUMBER, ITEM, PDF, PHONE, multipart  # noqa: E402
 from scripts.load.run_load import seed_world  # noqa: E402
 
 # The places the request-body examples name (server/examples.py), so that their writes succeed.
@@ -46,8 +46,9 @@ REACHED_AS_ADMIN = {"GET /api/v1/", "GET /api/v1/auth/me", "GET /api/v1/users", 
 #   the seeded region, department and user. Not required: its claim, edits of the item and transitions (some
 #   run in an order that makes them conflict), and the deletes (the region and department are in use: 409).
 # - reviewer: withdraws the published item (approve, publish and reject come first and find nothing to do).
-# - citizen: records a subscribe-message consent. Applications need an upload first (uploads sort after them)
-#   and ratings a finished case, so neither is required.
+# - citizen: records a subscribe-message consent and rates the finished case seeded for it. Filing an
+#   application is not required: its body names an upload, and uploads sort after applications.
+# - window_staff: reveals the full ID number of that case's applicant (its actions find the case finished).
 REACHED_WRITES = {
     "editor": {"POST /api/v1/items", "PATCH /api/v1/items/{impl_code}", "POST /api/v1/items/{impl_code}/submit"},
     "province_admin": {"POST /api/v1/directory/regions", "POST /api/v1/directory/departments", "POST /api/v1/users",
@@ -55,7 +56,8 @@ REACHED_WRITES = {
                        "PATCH /api/v1/users/{username}", "PUT /api/v1/admin/holidays/{year}",
                        "PUT /api/v1/admin/synonyms/{term}"},
     "reviewer": {"POST /api/v1/items/{impl_code}/withdraw"},
-    "citizen": {"POST /api/v1/hall/subscriptions"},
+    "citizen": {"POST /api/v1/hall/subscriptions", "POST /api/v1/hall/applications/{case_no}/rating"},
+    "window_staff": {"POST /api/v1/cases/{case_no}/applicant/reveal"},
 }
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -93,6 +95,25 @@ def seed_department_item(ctx) -> str:
     return impl_code
 
 
+def seed_finished_case(app, impl_code: str) -> str:
+    """The fuzz citizen's application for the item, accepted and finished by the department's window staff;
+    returns its case number."""
+    citizen, staff = app.api(), app.api()
+    citizen.token, staff.token = app.tokens["citizen"], app.tokens["window_staff"]
+    body, ctype = multipart(PDF, "application/pdf")
+    file_id = citizen.post("/api/v1/hall/uploads", raw=body, headers={"Content-Type": ctype}).json["file_id"]
+    filed = citizen.post("/api/v1/hall/applications", {
+        "impl_code": impl_code, "applicant": {"name": "李晓梅", "id_number": ID_NUMBER, "phone": PHONE},
+        "form": {"project": "广安区某安置房项目"}, "materials": [{"material_id": "m1", "file_id": file_id}]},
+        headers={"Idempotency-Key": "fuzz-case-1"})
+    assert filed.status == 201, filed.body
+    case_no = filed.json["case_no"]
+    for action in ({"action": "accept"}, {"action": "finish", "result": "approved"}):
+        resp = staff.post(f"/api/v1/cases/{case_no}/actions", action)
+        assert resp.status == 200, resp.body
+    return case_no
+
+
 @pytest.fixture
 def fuzz_app(tmp_path_factory):
     """The app with a small seeded province, one per role's run: a few seconds to build, so the roles'
@@ -108,11 +129,13 @@ def fuzz_app(tmp_path_factory):
     app.tokens = seed_tokens(app.ctx)
     seed_world(app.ctx, citizens=1)  # a catalogue item, a published local item and a draft in 卫东区
     impl_code = seed_department_item(app.ctx)
+    case_no = seed_finished_case(app, impl_code)
     # Path parameters naming things that exist: the explicit phase then reaches real answers (and checks
     # their success schemas) on operations whose random paths would only ever find 404. The item is the
     # fuzz department's, so its editor, reviewer and window staff may reach it as well as the admin.
     app.examples = {"impl_code": impl_code, "basic_code": ITEM["basic_code"], "code": REGION,
-                    "credit_code": ORG, "username": "fuzz-editor", "version": "1", "year": "2026", "term": "办执照"}
+                    "credit_code": ORG, "username": "fuzz-editor", "version": "1", "year": "2026", "term": "办执照",
+                    "case_no": case_no}
     app.etag = f'"{app.ctx.items.get(impl_code)["version"]}"'  # the If-Match of the example edit
     yield app
     app.stop()
