@@ -83,8 +83,8 @@ def seed_department_item(ctx) -> str:
     returns the published item's code."""
     admin = Actor("fuzz-seed", "province_admin")
     with ctx.db.connection_context():
-        ctx.catalogue.put(examples.CATALOGUE_ITEM, dict(ITEM, basic_code=examples.CATALOGUE_ITEM, name="建设工程消防验收"),
-                          admin)
+        claimable = dict(ITEM, basic_code=examples.CATALOGUE_ITEM, name="建设工程消防验收")
+        ctx.catalogue.put(examples.CATALOGUE_ITEM, claimable, admin)
         impl_code = ctx.items.claim(ITEM["basic_code"], ORG, "4", REGION, admin)["impl_code"]
         doc = dict(ctx.items.get(impl_code)["document"], promised_limit={"value": 5, "unit": "workday", "note": ""},
                    phone="0826-2338000", complaint_phone="0826-12345", location="广安区政务服务中心",
