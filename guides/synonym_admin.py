@@ -12,6 +12,17 @@ def list_synonyms() -> list[dict]:
     return search_index.list_synonyms()
 
 
+def find_synonyms(q: str | None, page: int, size: int) -> dict:
+    """One page of the table, optionally only entries whose term or an expansion contains `q`
+    → {synonyms: [{term, expansions, source}], total, page, size}. The table is a few thousand entries at
+    most: it is filtered here, the same way on every database."""
+    entries = search_index.list_synonyms()
+    if q:
+        entries = [e for e in entries if q in e["term"] or any(q in x for x in e["expansions"])]
+    start = (page - 1) * size
+    return {"synonyms": entries[start:start + size], "total": len(entries), "page": page, "size": size}
+
+
 def get_synonym(term: str) -> dict:
     """One synonym → {term, expansions}. Raises NotFound synonym_not_found."""
     for entry in search_index.list_synonyms():

@@ -9,13 +9,14 @@ import os
 import secrets
 from pathlib import Path
 
+from tornado.escape import url_escape
+
 from items.errors import Invalid, Malformed, NotFound, invalid
-from guides import search_index
 from server.console import labels
 from server.console.base import NOTICES, PREFIX, ConsolePage
 from server.console.editor_compare import side_by_side
 from server.handlers.catalogue import IMPORT_TYPES
-from guides.synonym_admin import change_synonym
+from guides.synonym_admin import change_synonym, find_synonyms
 from server.operations import Body, operation, query
 
 ADMIN_ROLES = ("province_admin",)
@@ -190,16 +191,20 @@ def _shown_report(report: dict) -> dict:
 # --- synonyms ----------------------------------------------------------------------------------------
 
 class SynonymsPage(ConsolePage):
+    """The synonym table, searched by a word of the term or its expansions and paged; add, replace, delete."""
     roles = ADMIN_ROLES
 
+    @operation(query("q", max_length=50), query("page", "integer", minimum=1, maximum=100_000))
     async def get(self) -> None:
         await self.show()
 
     async def show(self, error: str = "", term: str = "", expansions: str = "", status: int = 200) -> None:
-        table = await self.run(search_index.list_synonyms)
+        q = self.get_query_argument("q", "").strip() if self.request.method == "GET" else term
+        page = self.int_arg("page", 1) if self.request.method == "GET" else 1
+        result = await self.run(find_synonyms, q or None, page, PAGE_SIZE)
         self.set_status(status)
-        self.page("admin/synonyms.html", title="同义词", synonyms=table, error=error, term=term,
-                  expansions=expansions)
+        self.page("admin/synonyms.html", title="同义词", result=result, q=q, error=error, term=term,
+                  expansions=expansions, pages=max(1, math.ceil(result["total"] / PAGE_SIZE)))
 
     async def post(self) -> None:
         """Add or replace (`term`, `expansions` separated by 、 or commas) or remove (`delete` = term)."""
@@ -207,7 +212,7 @@ class SynonymsPage(ConsolePage):
         if gone:
             await self.run(change_synonym, self.actor, self.remote_ip, gone, None)
             self.ctx.read_cache.invalidate()  # cached hall searches expanded the old way
-            self.redirect(f"{PREFIX}/synonyms?msg=synonym_deleted")
+            self.redirect(f"{PREFIX}/synonyms?msg=synonym_deleted&q={url_escape(self.get_body_argument('q', ''))}")
             return
         term = self.get_body_argument("term", "").strip()
         raw = self.get_body_argument("expansions", "")
@@ -221,7 +226,7 @@ class SynonymsPage(ConsolePage):
             await self.show(labels.error_message(exc.code, exc.message) + (f"（{detail}）" if detail else ""),
                             term, raw, 422)
             return
-        self.redirect(f"{PREFIX}/synonyms?msg=synonym_saved")
+        self.redirect(f"{PREFIX}/synonyms?msg=synonym_saved&q={url_escape(term)}")  # the saved entry in view
 
 
 routes = [

@@ -152,15 +152,36 @@ def test_bulk_rebase_shows_its_progress_and_report(console, page):
 def test_admin_adds_and_removes_a_synonym(console, page):
     sign_in(page, console, "admin")
     page.get_by_role("link", name="同义词").click()
-    page.get_by_label("词语").fill("办施工证")
+    page.get_by_label("词语", exact=True).fill("办施工证")
     page.get_by_label("展开为（用顿号或逗号分隔）").fill("建筑工程施工许可证、施工许可")
     page.get_by_role("button", name="保存同义词").click()
     expect(page.get_by_role("status")).to_contain_text("已保存同义词")
+    # the saved entry is shown by itself, not somewhere among hundreds
     expect(page.get_by_role("row", name=re.compile("办施工证"))).to_contain_text("施工许可")
+    expect(page.get_by_text(re.compile("含“办施工证”的共 1 条"))).to_be_visible()
     axe_check(page)
     page.get_by_role("button", name="删除“办施工证”").click()
     expect(page.get_by_role("status")).to_contain_text("已删除同义词")
     expect(page.get_by_role("row", name=re.compile("办施工证"))).to_have_count(0)
+
+
+def test_the_synonym_table_is_searched_by_an_expansion_and_paged(console, page):
+    sign_in(page, console, "admin")
+    page.goto(console.url("/console/synonyms"))
+    total = int(re.search(r"共 (\d+) 条", page.get_by_text(re.compile(r"共 \d+ 条")).inner_text()).group(1))
+    assert total > 50  # the lexicon: more than one page
+    expect(page.get_by_role("row")).to_have_count(51)  # the header and one page of 50
+    page.get_by_role("navigation", name="翻页").get_by_role("link", name="下一页").click()
+    expect(page.get_by_text(re.compile(r"第 2 / \d+ 页")).first).to_be_visible()
+    page.get_by_label("查找词语或展开词").fill("身份证")
+    page.get_by_role("button", name="查找", exact=True).click()
+    rows = page.get_by_role("row").filter(has_not=page.get_by_role("columnheader"))
+    expect(rows.first).to_be_visible()
+    for text in rows.all_inner_texts():
+        assert "身份证" in text
+    page.get_by_label("查找词语或展开词").fill("没有这样的词")
+    page.get_by_role("button", name="查找", exact=True).click()
+    expect(page.get_by_text("没有含“没有这样的词”的同义词。")).to_be_visible()
 
 
 @pytest.mark.parametrize("username, path", [
