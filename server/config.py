@@ -90,6 +90,7 @@ class Settings:
     # Published guides and hall searches cached per process (server/read_cache.py); 0 entries turns it off.
     hall_cache_entries: int = 4096
     hall_cache_ttl: float = 60.0
+    hall_cache_check: float = 0.1  # seconds between reads of the cache generation in Redis, per process
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -138,6 +139,7 @@ class Settings:
             wechat_dev=get("WECHAT_DEV", "0") in ("1", "true", "yes"),
             hall_cache_entries=int(get("HALL_CACHE_ENTRIES", cls.hall_cache_entries)),
             hall_cache_ttl=float(get("HALL_CACHE_TTL", cls.hall_cache_ttl)),
+            hall_cache_check=float(get("HALL_CACHE_CHECK", cls.hall_cache_check)),
         )
         if settings.wechat_dev:
             check_dev_wechat(env)

@@ -3,6 +3,7 @@ and by the OpenAPI generator, so the description cannot drift from what the hand
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
 from items.errors import Malformed, error_details, rule_error
@@ -132,10 +133,12 @@ class Operation:
     responses: dict = field(default_factory=dict)
 
     def param(self, name: str, where: str) -> Param | None:
-        for p in self.params:
-            if p.where == where and p.name.lower() == name.lower():
-                return p
-        return None
+        return self._by_name.get((where, name.lower()))
+
+    @functools.cached_property
+    def _by_name(self) -> dict[tuple[str, str], Param]:
+        """Parameters by (where, lower-case name): every request reads several, each through this."""
+        return {(p.where, p.name.lower()): p for p in reversed(self.params)}  # the first declaration wins
 
 
 NO_OPERATION = Operation()

@@ -3,7 +3,8 @@
     python -m scripts.bench.bench_http [--stack postgresql|embedded] [--duration 10] [--connections 32]
                                        [--processes 1,2] [--db PATH]
 
-Serves, on 127.0.0.1 only: a bare Tornado handler (the baseline: what the server itself carries), then
+Serves, on 127.0.0.1 only: a bare Tornado handler (the baseline: what the server itself carries) at one process
+and at each N of `--processes` (what a second process can gain on this machine at all), then
 `govhall serve --processes N` for each N of `--processes` (the production command: processes sharing one
 port). `--stack postgresql` (the default, production) starts a throwaway PostgreSQL and redis-server and
 builds the demo province there with `govhall demo`; `--stack embedded` serves the embedded default: a
@@ -171,13 +172,13 @@ def a_published_guide(base: str) -> str:
 
 def print_table(rows: list[tuple[str, int, dict]]) -> None:
     """requests/s, share of the bare handler, share of one process's figure (several processes), p50, p99."""
-    bare = rows[0][2]["rps"]
+    bare = rows[0][2]["rps"]  # the bare handler at one process
     one = {label: r["rps"] for label, n, r in rows if n == 1}
     print(f"\n{'what':<36} {'procs':>5} {'req/s':>9} {'of bare':>8} {'of 1 proc':>9} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'non-2xx':>8}")
     for label, n, r in rows:
         scale = f"{r['rps'] / one[label]:.2f}x" if n > 1 and one.get(label) else ""
-        print(f"{label:<36} {n or '':>5} {r['rps']:>9.0f} {r['rps'] / bare:>8.0%} {scale:>9} {r['p50']:>8.2f} "
+        print(f"{label:<36} {n:>5} {r['rps']:>9.0f} {r['rps'] / bare:>8.0%} {scale:>9} {r['p50']:>8.2f} "
               f"{r['p99']:>8.2f} {r['errors']:>8}")
 
 
@@ -212,14 +213,18 @@ def main(argv: list[str] | None = None) -> int:
               f"-c{args.connections} -d{args.duration}s; stack {args.stack}: database "
               f"{env['GOVHALL_DATABASE_URL']}, redis {env.get('GOVHALL_REDIS_URL') or 'in-process stand-in'}")
 
-        port = free_port()
-        procs = start("bare", port, 1, env, workdir / "bare.log")
-        try:
-            wait_ready(f"http://{HOST}:{port}/bare")
-            rows.append(("bare Tornado handler", 0, wrk(f"http://{HOST}:{port}/bare", args.duration,
-                                                         args.connections)))
-        finally:
-            stop(procs)
+        # The bare handler at every process count too: what this machine lets any server gain from a second
+        # process (wrk, PostgreSQL and Redis share its cores), the ceiling for govhall's own scaling.
+        for n in sorted(set(counts) | {1}):
+            port = free_port()
+            procs = start("bare", port, n, env, workdir / "bare.log")
+            try:
+                wait_ready(f"http://{HOST}:{port}/bare")
+                time.sleep(1)  # every process listening
+                rows.append(("bare Tornado handler", n, wrk(f"http://{HOST}:{port}/bare", args.duration,
+                                                             args.connections)))
+            finally:
+                stop(procs)
 
         for n in counts:
             port = free_port()

@@ -45,7 +45,8 @@ class HallLoginHandler(BaseHandler):
 
 class CachedReadHandler(BaseHandler):
     """A public read answered from the process's read cache when it can be (server/read_cache.py): a hit
-    costs one Redis GET on the loop and no thread-pool hop; a miss runs the use case and keeps its bytes."""
+    costs no thread-pool hop and at most one Redis GET per process every `check` seconds (the generation); a miss
+    runs the use case and keeps its bytes."""
 
     async def cached(self, key: tuple, compute) -> CachedAnswer:
         return (await self.cached_with_hit(key, compute))[0]

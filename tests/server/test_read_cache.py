@@ -60,23 +60,53 @@ def test_an_answer_is_served_only_under_the_generation_it_was_read_at():
     assert cache.get(cache.generation(), ("guide", "x")) is None
 
 
-def test_an_invalidation_in_one_process_ends_the_hits_of_another():
+def test_an_invalidation_in_one_process_ends_the_hits_of_another_within_the_check_interval():
     server = fakeredis.FakeServer()
-    reader, writer = (ReadCache(fakeredis.FakeRedis(server=server, decode_responses=True)) for _ in range(2))
+    now = [0.0]
+    reader, writer = (ReadCache(fakeredis.FakeRedis(server=server, decode_responses=True), check=0.1,
+                                clock=lambda: now[0]) for _ in range(2))
     reader.put(reader.generation(), ("search", "护照"), CachedAnswer.of(b"[1]"))
 
     writer.invalidate()
+    assert writer.get(writer.generation(), ("search", "护照")) is None  # the writer's own process at once
 
+    now[0] += 0.1
     assert reader.get(reader.generation(), ("search", "护照")) is None
+
+
+class CountingRedis(fakeredis.FakeRedis):
+    """Counts the GETs a cache sends."""
+    gets = 0
+
+    def get(self, name):
+        type(self).gets += 1
+        return super().get(name)
+
+
+def test_hits_within_the_check_interval_ask_redis_nothing():
+    now = [0.0]
+    CountingRedis.gets = 0
+    cache = ReadCache(CountingRedis(decode_responses=True), check=0.1, clock=lambda: now[0])
+    cache.put(cache.generation(), ("guide", "x"), CachedAnswer.of(b"{}"))
+    asked = CountingRedis.gets
+    for _ in range(100):
+        assert cache.get(cache.generation(), ("guide", "x")).body == b"{}"
+        now[0] += 0.0005
+    assert CountingRedis.gets == asked  # a hundred hits in 50 ms: no round trip
+    now[0] += 0.1
+    cache.generation()
+    assert CountingRedis.gets == asked + 1
 
 
 def test_a_redis_that_lost_its_data_starts_a_generation_never_used_before():
     kv = fakeredis.FakeRedis(decode_responses=True)
-    cache = ReadCache(kv)
+    now = [0.0]
+    cache = ReadCache(kv, clock=lambda: now[0])
     before = cache.generation()
     cache.put(before, ("guide", "x"), CachedAnswer.of(b"{}"))
     kv.flushall()
 
+    now[0] += cache.check
     after = cache.generation()
     assert after != before and cache.get(after, ("guide", "x")) is None
 
@@ -150,7 +180,8 @@ def two_processes(sqlite_url, redis_server_url, tmp_path):
         app.stop()
 
 
-def test_a_withdraw_in_one_process_is_seen_at_once_by_the_other_that_cached_the_guide(two_processes):
+def test_a_withdraw_in_one_process_is_seen_within_the_check_interval_by_the_other_that_cached_the_guide(
+        two_processes):
     (reader, writer), code = two_processes
     public = reader.api()
     assert public.get(f"/api/v1/hall/items/{code}", token=None).status == 200
@@ -161,6 +192,7 @@ def test_a_withdraw_in_one_process_is_seen_at_once_by_the_other_that_cached_the_
     admin = writer.api()
     admin.token = writer.ctx.accounts.issue_token(ADMIN)
     assert admin.post(f"/api/v1/items/{code}/withdraw", {"comment": "政策调整"}).status == 200
+    time.sleep(reader.ctx.read_cache.check)  # the reader reads the generation again after this long
 
     gone = public.get(f"/api/v1/hall/items/{code}", token=None)
     assert gone.status == 404 and gone.error_code() == "guide_not_found"
@@ -178,6 +210,7 @@ def test_a_republish_in_one_process_shows_the_new_version_in_the_other(two_proce
         ctx.items.replace(code, dict(item["document"], visits=0), item["latest_version"], EDITOR)
         for action in ("submit", "approve", "publish"):
             getattr(ctx.workflow, action)(code, ADMIN, "")
+    time.sleep(reader.ctx.read_cache.check)
 
     assert public.get(f"/api/v1/hall/items/{code}", token=None).json["guide_version"] > first
 
