@@ -1,7 +1,7 @@
 """HTTP benchmark: `wrk` against a bare Tornado handler and against govhall on demo data, in one run.
 
     python -m scripts.bench.bench_http [--stack postgresql|embedded] [--duration 10] [--connections 32]
-                                       [--processes 1,2] [--db PATH]
+                                       [--processes 1,2] [--rounds 3] [--db PATH]
 
 Serves, on 127.0.0.1 only: a bare Tornado handler (the baseline: what the server itself carries) at one process
 and at each N of `--processes` (what a second process can gain on this machine at all), then
@@ -10,8 +10,9 @@ port). `--stack postgresql` (the default, production) starts a throwaway Postgre
 builds the demo province there with `govhall demo`; `--stack embedded` serves the embedded default: a
 temporary SQLite demo file (or `--db`) and the in-process Redis stand-in, which runs one process only.
 For each it runs `wrk -t2 -c<connections> -d<duration> --latency` on: the bare handler, GET /api/v1/health,
-GET /api/v1/hall/search?q=身份证 and a published guide, and prints requests/s, p50 and p99, each govhall
-figure as a share of the bare handler's, and with several processes the share of one process's figure.
+GET /api/v1/hall/search?q=身份证 and a published guide, in `--rounds` interleaved rounds with every server
+running throughout, and prints the median round's requests/s (with the range), p50 and p99, each figure as a
+share of the bare handler's at one process, and with several processes the share of one process's figure.
 
 Needs wrk (/usr/bin/wrk; .ci/run installs it); redis-server and PostgreSQL for `--stack postgresql`.
 """
@@ -122,6 +123,13 @@ def wrk(url: str, duration: int, connections: int) -> dict:
     return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "errors": int(non2xx.group(1)) if non2xx else 0}
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run of median requests/s among `runs` (its own latencies with it), and the range of requests/s."""
+    ordered = sorted(runs, key=lambda r: r["rps"])
+    return dict(ordered[(len(ordered) - 1) // 2], low=ordered[0]["rps"], high=ordered[-1]["rps"],
+                errors=sum(r["errors"] for r in runs))
+
+
 def build_demo(env: dict) -> None:
     """`govhall demo` into the database `env` names."""
     subprocess.run([str(Path(sys.executable).with_name("govhall")), "demo"], cwd=REPO, check=True, env=env,
@@ -174,12 +182,13 @@ def print_table(rows: list[tuple[str, int, dict]]) -> None:
     """requests/s, share of the bare handler, share of one process's figure (several processes), p50, p99."""
     bare = rows[0][2]["rps"]  # the bare handler at one process
     one = {label: r["rps"] for label, n, r in rows if n == 1}
-    print(f"\n{'what':<36} {'procs':>5} {'req/s':>9} {'of bare':>8} {'of 1 proc':>9} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'non-2xx':>8}")
+    print(f"\n{'what':<36} {'procs':>5} {'req/s':>9} {'range':>13} {'of bare':>8} {'of 1 proc':>9} {'p50 ms':>8} "
+          f"{'p99 ms':>8} {'non-2xx':>8}")
     for label, n, r in rows:
         scale = f"{r['rps'] / one[label]:.2f}x" if n > 1 and one.get(label) else ""
-        print(f"{label:<36} {n:>5} {r['rps']:>9.0f} {r['rps'] / bare:>8.0%} {scale:>9} {r['p50']:>8.2f} "
-              f"{r['p99']:>8.2f} {r['errors']:>8}")
+        spread = f"{r['low']:.0f}-{r['high']:.0f}"
+        print(f"{label:<36} {n:>5} {r['rps']:>9.0f} {spread:>13} {r['rps'] / bare:>8.0%} {scale:>9} "
+              f"{r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>8}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; each figure is their median")
     parser.add_argument("--processes", default="1,2", help="govhall process counts to measure, e.g. 1,2")
     parser.add_argument("--stack", choices=("postgresql", "embedded"), default="postgresql",
                         help="PostgreSQL + redis-server (production), or the embedded SQLite and stand-in")
@@ -207,40 +217,42 @@ def main(argv: list[str] | None = None) -> int:
         print("the embedded stand-in serves one process only (several need GOVHALL_REDIS_URL): measuring 1")
         counts = [1]
     rows: list[tuple[str, int, dict]] = []
+    running: list[list[subprocess.Popen]] = []
     try:
         env = stack.env()
         print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores; wrk -t2 "
-              f"-c{args.connections} -d{args.duration}s; stack {args.stack}: database "
+              f"-c{args.connections} -d{args.duration}s, {args.rounds} round(s); stack {args.stack}: database "
               f"{env['GOVHALL_DATABASE_URL']}, redis {env.get('GOVHALL_REDIS_URL') or 'in-process stand-in'}")
-
+        # Every server runs for the whole benchmark (an idle one costs nothing), and the rounds interleave
+        # them: each figure is the median of its rounds, so a slow minute of a shared machine falls on every
+        # configuration alike instead of on whichever was measured then.
+        targets: list[tuple[str, int, str]] = []
         # The bare handler at every process count too: what this machine lets any server gain from a second
         # process (wrk, PostgreSQL and Redis share its cores), the ceiling for govhall's own scaling.
         for n in sorted(set(counts) | {1}):
             port = free_port()
-            procs = start("bare", port, n, env, workdir / "bare.log")
-            try:
-                wait_ready(f"http://{HOST}:{port}/bare")
-                time.sleep(1)  # every process listening
-                rows.append(("bare Tornado handler", n, wrk(f"http://{HOST}:{port}/bare", args.duration,
-                                                             args.connections)))
-            finally:
-                stop(procs)
-
+            running.append(start("bare", port, n, env, workdir / "bare.log"))
+            wait_ready(f"http://{HOST}:{port}/bare")
+            targets.append(("bare Tornado handler", n, f"http://{HOST}:{port}/bare"))
         for n in counts:
             port = free_port()
             base = f"http://{HOST}:{port}"
-            procs = start_govhall(port, n, env, workdir / f"govhall-{n}.log")
-            try:
-                wait_ready(base + "/api/v1/health")
-                guide = a_published_guide(base)
-                search = "/api/v1/hall/search?" + urllib.parse.urlencode({"q": "身份证"})
-                for label, path in (("health", "/api/v1/health"), ("hall search q=身份证", search),
-                                    ("published guide", guide)):
-                    rows.append((label, n, wrk(base + path, args.duration, args.connections)))
-            finally:
-                stop(procs)
+            running.append(start_govhall(port, n, env, workdir / f"govhall-{n}.log"))
+            wait_ready(base + "/api/v1/health")
+            search = "/api/v1/hall/search?" + urllib.parse.urlencode({"q": "身份证"})
+            for label, path in (("health", "/api/v1/health"), ("hall search q=身份证", search),
+                                ("published guide", a_published_guide(base))):
+                targets.append((label, n, base + path))
+        time.sleep(2)  # every process of every server listening
+        samples: dict[int, list[dict]] = {i: [] for i in range(len(targets))}
+        for _ in range(args.rounds):
+            for i, (_, _, url) in enumerate(targets):
+                samples[i].append(wrk(url, args.duration, args.connections))
+        rows = [(label, n, median_run(samples[i])) for i, (label, n, _) in enumerate(targets)]
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
+        for procs in running:
+            stop(procs)
         stack.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     print_table(rows)
