@@ -107,12 +107,24 @@ def assert_finds_every_name_containing(q: str, items) -> None:
         assert set(found[:len(by_name)]) == by_name, q
 
 
-def test_every_two_character_substring_of_a_real_name_finds_every_item_containing_it(guangan):
-    bigrams = sorted({name[i:i + 2] for _, name in guangan for i in range(len(name) - 1)})
+def real_bigrams(items) -> list[str]:
+    bigrams = sorted({name[i:i + 2] for _, name in items for i in range(len(name) - 1)})
     assert len(bigrams) > 5000
-    for q in bigrams:
-        if analysis.normalize(q):
-            assert_finds_every_name_containing(q, guangan)
+    return [q for q in bigrams if analysis.normalize(q)]
+
+
+def test_two_character_substrings_of_real_names_find_every_item_containing_them(guangan):
+    """On SQLite every bigram of the 1,135 names. The ranking runs in memory on either database; what
+    PostgreSQL adds is loading the index from its rows and fetching each page, so there every fourth bigram
+    and the first of every name (each item is asked for): an item loaded or fetched wrongly fails there as it
+    would here, at under a third of the queries (5,000 searches' round trips made the slowest test)."""
+    every = real_bigrams(guangan)
+    queries = every
+    if search_index.is_postgres(database.obj):
+        firsts = {analysis.normalize(name)[:2] for _, name in guangan}
+        queries = sorted(set(every[::4]) | (firsts & set(every)))
+    for q in queries:
+        assert_finds_every_name_containing(q, guangan)
 
 
 def test_random_longer_substrings_of_real_names_find_every_item_containing_them(guangan):
