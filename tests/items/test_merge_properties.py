@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,8 +18,18 @@ SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[Heal
 
 small_text = st.sampled_from(["甲", "乙", "丙", "", "a/b", "~x"])
 leaf = st.one_of(small_text, st.integers(0, 3), st.none())
+# Strategies are built once here, not inside the draws: Hypothesis validates every strategy object it meets
+# for the first time, and building them per draw made that most of each example's time.
+BOOL, ZERO_TO_THREE, ZERO_TO_FIVE = st.booleans(), st.integers(0, 3), st.integers(0, 5)
+STATES = st.sampled_from(["in_use", "suspended", "cancelled"])
+LEGAL_LIMIT = st.one_of(st.none(), st.fixed_dictionaries({"value": st.integers(0, 20)}))
+SERVICE_OBJECTS = st.lists(st.sampled_from(["person", "enterprise"]), unique=True)
+EDITED_KEY = st.sampled_from(["name", "copies", "note"])
+ENTRY_COUNT = st.integers(0, 6)
+LEVELS = st.lists(st.sampled_from("1234567"), unique=True, max_size=3)
 
 
+@functools.lru_cache(maxsize=None)
 def entry_strategy(entry_id: str):
     return st.fixed_dictionaries(
         {"id": st.just(entry_id), "name": small_text},
@@ -28,9 +39,19 @@ def entry_strategy(entry_id: str):
     )
 
 
+@functools.lru_cache(maxsize=None)
+def new_id_lists(new_ids: tuple[str, ...]):
+    return st.lists(st.sampled_from(new_ids), unique=True, max_size=2)
+
+
+@functools.lru_cache(maxsize=None)
+def positions(length: int):
+    return st.integers(0, length)
+
+
 @st.composite
 def entry_list(draw, prefix: str):
-    n = draw(st.integers(0, 6))
+    n = draw(ENTRY_COUNT)
     return [draw(entry_strategy(f"{prefix}{k}")) for k in range(n)]
 
 
@@ -38,10 +59,10 @@ def entry_list(draw, prefix: str):
 def catalogue_documents(draw):
     doc = {
         "basic_code": "000104002000", "name": draw(small_text), "item_type": "01",
-        "levels": draw(st.lists(st.sampled_from("1234567"), unique=True, max_size=3)),
-        "state": draw(st.sampled_from(["in_use", "suspended", "cancelled"])),
-        "legal_limit": draw(st.one_of(st.none(), st.fixed_dictionaries({"value": st.integers(0, 20)}))),
-        "service_objects": draw(st.lists(st.sampled_from(["person", "enterprise"]), unique=True)),
+        "levels": draw(LEVELS),
+        "state": draw(STATES),
+        "legal_limit": draw(LEGAL_LIMIT),
+        "service_objects": draw(SERVICE_OBJECTS),
     }
     for name in LISTS:
         doc[name] = draw(entry_list(name[0]))
@@ -55,28 +76,28 @@ LOCAL_FIELDS = {"impl_code": "11410402MB1234567X4000104002000", "level": "4", "v
 def mutate(draw, doc: dict, *, new_ids: list[str], four_same: bool) -> dict:
     """A copy of `doc` with random edits: scalars, entry removals, edits, additions and reorders."""
     out = copy.deepcopy(doc)
-    if four_same and draw(st.booleans()):
+    if four_same and draw(BOOL):
         out["name"] = draw(small_text)
-    if four_same and draw(st.booleans()):
-        out["legal_limit"] = draw(st.one_of(st.none(), st.fixed_dictionaries({"value": st.integers(0, 20)})))
-    if four_same and draw(st.booleans()):  # the catalogue owns state: a local item never changes it
-        out["state"] = draw(st.sampled_from(["in_use", "suspended", "cancelled"]))
-    if draw(st.booleans()):
-        out["service_objects"] = draw(st.lists(st.sampled_from(["person", "enterprise"]), unique=True))
+    if four_same and draw(BOOL):
+        out["legal_limit"] = draw(LEGAL_LIMIT)
+    if four_same and draw(BOOL):  # the catalogue owns state: a local item never changes it
+        out["state"] = draw(STATES)
+    if draw(BOOL):
+        out["service_objects"] = draw(SERVICE_OBJECTS)
     for name in LISTS:
         if name == "basis" and not four_same:
             continue
-        entries = [e for e in out[name] if draw(st.integers(0, 3)) != 0]  # drop about one in four
+        entries = [e for e in out[name] if draw(ZERO_TO_THREE) != 0]  # drop about one in four
         for e in entries:
-            if draw(st.integers(0, 3)) == 0:
-                key = draw(st.sampled_from(["name", "copies", "note"]))
+            if draw(ZERO_TO_THREE) == 0:
+                key = draw(EDITED_KEY)
                 e[key] = draw(leaf)
-            if "limit" in e and draw(st.integers(0, 3)) == 0:
-                e["limit"]["value"] = draw(st.integers(0, 5))
-        for new_id in draw(st.lists(st.sampled_from(new_ids), unique=True, max_size=2)):
+            if "limit" in e and draw(ZERO_TO_THREE) == 0:
+                e["limit"]["value"] = draw(ZERO_TO_FIVE)
+        for new_id in draw(new_id_lists(tuple(new_ids))):
             if new_id not in {e["id"] for e in entries}:
-                entries.insert(draw(st.integers(0, len(entries))), draw(entry_strategy(new_id)))
-        if draw(st.booleans()):
+                entries.insert(draw(positions(len(entries))), draw(entry_strategy(new_id)))
+        if draw(BOOL):
             entries = draw(st.permutations(entries))
         out[name] = list(entries)
     return out
@@ -84,7 +105,7 @@ def mutate(draw, doc: dict, *, new_ids: list[str], four_same: bool) -> dict:
 
 def as_local(doc: dict, draw) -> dict:
     out = {**copy.deepcopy(doc), **copy.deepcopy(LOCAL_FIELDS)}
-    if draw(st.booleans()):
+    if draw(BOOL):
         del out["levels"]  # as claimed: a local item carries `level`
     return out
 
