@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from harness import RunningApp, make_settings
+from worlds import upload_dir
 from console.world import PASSWORD, seed
 
 VENDOR = Path(__file__).resolve().parent / "vendor"
@@ -59,7 +60,7 @@ class Console:
 
 def _console(worlds, kind: str, tmp_path):
     url, world, after = worlds.database(kind, seed, tmp_path)
-    app = RunningApp(make_settings(url, upload_dir=str(tmp_path / "uploads"))).start()
+    app = RunningApp(make_settings(url, upload_dir=upload_dir(tmp_path))).start()
     return Console(app, world), after
 
 

@@ -15,6 +15,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
                                                status_code_conformance)
 
 from harness import RunningApp, make_settings
+from worlds import upload_dir
 from server import examples
 from server.config import Secret
 from items import store
@@ -22,7 +23,7 @@ from items.scope import Actor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "wechat"))
 from fake_wechat import FakeWeChat  # noqa: E402 - WeChat's API on 127.0.0.1: nothing leaves the machine
-from hall_world import ID_NUMBER, ITEM, PDF, PHONE, multipart  # noqa: E402
+from hall_world import ID_NUMBER, ITEM, PDF, PHONE  # noqa: E402
 from scripts.load.run_load import seed_world  # noqa: E402
 
 # The places the request-body examples name (server/examples.py), so that their writes succeed.
@@ -39,7 +40,8 @@ REACHED_AS_ADMIN = {"GET /api/v1/", "GET /api/v1/auth/me", "GET /api/v1/users", 
                     "GET /api/v1/directory/regions", "GET /api/v1/directory/departments", "GET /api/v1/health/ready",
                     "GET /api/v1/admin/holidays"}
 # Writes each role's explicit examples (server/examples.py) must bring to a success answer, so write success
-# schemas are checked against real answers too. Each role runs on its own app, in path order (signing out last):
+# schemas are checked against real answers too. Each role runs on its own app and its own copy of the seeded
+# world, in path order (signing out last):
 # - editor: claims 建设工程消防验收, then adds a phone to the department's published item (a draft on top, with
 #   the item's ETag as If-Match) and submits that draft: PATCH comes before /submit in path order.
 # - province_admin: a county, a department, an account, the 2026 calendar and a synonym, and idempotent edits of
@@ -62,20 +64,25 @@ REACHED_WRITES = {
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-def seed_tokens(ctx) -> dict[str, str | None]:
-    """A small province (regions, one department, one published item) and a bearer token per role."""
+# The staff accounts, one per staff role: (role, department, region).
+STAFF = (("province_admin", None, None), ("editor", ORG, None), ("reviewer", None, REGION),
+         ("reform_office", None, REGION), ("window_staff", ORG, None))
+PASSWORD = "fuzz-password-0123"
+CITIZEN = "fuzz-openid"
+
+
+def seed_people(ctx) -> dict[str, Actor]:
+    """A small province (regions, one department), an account per staff role and the fuzz citizen; returns
+    the staff actors by role."""
     with ctx.db.connection_context():
         for code, name, parent, level in (("510000", "四川省", None, "2"), ("511600", "广安市", "510000", "3"),
                                           (REGION, "广安区", "511600", "4")):
             store.ensure_region(code, name, parent, level)
         store.ensure_org(ORG, "广安区住房和城乡建设局", REGION, "4")
-        tokens: dict[str, str | None] = {"anonymous": None}
-        for role, org, region in (("province_admin", None, None), ("editor", ORG, None), ("reviewer", None, REGION),
-                                  ("reform_office", None, REGION), ("window_staff", ORG, None)):
-            actor = ctx.accounts.create_user(f"fuzz-{role}", "fuzz-password-0123", role, org, region)
-            tokens[role] = ctx.accounts.issue_token(actor)
-        tokens["citizen"] = ctx.hall.issue_citizen_token(ctx.hall.ensure_hall_user("fuzz-openid"))
-    return tokens
+        staff = {role: ctx.accounts.create_user(f"fuzz-{role}", PASSWORD, role, org, region)
+                 for role, org, region in STAFF}
+        ctx.hall.ensure_hall_user(CITIZEN)
+    return staff
 
 
 def seed_department_item(ctx) -> str:
@@ -95,51 +102,70 @@ def seed_department_item(ctx) -> str:
     return impl_code
 
 
-def seed_finished_case(app, impl_code: str) -> str:
-    """The fuzz citizen's application for the item, accepted and finished by the department's window staff;
-    returns its case number."""
-    citizen, staff = app.api(), app.api()
-    citizen.token, staff.token = app.tokens["citizen"], app.tokens["window_staff"]
-    body, ctype = multipart(PDF, "application/pdf")
-    file_id = citizen.post("/api/v1/hall/uploads", raw=body, headers={"Content-Type": ctype}).json["file_id"]
-    filed = citizen.post("/api/v1/hall/applications", {
-        "impl_code": impl_code, "applicant": {"name": "李晓梅", "id_number": ID_NUMBER, "phone": PHONE},
-        "form": {"project": "广安区某安置房项目"}, "materials": [{"material_id": "m1", "file_id": file_id}]},
-        headers={"Idempotency-Key": "fuzz-case-1"})
-    assert filed.status == 201, filed.body
-    case_no = filed.json["case_no"]
-    for action in ({"action": "accept"}, {"action": "finish", "result": "approved"}):
-        resp = staff.post(f"/api/v1/cases/{case_no}/actions", action)
-        assert resp.status == 200, resp.body
-    return case_no
+def seed_finished_case(ctx, impl_code: str, staff: Actor) -> str:
+    """The fuzz citizen's application for the item with an uploaded PDF, accepted and finished by the
+    department's window staff (`staff`), through the services the hall and cases handlers call; returns its
+    case number."""
+    with ctx.db.connection_context():
+        citizen = ctx.hall.ensure_hall_user(CITIZEN)
+        file_id = ctx.hall.uploads.save(citizen.id, PDF, "application/pdf")["file_id"]
+        filed, created = ctx.hall.applications.submit(citizen.id, "fuzz-case-1", {
+            "impl_code": impl_code, "applicant": {"name": "李晓梅", "id_number": ID_NUMBER, "phone": PHONE},
+            "form": {"project": "广安区某安置房项目"}, "materials": [{"material_id": "m1", "file_id": file_id}]})
+        assert created, filed
+        for action, result in (("accept", None), ("finish", "approved")):
+            ctx.hall.casework.act(staff, filed["case_no"], action, result=result)
+    return filed["case_no"]
+
+
+def seed_fuzz_world(ctx) -> dict:
+    """The fuzz world, seeded once per session (tests/worlds.py): the small province, the load benchmark's
+    world (a catalogue item, a published local item and a draft in 卫东区), the department's published item and
+    the finished case; returns the item's code, the case number and the item's ETag."""
+    staff = seed_people(ctx)
+    seed_world(ctx, citizens=1)  # its tokens die with the seeding app: the tests sign in on their own
+    impl_code = seed_department_item(ctx)
+    case_no = seed_finished_case(ctx, impl_code, staff["window_staff"])
+    with ctx.db.connection_context():
+        etag = f'"{ctx.items.get(impl_code)["version"]}"'  # the If-Match of the example edit
+    return {"impl_code": impl_code, "case_no": case_no, "etag": etag}
+
+
+def sign_in(ctx) -> dict[str, str | None]:
+    """A bearer token per role. Tokens live in the app's key-value store, which a seeded world does not
+    carry, so each test's app issues its own."""
+    tokens: dict[str, str | None] = {"anonymous": None}
+    with ctx.db.connection_context():
+        for role, _org, _region in STAFF:
+            tokens[role] = ctx.accounts.login(f"fuzz-{role}", PASSWORD)["token"]
+        tokens["citizen"] = ctx.hall.issue_citizen_token(ctx.hall.ensure_hall_user(CITIZEN))
+    return tokens
 
 
 @pytest.fixture
-def fuzz_app(tmp_path_factory):
-    """The app with a small seeded province, one per role's run: a few seconds to build, so the roles'
-    runs may go to different workers (a module-wide app would keep all seven on one)."""
-    tmp = tmp_path_factory.mktemp("fuzz")
+def fuzz_app(seeded_worlds, tmp_path):
+    """The app on this test's own copy of the fuzz world (seeded once per session), with its own fake WeChat:
+    one per role's run, so one role's writes never meet another's and the runs may go to different workers."""
+    url, world, after = seeded_worlds.database("sqlite", seed_fuzz_world, tmp_path)
     wechat = FakeWeChat().start()
-    app = RunningApp(make_settings(f"sqlite:///{tmp}/govhall.db", upload_dir=str(tmp / "uploads"),
+    app = RunningApp(make_settings(url, upload_dir=upload_dir(tmp_path),
                                    wechat_appid=wechat.appid, wechat_secret=Secret(wechat.secret),
                                    wechat_api_base=wechat.base_url,
                                    # the callback configured, so it checks signatures instead of answering 503
                                    wechat_token=Secret("fuzz-callback-token"),
                                    wechat_aes_key=Secret("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"))).start()
-    app.tokens = seed_tokens(app.ctx)
-    seed_world(app.ctx, citizens=1)  # a catalogue item, a published local item and a draft in 卫东区
-    impl_code = seed_department_item(app.ctx)
-    case_no = seed_finished_case(app, impl_code)
+    app.tokens = sign_in(app.ctx)
     # Path parameters naming things that exist: the explicit phase then reaches real answers (and checks
     # their success schemas) on operations whose random paths would only ever find 404. The item is the
     # fuzz department's, so its editor, reviewer and window staff may reach it as well as the admin.
-    app.examples = {"impl_code": impl_code, "basic_code": ITEM["basic_code"], "code": REGION,
+    app.examples = {"impl_code": world["impl_code"], "basic_code": ITEM["basic_code"], "code": REGION,
                     "credit_code": ORG, "username": "fuzz-editor", "version": "1", "year": "2026", "term": "办执照",
-                    "case_no": case_no}
-    app.etag = f'"{app.ctx.items.get(impl_code)["version"]}"'  # the If-Match of the example edit
+                    "case_no": world["case_no"]}
+    app.etag = world["etag"]
     yield app
     app.stop()
     wechat.stop()
+    after()
 
 
 @pytest.fixture
