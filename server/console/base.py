@@ -13,6 +13,7 @@ import traceback
 import urllib.parse
 from pathlib import Path
 
+import tornado.escape
 import tornado.web
 
 from items.errors import DomainError, Malformed, NotSignedIn, invalid
@@ -156,7 +157,7 @@ class ConsolePage(BaseHandler):
         namespace = super().get_template_namespace()
         namespace.update(
             actor=self.actor, nav=navigation(self.actor, self.request.path), labels=labels,
-            static=static_url, prefix=PREFIX, notice=self.notice(), title="", status_code=self.get_status(),
+            static=static_url, prefix=PREFIX, notice=self.notice(), title="", status_code=self.get_status(), pager=pager,
         )
         return namespace
 
@@ -235,6 +236,24 @@ NOTICES = {
     "rebased": "已同步基本目录，生成新的草稿版本。",
     "recalled": "已撤回审核，可以继续修改。",
 }
+
+
+def pager(page: int, pages: int, **keep) -> str:
+    """The 上一页 / 下一页 links of a paged list (nothing when it fits one page), keeping the list's filters
+    (`keep`: parameter → value; empty values are left out) in both links."""
+    if pages <= 1:
+        return ""
+    kept = {k: v for k, v in keep.items() if v not in (None, "", False)}
+
+    def link(to: int, text: str) -> str:
+        query = urllib.parse.urlencode({**kept, "page": to})
+        return f'<a href="?{tornado.escape.xhtml_escape(query)}">{text}</a>'
+
+    parts = [link(page - 1, "上一页")] if page > 1 else []
+    parts.append(f"<span>第 {page} / {pages} 页</span>")
+    if page < pages:
+        parts.append(link(page + 1, "下一页"))
+    return '<nav class="pager" aria-label="翻页">\n' + "\n".join(parts) + "\n</nav>"
 
 
 def static_url(path: str) -> str:

@@ -146,10 +146,9 @@ class DrilldownPage(ReformPage):
         page = self.int_arg("page", 1)
         result = await self.run(self.ctx.stats.drilldown, self.actor, q, metric, DRILL_PAGE, (page - 1) * DRILL_PAGE)
         names = await self.run(group_names, self.ctx.directory, q)
-        here = drill_url(metric, q.region, q.as_of, org=q.org or "", item_type=q.item_type or "")
         self.page("reform/drilldown.html", title="指标明细", result=result, metric=metric, metrics=CHART_METRICS,
                   query=q, names=names, page_no=page, pages=max(1, -(-result["total"] // DRILL_PAGE)),
-                  page_url=lambda n: f"{here}&page={n}", percent=percent, number=number)
+                  percent=percent, number=number)
 
 
 def group_names(directory, q: StatsQuery) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from items.errors import Conflict, Invalid, RateLimited
 from server.console import labels
@@ -116,9 +116,8 @@ class CaseQueuePage(WindowPage):
             error = labels.error_message(exc.code, exc.message)
             self.set_status(422)
         items = await self.run(self.ctx.items.list, self.actor, size=ITEM_CHOICES)
-        query = urlencode({k: v for k, v in chosen.items() if v})
         self.page("window/queue.html", title="办件", result=result, chosen=chosen, error=error,
-                  items=items["items"], pages=max(1, math.ceil(result["total"] / PAGE_SIZE)), query=query,
+                  items=items["items"], pages=max(1, math.ceil(result["total"] / PAGE_SIZE)),
                   states=lifecycle.STATE_LABELS, due_labels=progress.DUE_LABELS)
 
 
