@@ -99,12 +99,17 @@ def _state(db) -> _State:
 
 def _refresh(db, state: _State) -> None:
     """Bring the state up to date with the change log. Caller holds state.lock."""
-    head = db.execute_sql("SELECT max(id) FROM search_change").fetchone()[0] or 0
+    oldest, head = db.execute_sql("SELECT min(id), max(id) FROM search_change").fetchone()
+    head = head or 0
     if head == state.seen:
         return
-    changes = [] if state.seen < 0 or head < state.seen else [c for (c,) in db.execute_sql(
+    # search_index.changed prunes the log's oldest rows (a prefix): when the oldest row left is beyond the
+    # next one this process needs, changes it has not seen may be gone, and only loading everything is safe.
+    pruned = oldest is not None and oldest > state.seen + 1
+    reload_all = state.seen < 0 or head < state.seen or pruned
+    changes = [] if reload_all else [c for (c,) in db.execute_sql(
         search_index.dialect_sql(db, "SELECT DISTINCT basic_code FROM search_change WHERE id > ?"), (state.seen,))]
-    if state.seen < 0 or head < state.seen or search_index.EVERYTHING in changes or len(changes) > FULL_RELOAD:
+    if reload_all or search_index.EVERYTHING in changes or len(changes) > FULL_RELOAD:
         fresh = _State()
         for concept in _concepts(db, None).values():
             fresh.index.put(concept)

@@ -3,7 +3,8 @@ FTS5 or PostgreSQL GIN.
 
 Every change of what search sees (an item indexed or removed, a lexicon entry or a search alias
 changed) appends to search_change, so each process's in-memory ranking index (guides.hall_search)
-reloads only the catalogue items that changed. The n-gram terms serve guides.search_exact.
+reloads only the catalogue items that changed; the log keeps its newest CHANGES_KEPT rows, and a process
+further behind loads everything again. The n-gram terms serve guides.search_exact.
 """
 from __future__ import annotations
 
@@ -216,9 +217,18 @@ def add_counts(db, misses: dict, zero: dict, popular: dict, now) -> None:
              .execute())
 
 
+# The change log keeps its newest CHANGES_KEPT rows: a process further behind than that loads the whole index
+# again (guides.hall_search._refresh), as it would after FULL_RELOAD changes anyway. Pruned every PRUNE_EVERY
+# changes, so a busy province's log stays a few thousand rows instead of growing with every publish.
+CHANGES_KEPT = 5_000
+PRUNE_EVERY = 1_000
+
+
 def changed(basic_code: str) -> None:
-    """Log a change of what search sees (module docstring)."""
-    SearchChangeRecord.insert(basic_code=basic_code).execute()
+    """Log a change of what search sees (module docstring), pruning the oldest rows now and then."""
+    new_id = SearchChangeRecord.insert(basic_code=basic_code).execute()
+    if new_id and new_id % PRUNE_EVERY == 0:
+        SearchChangeRecord.delete().where(SearchChangeRecord.id <= new_id - CHANGES_KEPT).execute()
 
 
 def _terms(row: dict) -> search_terms.FieldTerms:

@@ -470,3 +470,19 @@ def test_warming_loads_the_index_so_the_first_search_does_not_load_it(guangan_db
     assert seen >= 0 and len(loaded.concepts) > 1000
     found = hall_search.search(items[0][1])
     assert found["total"] >= 1 and state.index is loaded and state.seen == seen
+
+
+def test_the_change_log_is_pruned_and_a_process_behind_it_loads_everything_again(search_db, monkeypatch):
+    monkeypatch.setattr(search_index, "PRUNE_EVERY", 4)
+    monkeypatch.setattr(search_index, "CHANGES_KEPT", 3)
+    publish(1, "护照签发")
+    assert [h["name"] for h in hall_search.search("护照")["items"]] == ["护照签发"]  # this process has seen it
+
+    for n in range(2, 12):  # ten more changes while this process does not search: the log is pruned twice
+        publish(n, f"第{n}类营业执照核发")
+    rows = search_index.SearchChangeRecord.select().count()
+    assert rows <= 3 + 4  # at most CHANGES_KEPT plus the changes since the last pruning
+
+    found = everything("营业执照")[0]
+    assert len(found) == 10  # the changes pruned before this process read them are not lost
+    assert [h["name"] for h in hall_search.search("护照")["items"]] == ["护照签发"]
