@@ -177,6 +177,17 @@ class RebaseService:
                        catalogue.target.version)
         return {"impl_code": impl_code, "basic_code": head.basic_code, "version": record.version, **report}
 
+    def draft_findings(self, impl_code: str, document: dict, actor: Actor) -> list[dict]:
+        """The conformance findings of an unsaved `document` of the item (an editor's draft) against the
+        catalogue version its latest version is based on: what saving it would show on the comparison page
+        (层层加码, a four-same element the newer catalogue changed …). Raises NotFound, Forbidden."""
+        head = store.local_head(impl_code)
+        require_item_scope(actor, head.org, head.region_code)
+        based_on = store.local_version(impl_code, head.latest_version).based_on_catalogue_version
+        catalogue = _Catalogue(head.basic_code, None)
+        return check(document, catalogue.document(based_on), catalogue.target.document, based_on,
+                     catalogue.target.version, with_patch=False)["findings"]
+
     def rebase(self, impl_code: str, actor: Actor, to_version: int | None = None,
                resolutions: dict | None = None, if_match: int | None = None, remote_ip: str = "") -> dict:
         """Three-way merge of the item's latest version onto catalogue `to_version` (default latest).

@@ -35,6 +35,23 @@ def arrange_findings(findings: list[dict], draft: dict) -> dict:
             "warnings": sum(1 for f in summary if f["severity"] == "warning")}
 
 
+def catalogue_findings(findings: list[dict], draft: dict) -> list[dict]:
+    """Conformance findings (items/conformance.py) as the editor shows rule findings: errors and warnings
+    only, `rule` named by their kind, and id-keyed list paths (/materials/m7) turned into the index the
+    form uses (/materials/2), so a material added without a reason is flagged beside that material."""
+    out = []
+    for f in findings:
+        if f["severity"] not in ("error", "warning"):
+            continue
+        parts = f["path"].split("/")
+        if len(parts) > 2 and isinstance(draft.get(parts[1]), list):
+            ids = [e.get("id") if isinstance(e, dict) else None for e in draft[parts[1]]]
+            if parts[2] in ids:
+                parts[2] = str(ids.index(parts[2]))
+        out.append({"path": "/".join(parts), "rule": f["kind"], "severity": f["severity"], "message": f["message"]})
+    return out
+
+
 def findings_of(exc: Invalid) -> list[dict]:
     """The findings a refused write carries (errors, then warnings), each with its severity."""
     details = exc.details or {}
@@ -111,10 +128,17 @@ class ItemPage(ConsolePage):
 
 class ItemEditorPage(ItemPage):
     async def get(self, impl_code: str) -> None:
-        """The editor on the latest version, with the rule engine's findings beside the fields."""
+        """The editor on the latest version, with the rule engine's and the catalogue comparison's findings
+        beside the fields."""
         item = await self.load(impl_code)
-        findings = await self.run(rules.validate, item["document"], "local")
-        self.show(item, item["document"], [f.as_dict() for f in findings])
+        self.show(item, item["document"], await self.check(impl_code, item["document"]))
+
+    async def check(self, impl_code: str, draft: dict) -> list[dict]:
+        """The rule engine's findings of `draft`, then its catalogue comparison's (one pool call)."""
+        def both() -> list[dict]:
+            found = [f.as_dict() for f in rules.validate(draft, "local")]
+            return found + catalogue_findings(self.ctx.rebase.draft_findings(impl_code, draft, self.actor), draft)
+        return await self.run(both)
 
     def show(self, item: dict, draft: dict, findings: list[dict], message: str = "", error: str = "",
              conflict: dict | None = None, status: int = 200) -> None:
@@ -132,8 +156,7 @@ class ItemEditorPage(ItemPage):
         op = self.get_body_argument("op", "save")
         if op != "save":
             draft, message = forms.apply_list_op(draft, op)
-            findings = await self.run(rules.validate, draft, "local")
-            self.show(item, draft, [f.as_dict() for f in findings], message=message)
+            self.show(item, draft, await self.check(impl_code, draft), message=message)
             return
         try:
             await self.run(self.ctx.items.replace, impl_code, draft, loaded, self.actor, self.remote_ip,
@@ -145,9 +168,8 @@ class ItemEditorPage(ItemPage):
             self.show(item, draft, findings_of(exc), error=labels.error_message(exc.code, exc.message), status=422)
             return
         except Conflict as exc:
-            findings = await self.run(rules.validate, draft, "local")
-            self.show(item, draft, [f.as_dict() for f in findings], error=labels.error_message(exc.code, exc.message),
-                      status=409)
+            self.show(item, draft, await self.check(impl_code, draft),
+                      error=labels.error_message(exc.code, exc.message), status=409)
             return
         self.redirect(f"{PREFIX}/items/{impl_code}?msg=saved")
 
@@ -155,22 +177,22 @@ class ItemEditorPage(ItemPage):
         """Someone saved in between: show their changes and mine; the form keeps my draft, now based on
         the current version, so saving again is a decision taken with both in view."""
         current = await self.load(impl_code)
-        findings = await self.run(rules.validate, draft, "local")
+        findings = await self.check(impl_code, draft)
         conflict = {"loaded_version": loaded["version"], "current_version": current["version"],
                     "author": current["author"],
                     "theirs": history.summarize(loaded["document"], current["document"]),
                     "mine": history.summarize(loaded["document"], draft)}
-        self.show(current, draft, [f.as_dict() for f in findings], conflict=conflict,
+        self.show(current, draft, findings, conflict=conflict,
                   error=f"保存前已有他人（{current['author']}）保存了第{current['version']}版。", status=409)
 
 
 class ItemValidatePage(ItemEditorPage):
-    """Live validation: the rule engine's findings for the draft in the form, as JSON (nothing saved)."""
+    """Live validation: the findings for the draft in the form, as JSON (nothing saved)."""
 
     async def post(self, impl_code: str) -> None:
         item = await self.load(impl_code, self.body_int("version"))
         draft = forms.document_from_form(item["document"], self.get_body_arguments)
-        findings = arrange_findings([f.as_dict() for f in await self.run(rules.validate, draft, "local")], draft)
+        findings = arrange_findings(await self.check(impl_code, draft), draft)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps({"findings": findings["summary"], "errors": findings["errors"],
                                 "warnings": findings["warnings"]}, ensure_ascii=False))

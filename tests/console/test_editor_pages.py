@@ -38,6 +38,9 @@ def test_catalogue_comparison_gives_four_same_verdicts_and_flags_an_added_materi
     page.get_by_role("button", name="添加材料").click()
     page.get_by_role("group", name="材料 第3项").get_by_label("材料名称").fill("无犯罪记录证明")
     page.get_by_role("button", name="保存").first.click()
+    # the comparison's finding stands beside the material in the editor too, not only on its own page
+    expect(page.get_by_role("group", name="材料 第3项")).to_contain_text("层层加码")
+    expect(page.get_by_role("group", name="材料 第1项")).not_to_contain_text("层层加码")
     page.get_by_role("link", name="对照目录").click()
     expect(page.get_by_role("row", name="事项名称")).to_contain_text("一致")
     expect(page.locator("main")).to_contain_text("无犯罪记录证明")

@@ -264,3 +264,18 @@ def test_the_rebase_command_previews_then_rebases_with_a_json_summary(stack, db_
     summary = json.loads(capsys.readouterr().out)
     assert (summary["items"], summary["rebased"]) == (1, 1)
     assert items.get(impl_codes[0])["based_on_catalogue_version"] == 2
+
+
+def test_an_unsaved_draft_is_compared_with_the_catalogue_it_is_based_on(stack):
+    catalogue, items, service, impl_codes = stack
+    draft = copy.deepcopy(items.get(impl_codes[0])["document"])
+    draft["materials"].append(material("m9", "本地加码材料"))
+    found = {(f["path"], f["kind"], f["severity"]) for f in service.draft_findings(impl_codes[0], draft, editor(0))}
+    assert ("/materials/m9", "material_added", "warning") in found
+    assert items.get(impl_codes[0])["version"] == 1  # nothing saved
+    renamed = dict(catalogue_doc(), name=catalogue_doc()["name"] + "（变更）")
+    catalogue.put(BASIC, renamed, ADMIN)  # a newer catalogue changes a four-same element
+    kinds = {f["kind"] for f in service.draft_findings(impl_codes[0], draft, editor(0))}
+    assert "four_same_outdated" in kinds
+    with pytest.raises(Forbidden):
+        service.draft_findings(impl_codes[0], draft, editor(1))
