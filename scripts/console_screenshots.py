@@ -140,7 +140,7 @@ def shoot_admin(console: Console, out: Path, page) -> None:
     page.get_by_role("button", name="检查文件").click()
     screenshot(page, out / "import.png")
     page.goto(console.url("/console/synonyms"))
-    page.get_by_label("词语").fill("办施工证")
+    page.get_by_label("词语", exact=True).fill("办施工证")
     page.get_by_label("展开为（用顿号或逗号分隔）").fill("建筑工程施工许可证、施工许可")
     page.get_by_role("button", name="保存同义词").click()
     screenshot(page, out / "synonyms.png")
