@@ -48,8 +48,8 @@ REACHED_AS_ADMIN = {"GET /api/v1/", "GET /api/v1/auth/me", "GET /api/v1/users", 
 #   the seeded region, department and user. Not required: its claim, edits of the item and transitions (some
 #   run in an order that makes them conflict), and the deletes (the region and department are in use: 409).
 # - reviewer: withdraws the published item (approve, publish and reject come first and find nothing to do).
-# - citizen: records a subscribe-message consent and rates the finished case seeded for it. Filing an
-#   application is not required: its body names an upload, and uploads sort after applications.
+# - citizen: files an application (its example names an upload the seeded world made for it), records a
+#   subscribe-message consent and rates the finished case seeded for it.
 # - window_staff: reveals the full ID number of that case's applicant (its actions find the case finished).
 REACHED_WRITES = {
     "editor": {"POST /api/v1/items", "PATCH /api/v1/items/{impl_code}", "POST /api/v1/items/{impl_code}/submit"},
@@ -58,7 +58,8 @@ REACHED_WRITES = {
                        "PATCH /api/v1/users/{username}", "PUT /api/v1/admin/holidays/{year}",
                        "PUT /api/v1/admin/synonyms/{term}"},
     "reviewer": {"POST /api/v1/items/{impl_code}/withdraw"},
-    "citizen": {"POST /api/v1/hall/subscriptions", "POST /api/v1/hall/applications/{case_no}/rating"},
+    "citizen": {"POST /api/v1/hall/applications", "POST /api/v1/hall/subscriptions",
+                "POST /api/v1/hall/applications/{case_no}/rating"},
     "window_staff": {"POST /api/v1/cases/{case_no}/applicant/reveal"},
 }
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -128,7 +129,9 @@ def seed_fuzz_world(ctx) -> dict:
     case_no = seed_finished_case(ctx, impl_code, staff["window_staff"])
     with ctx.db.connection_context():
         etag = f'"{ctx.items.get(impl_code)["version"]}"'  # the If-Match of the example edit
-    return {"impl_code": impl_code, "case_no": case_no, "etag": etag}
+        # an upload of the citizen that no application uses yet: the example filing names it
+        spare = ctx.hall.uploads.save(ctx.hall.ensure_hall_user(CITIZEN).id, PDF, "application/pdf")["file_id"]
+    return {"impl_code": impl_code, "case_no": case_no, "etag": etag, "file_id": spare}
 
 
 def sign_in(ctx) -> dict[str, str | None]:
@@ -162,6 +165,10 @@ def fuzz_app(seeded_worlds, tmp_path):
                     "credit_code": ORG, "username": "fuzz-editor", "version": "1", "year": "2026", "term": "办执照",
                     "case_no": world["case_no"]}
     app.etag = world["etag"]
+    app.filing = {"impl_code": world["impl_code"],
+                  "applicant": {"name": "李晓梅", "id_number": ID_NUMBER, "phone": PHONE},
+                  "form": {"project": "广安区某安置房项目"},
+                  "materials": [{"material_id": "m1", "file_id": world["file_id"]}]}
     yield app
     app.stop()
     wechat.stop()
@@ -180,6 +187,13 @@ def schema(fuzz_app):
     for parameter in document["paths"]["/api/v1/items/{impl_code}"]["patch"]["parameters"]:
         if parameter["name"] == "If-Match":
             parameter["example"] = fuzz_app.etag
+    # a filing names an upload of this world, which no static example can know
+    filing = document["paths"]["/api/v1/hall/applications"]["post"]
+    for media in filing["requestBody"]["content"].values():
+        media["example"] = fuzz_app.filing
+    for parameter in filing.get("parameters", []):
+        if parameter["name"] == "Idempotency-Key":
+            parameter["example"] = "fuzz-filing-2"
     return schemathesis.openapi.from_dict(document)
 
 
