@@ -3,6 +3,7 @@ database seeded with an item, a claimed item, cases, a rating and a rectificatio
 `{name}` placeholders of the matrix's paths."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import sys
 from dataclasses import dataclass
@@ -95,11 +96,12 @@ def _a_static_asset() -> str:
     return next(p for p in sorted(STATIC.rglob("*")) if p.is_file()).relative_to(STATIC).as_posix()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def world(request, tmp_path_factory):
-    """One app per database for the whole matrix, seeded once."""
-    tmp = tmp_path_factory.mktemp(f"authz-{request.param}")
-    admin = url = None
+@contextlib.contextmanager
+def seeded_app(request, tmp_path_factory, name: str):
+    """The app on a new database of the kind `request.param` names, seeded by `_seed` → the seeded World;
+    the database is dropped afterwards. For module-wide fixtures (this matrix, the hostile-input tests)."""
+    tmp = tmp_path_factory.mktemp(f"{name}-{request.param}")
+    admin = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp}/govhall.db"
     else:
@@ -113,6 +115,13 @@ def world(request, tmp_path_factory):
         app.stop()
         if admin:
             drop_database(admin, url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory):
+    """One app per database for the whole matrix, seeded once."""
+    with seeded_app(request, tmp_path_factory, "authz") as seeded:
+        yield seeded
 
 
 def _secret(value: str):

@@ -8,9 +8,8 @@ import logging
 
 import pytest
 
-from authz_world import WECHAT_TOKEN, World, _secret, _seed, _token
-from harness import RunningApp, assert_validation_details, make_settings
-from servers import create_database, drop_database
+from authz_world import World, _token, seeded_app
+from harness import assert_validation_details
 
 PATCH_TYPE = "application/json-patch+json"
 HUGE_INT = "9" * 40
@@ -20,24 +19,10 @@ HUGE_INT = "9" * 40
 def world(request, tmp_path_factory):
     """One app per database for the whole module, seeded as the authorisation matrix seeds it (items, cases,
     ratings, rectifications); `impl` is a draft item of the editor `a` at version 1."""
-    tmp = tmp_path_factory.mktemp(f"hostile-{request.param}")
-    admin = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp}/govhall.db"
-    else:
-        admin = request.getfixturevalue("postgres_admin_url")
-        url = create_database(admin)
-    app = RunningApp(make_settings(url, upload_dir=str(tmp / "uploads"), wechat_token=_secret(WECHAT_TOKEN)))
-    app.start()
-    try:
-        seeded = _seed(app)
-        yield {"app": app, "seed": seeded, "impl": seeded.values["work"],
+    with seeded_app(request, tmp_path_factory, "hostile") as seeded:
+        yield {"app": seeded.app, "seed": seeded, "impl": seeded.values["work"],
                **{name: _api(seeded, role) for name, role in (("a", "editor_own"), ("admin", "province_admin"),
                                                                ("window", "window_own"), ("citizen", "citizen"))}}
-    finally:
-        app.stop()
-        if admin:
-            drop_database(admin, url)
 
 
 def _api(seeded: World, role: str):
