@@ -168,25 +168,26 @@ class RebaseService:
     def conformance(self, impl_code: str, actor: Actor) -> dict:
         """The conformance report of CONTRACT.md §3 for the item's latest version, with its
         impl_code, basic_code and version. Raises NotFound, Forbidden."""
-        head = store.local_head(impl_code)
-        require_item_scope(actor, head.org, head.region_code)
-        record = store.local_version(impl_code, head.latest_version)
-        catalogue = _Catalogue(head.basic_code, None)
-        based_on = record.based_on_catalogue_version
-        report = check(record.document, catalogue.document(based_on), catalogue.target.document, based_on,
-                       catalogue.target.version)
+        head, record, report = self._compare(impl_code, actor, None, with_patch=True)
         return {"impl_code": impl_code, "basic_code": head.basic_code, "version": record.version, **report}
 
     def draft_findings(self, impl_code: str, document: dict, actor: Actor) -> list[dict]:
         """The conformance findings of an unsaved `document` of the item (an editor's draft) against the
         catalogue version its latest version is based on: what saving it would show on the comparison page
         (层层加码, a four-same element the newer catalogue changed …). Raises NotFound, Forbidden."""
+        return self._compare(impl_code, actor, document, with_patch=False)[2]["findings"]
+
+    def _compare(self, impl_code: str, actor: Actor, document: dict | None, with_patch: bool) -> tuple:
+        """(head, latest version record, report) comparing `document` (default: the latest version's) with the
+        catalogue version that version is based on and the newest one."""
         head = store.local_head(impl_code)
         require_item_scope(actor, head.org, head.region_code)
-        based_on = store.local_version(impl_code, head.latest_version).based_on_catalogue_version
+        record = store.local_version(impl_code, head.latest_version)
         catalogue = _Catalogue(head.basic_code, None)
-        return check(document, catalogue.document(based_on), catalogue.target.document, based_on,
-                     catalogue.target.version, with_patch=False)["findings"]
+        based_on = record.based_on_catalogue_version
+        report = check(record.document if document is None else document, catalogue.document(based_on),
+                       catalogue.target.document, based_on, catalogue.target.version, with_patch=with_patch)
+        return head, record, report
 
     def rebase(self, impl_code: str, actor: Actor, to_version: int | None = None,
                resolutions: dict | None = None, if_match: int | None = None, remote_ip: str = "") -> dict:

@@ -47,9 +47,10 @@ class ReadCache:
     request: a hit then costs no round trip, and another process's publish ends this process's hits within
     `check` seconds. The writing process itself forgets its entries at once. Writers move the generation on
     *after* their transaction has committed, so a reader that raced the write stored its answer under the
-    old number and nobody reads it again once the new number is read. When Redis cannot be asked, nothing is read from or put into the cache (callers take the database
-    path) and this process forgets what it held; an invalidation that could not reach Redis is retried until
-    it does, and `ttl` bounds what any process can serve in the meantime.
+    old number and nobody reads it again once the new number is read. When Redis cannot be asked, nothing is
+    read from or put into the cache (callers take the database path) and this process forgets what it held;
+    an invalidation that could not reach Redis is retried until it does, and `ttl` bounds what any process
+    can serve in the meantime.
     """
 
     def __init__(self, kv, max_entries: int = 4096, ttl: float = 60.0, retry_after: float = 1.0,
