@@ -100,6 +100,20 @@ class Settings:
             value = env.get("GOVHALL_" + name)
             return default if value in (None, "") else value
 
+        def number(name: str, kind: type, default):
+            """A numeric setting; a value that is not a non-negative number of `kind` names its variable."""
+            raw = get(name)
+            if raw is None:
+                return default
+            try:
+                value = kind(raw)
+            except ValueError:
+                value = -1
+            if not value >= 0:
+                noun = "whole number" if kind is int else "number"
+                raise ValueError(f"GOVHALL_{name}: expected a non-negative {noun}, got {raw!r}")
+            return value
+
         secret_key = get("SECRET_KEY")
         if not secret_key:
             # The embedded default keeps a generated key beside its database so tokens and
@@ -108,38 +122,38 @@ class Settings:
         settings = cls(
             database_url=get("DATABASE_URL", cls.database_url),
             redis_url=get("REDIS_URL"),
-            redis_timeout=float(get("REDIS_TIMEOUT", cls.redis_timeout)),
+            redis_timeout=number("REDIS_TIMEOUT", float, cls.redis_timeout),
             secret_key=Secret(secret_key),
             wechat_appid=get("WECHAT_APPID", ""),
             wechat_secret=Secret(get("WECHAT_SECRET", "")),
             wechat_api_base=get("WECHAT_API_BASE", DEFAULT_WECHAT_API_BASE),
-            wechat_timeout=float(get("WECHAT_TIMEOUT", cls.wechat_timeout)),
+            wechat_timeout=number("WECHAT_TIMEOUT", float, cls.wechat_timeout),
             wechat_token=Secret(get("WECHAT_TOKEN", "")),
             wechat_aes_key=Secret(get("WECHAT_AES_KEY", "")),
             wechat_templates=_pairs(get("WECHAT_TEMPLATES", "")),
-            token_ttl=int(get("TOKEN_TTL", cls.token_ttl)),
-            hall_token_ttl=int(get("HALL_TOKEN_TTL", cls.hall_token_ttl)),
-            workers=int(get("WORKERS", cls.workers)),
-            password_hash_cost=int(get("PASSWORD_HASH_COST", cls.password_hash_cost)),
-            password_hash_memory_kib=int(get("PASSWORD_HASH_MEMORY_KIB", cls.password_hash_memory_kib)),
-            password_hash_workers=int(get("PASSWORD_HASH_WORKERS", cls.password_hash_workers)),
-            password_hash_queue=int(get("PASSWORD_HASH_QUEUE", cls.password_hash_queue)),
+            token_ttl=number("TOKEN_TTL", int, cls.token_ttl),
+            hall_token_ttl=number("HALL_TOKEN_TTL", int, cls.hall_token_ttl),
+            workers=number("WORKERS", int, cls.workers),
+            password_hash_cost=number("PASSWORD_HASH_COST", int, cls.password_hash_cost),
+            password_hash_memory_kib=number("PASSWORD_HASH_MEMORY_KIB", int, cls.password_hash_memory_kib),
+            password_hash_workers=number("PASSWORD_HASH_WORKERS", int, cls.password_hash_workers),
+            password_hash_queue=number("PASSWORD_HASH_QUEUE", int, cls.password_hash_queue),
             upload_dir=get("UPLOAD_DIR", cls.upload_dir),
-            upload_max_bytes=int(get("UPLOAD_MAX_BYTES", cls.upload_max_bytes)),
-            import_max_bytes=int(get("IMPORT_MAX_BYTES", cls.import_max_bytes)),
-            rectification_workdays=int(get("RECTIFICATION_WORKDAYS", cls.rectification_workdays)),
-            reveals_per_hour=int(get("REVEALS_PER_HOUR", cls.reveals_per_hour)),
-            rank_min_items=int(get("RANK_MIN_ITEMS", cls.rank_min_items)),
+            upload_max_bytes=number("UPLOAD_MAX_BYTES", int, cls.upload_max_bytes),
+            import_max_bytes=number("IMPORT_MAX_BYTES", int, cls.import_max_bytes),
+            rectification_workdays=number("RECTIFICATION_WORKDAYS", int, cls.rectification_workdays),
+            reveals_per_hour=number("REVEALS_PER_HOUR", int, cls.reveals_per_hour),
+            rank_min_items=number("RANK_MIN_ITEMS", int, cls.rank_min_items),
             holiday_file=get("HOLIDAY_FILE"),
             debug=get("DEBUG", "0") in ("1", "true", "yes"),
             auto_migrate=_flag(get("AUTO_MIGRATE"), default=get("DATABASE_URL") is None),
-            shutdown_timeout=float(get("SHUTDOWN_TIMEOUT", cls.shutdown_timeout)),
+            shutdown_timeout=number("SHUTDOWN_TIMEOUT", float, cls.shutdown_timeout),
             metrics_token=Secret(get("METRICS_TOKEN", "")),
             log_format=_choice("LOG_FORMAT", get("LOG_FORMAT", cls.log_format), ("text", "json")),
             wechat_dev=get("WECHAT_DEV", "0") in ("1", "true", "yes"),
-            hall_cache_entries=int(get("HALL_CACHE_ENTRIES", cls.hall_cache_entries)),
-            hall_cache_ttl=float(get("HALL_CACHE_TTL", cls.hall_cache_ttl)),
-            hall_cache_check=float(get("HALL_CACHE_CHECK", cls.hall_cache_check)),
+            hall_cache_entries=number("HALL_CACHE_ENTRIES", int, cls.hall_cache_entries),
+            hall_cache_ttl=number("HALL_CACHE_TTL", float, cls.hall_cache_ttl),
+            hall_cache_check=number("HALL_CACHE_CHECK", float, cls.hall_cache_check),
         )
         if settings.wechat_dev:
             check_dev_wechat(env)

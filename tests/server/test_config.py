@@ -39,3 +39,16 @@ def test_embedded_default_keeps_a_generated_secret_key(tmp_path):
     assert len(first) >= 32
     assert Settings.from_env({"GOVHALL_VAR_DIR": str(tmp_path)}).secret_key.reveal() == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("name, raw", [("HALL_CACHE_CHECK", "abc"), ("HALL_CACHE_TTL", "nan"), ("WORKERS", "-2"),
+                                       ("TOKEN_TTL", "1.5"), ("REDIS_TIMEOUT", "-0.1")])
+def test_a_bad_numeric_setting_is_refused_naming_its_variable(name, raw):
+    with pytest.raises(ValueError, match=f"GOVHALL_{name}: expected a non-negative"):
+        Settings.from_env({"GOVHALL_SECRET_KEY": "k" * 32, f"GOVHALL_{name}": raw})
+
+
+def test_numeric_settings_are_read_as_their_kind():
+    settings = Settings.from_env({"GOVHALL_SECRET_KEY": "k" * 32, "GOVHALL_HALL_CACHE_CHECK": "0.05",
+                                  "GOVHALL_WORKERS": "0"})
+    assert (settings.hall_cache_check, settings.workers) == (0.05, 0)
