@@ -13,10 +13,13 @@ from items import model
 FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e"
                              "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]")
 SURROGATE = re.compile("[\ud800-\udfff]")
+_ANY_REFUSED = re.compile(f"{FORBIDDEN_CHARS.pattern}|{SURROGATE.pattern}")  # one search for the usual clean text
 
 
 def text_problem(value: str) -> tuple[str, str] | None:
     """(rule, message) when `value` is text the service refuses, None when it is fine."""
+    if not _ANY_REFUSED.search(value):
+        return None
     if SURROGATE.search(value):
         return "unicode", "text must be valid Unicode (no lone surrogates)"
     found = FORBIDDEN_CHARS.search(value)
@@ -33,12 +36,11 @@ def _pointer(path: tuple) -> str:
 def size_findings(doc: dict) -> list[tuple[str, str, str]]:
     """(path, rule, message) for each text beyond its maximum (model.TEXT_MAX) or holding refused
     characters, and each list beyond its length (model.LIST_MAX). Iterative: deep values cannot exhaust
-    the stack."""
+    the stack. Each value carries its model.field_key, built as the walk descends (list indices add nothing)."""
     found = []
-    stack: list[tuple[tuple, Any]] = [((key,), value) for key, value in doc.items()]
+    stack: list[tuple[tuple, str, Any]] = [((key,), _child_key("", key), value) for key, value in doc.items()]
     while stack:
-        path, value = stack.pop()
-        key = model.field_key(path)
+        path, key, value = stack.pop()
         if isinstance(value, str):
             problem = text_problem(value)
             longest = model.TEXT_MAX.get(key, model.DEFAULT_TEXT_MAX)
@@ -51,7 +53,12 @@ def size_findings(doc: dict) -> list[tuple[str, str, str]]:
             if len(value) > most:
                 found.append((_pointer(path), "max_items", f"{key[1:]} holds at most {most} entries"))
             else:
-                stack.extend((path + (i,), v) for i, v in enumerate(value))
+                stack.extend((path + (i,), key, v) for i, v in enumerate(value))
         elif isinstance(value, dict):
-            stack.extend((path + (str(k),), v) for k, v in value.items())
+            stack.extend((path + (str(k),), f"{key}/{k}", v) for k, v in value.items())
     return sorted(found)
+
+
+def _child_key(key: str, part) -> str:
+    """model.field_key of a path one part longer (an int part is a list index: it adds nothing)."""
+    return key or "/" if isinstance(part, int) else f"{key}/{part}"
