@@ -399,17 +399,18 @@ def _advance(ctx, impl_code: str, target: str, editor: Actor, reviewer: Actor) -
     """Move an item through the workflow towards `target` (published, submitted or draft) → steps taken.
     An item already further along than its target is left where it is."""
     steps = 0
+    status = store.local_head(impl_code).status
     while True:
-        head = store.local_head(impl_code)
-        if target == "draft" or head.status == target or head.status not in NEXT_ACTION:
+        if target == "draft" or status == target or status not in NEXT_ACTION:
             return steps  # "published" with nothing newer on top is the end of the road
-        if target == "submitted" and head.status != "draft" and head.status != "withdrawn":
+        if target == "submitted" and status != "draft" and status != "withdrawn":
             return steps
-        action = NEXT_ACTION[head.status]
+        action = NEXT_ACTION[status]
         if action == "publish":
-            _publish(ctx, impl_code, reviewer)
+            moved = _publish(ctx, impl_code, reviewer)
         else:
-            _workflow(ctx, action, impl_code, editor if action == "submit" else reviewer)
+            moved = _workflow(ctx, action, impl_code, editor if action == "submit" else reviewer)
+        status = moved["status"]  # what the step left the item in: no second read
         steps += 1
 
 

@@ -182,7 +182,7 @@ def _carry_out(hall, number: int, citizen: Citizen, user_id: int, offer: Offer, 
         if move.kind == "submit":
             case_no = _submit(hall, user_id, key, citizen, offer)
         elif move.kind == "act":
-            hall.casework.act(offer.window(), case_no, move.action, move.opinion, move.result, move.step)
+            hall.casework.perform(offer.window(), case_no, move.action, move.opinion, move.result, move.step)
         elif move.kind == "rate":
             hall.ratings.rate(user_id, case_no, move.level, move.opinion)
         else:
