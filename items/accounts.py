@@ -9,7 +9,7 @@ import logging
 import secrets
 
 from items import codes
-from items.errors import Invalid, NotSignedIn
+from items.errors import NotSignedIn, invalid_all, rule_error
 from items import store
 from items.login_throttle import LoginThrottle
 from items.passwords import Passwords
@@ -52,10 +52,10 @@ class AccountService:
         """
         errors = account_errors(role, org, region)
         if not username or len(username) > 64:
-            errors.insert(0, {"path": "/username", "rule": "username_length", "message": "1 to 64 characters"})
+            errors.insert(0, rule_error("/username", "username_length", "1 to 64 characters"))
         errors += password_errors(password)
         if errors:
-            raise Invalid("the account is not valid", details={"errors": errors})
+            raise invalid_all("the account is not valid", errors)
         if role in ROLES_NEEDING_ORG and org:
             org_record = store.get_org(org)
             region = region or (org_record.region_code if org_record else None)

@@ -7,7 +7,7 @@ from typing import Callable
 
 from items import conformance, importer, model, rules, store
 from items.entry_match import match_entries
-from items.errors import Invalid, not_an_object
+from items.errors import invalid, not_an_object
 from items.clock import utcnow
 from items.scope import Actor, require_role
 
@@ -45,9 +45,8 @@ class CatalogueService:
         if not isinstance(document, dict):
             raise not_an_object("the catalogue item")
         if document.get("basic_code", basic_code) != basic_code:
-            raise Invalid("basic_code in the document differs from the URL",
-                          details={"errors": [{"path": "/basic_code", "rule": "matches_url",
-                                               "message": f"expected {basic_code}"}]})
+            raise invalid("basic_code in the document differs from the URL", "/basic_code", "matches_url",
+                          error_message=f"expected {basic_code}")
         document = dict(document, basic_code=basic_code)
         with store.transaction():
             head = store.catalogue_head(basic_code)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from items import codes, store
-from items.errors import Conflict, Invalid, NotFound
+from items.errors import Conflict, NotFound, invalid_all, rule_error
 from items.scope import Actor, region_prefix, require_role
 
 # A region's kind by its code → the GB/T 39046 level digit stored with it (DOMAIN.md §2).
@@ -18,10 +18,6 @@ REGION_FIELDS = ("code", "name", "parent", "level")
 DEPARTMENT_FIELDS = ("credit_code", "name", "region_code", "level")
 
 RegionLookup = Callable[[str], "dict | None"]
-
-
-def _error(field: str, rule: str, message: str) -> dict:
-    return {"path": "/" + field, "rule": rule, "message": message}
 
 
 def _text(value: object) -> str:
@@ -37,9 +33,9 @@ def _short_code(code: str) -> str:
 
 def type_errors(body: dict, fields: tuple[str, ...]) -> list[dict]:
     """Unknown fields and non-text values of a JSON body (codes are strings, always: README)."""
-    errors = [_error(k, "unknown_field", f"{k} is not a field; use {', '.join(fields)}") for k in body
+    errors = [rule_error("/" + k, "unknown_field", f"{k} is not a field; use {', '.join(fields)}") for k in body
               if k not in fields]
-    errors += [_error(k, "type", f"{k} must be text") for k in fields
+    errors += [rule_error("/" + k, "type", f"{k} must be text") for k in fields
                if body.get(k) is not None and not isinstance(body[k], str)]
     return errors
 
@@ -54,24 +50,25 @@ def check_region(fields: dict, find_region: RegionLookup) -> tuple[dict | None, 
     code, name = _text(fields.get("code")), _text(fields.get("name"))
     kind = codes.region_level(code) if code else None
     if not code:
-        errors.append(_error("code", "required", "code is required"))
+        errors.append(rule_error("/code", "required", "code is required"))
     elif kind is None:
-        errors.append(_error("code", "region_code", f"{code} is not a GB/T 2260 code (6 or 12 digits)"))
+        errors.append(rule_error("/code", "region_code", f"{code} is not a GB/T 2260 code (6 or 12 digits)"))
     elif kind not in REGION_LEVEL_DIGITS:
-        errors.append(_error("code", "region_level", "the directory keeps provinces, cities, counties and townships"))
+        errors.append(rule_error("/code", "region_level",
+                                 "the directory keeps provinces, cities, counties and townships"))
     code = _short_code(code)
     level = REGION_LEVEL_DIGITS.get(kind or "")
     given_level = _text(fields.get("level"))
     if given_level and level and _LEVEL_WORDS.get(given_level.lower()) != level:
-        errors.append(_error("level", "level_matches_code", f"{code} is a {kind}: level {level}"))
+        errors.append(rule_error("/level", "level_matches_code", f"{code} is a {kind}: level {level}"))
     if not name:
-        errors.append(_error("name", "required", "name is required"))
+        errors.append(rule_error("/name", "required", "name is required"))
     elif len(name) > 100:
-        errors.append(_error("name", "name_length", "at most 100 characters"))
+        errors.append(rule_error("/name", "name_length", "at most 100 characters"))
     parent = _short_code(_text(fields.get("parent")))
     if kind == "province":
         if parent:
-            errors.append(_error("parent", "province_has_no_parent", "a province has no parent region"))
+            errors.append(rule_error("/parent", "province_has_no_parent", "a province has no parent region"))
         parent = ""
     elif level:
         parent = parent or codes.parent_region(code) or ""
@@ -82,13 +79,13 @@ def check_region(fields: dict, find_region: RegionLookup) -> tuple[dict | None, 
 
 def _parent_errors(code: str, parent: str, find_region: RegionLookup) -> list[dict]:
     if not codes.is_valid_region_code(parent):
-        return [_error("parent", "region_code", f"{parent} is not a GB/T 2260 code")]
+        return [rule_error("/parent", "region_code", f"{parent} is not a GB/T 2260 code")]
     found = find_region(parent)
     if found is None:
-        return [_error("parent", "parent_exists", f"parent region {parent} is not in the directory")]
+        return [rule_error("/parent", "parent_exists", f"parent region {parent} is not in the directory")]
     # containment also puts the parent above: a county directly under its province (429004) is fine
     if parent == code or not codes.region_contains(parent, code):
-        return [_error("parent", "parent_contains", f"{parent} does not contain {code}")]
+        return [rule_error("/parent", "parent_contains", f"{parent} does not contain {code}")]
     return []
 
 
@@ -101,34 +98,34 @@ def check_department(fields: dict, find_region: RegionLookup) -> tuple[dict | No
     errors: list[dict] = []
     credit = _text(fields.get("credit_code")).upper()
     if not credit:
-        errors.append(_error("credit_code", "required", "credit_code is required"))
+        errors.append(rule_error("/credit_code", "required", "credit_code is required"))
     elif not codes.credit_code_check_char(credit[:17]) or len(credit) != 18:
-        errors.append(_error("credit_code", "credit_code_format",
+        errors.append(rule_error("/credit_code", "credit_code_format",
                              "18 characters over 0-9 and A-Z without I, O, S, V, Z (GB 32100)"))
     elif not codes.is_valid_credit_code(credit):
-        errors.append(_error("credit_code", "credit_code_check_char",
+        errors.append(rule_error("/credit_code", "credit_code_check_char",
                              f"the check character should be {codes.credit_code_check_char(credit[:17])}"))
     name = _text(fields.get("name"))
     if not name:
-        errors.append(_error("name", "required", "name is required"))
+        errors.append(rule_error("/name", "required", "name is required"))
     elif len(name) > 200:
-        errors.append(_error("name", "name_length", "at most 200 characters"))
+        errors.append(rule_error("/name", "name_length", "at most 200 characters"))
     region_code = _short_code(_text(fields.get("region_code")))
     region = None
     if not region_code:
-        errors.append(_error("region_code", "required", "region_code is required"))
+        errors.append(rule_error("/region_code", "required", "region_code is required"))
     elif not codes.is_valid_region_code(region_code):
-        errors.append(_error("region_code", "region_code", f"{region_code} is not a GB/T 2260 code"))
+        errors.append(rule_error("/region_code", "region_code", f"{region_code} is not a GB/T 2260 code"))
     else:
         region = find_region(region_code)
         if region is None:
-            errors.append(_error("region_code", "region_exists", f"region {region_code} is not in the directory"))
+            errors.append(rule_error("/region_code", "region_exists", f"region {region_code} is not in the directory"))
     level = _text(fields.get("level"))
     if level and not codes.is_valid_level(level):
-        errors.append(_error("level", "enum", "a GB/T 39046 level digit 1 … 7"))
+        errors.append(rule_error("/level", "enum", "a GB/T 39046 level digit 1 … 7"))
     elif region is not None:
         if level and level != region["level"]:
-            errors.append(_error("level", "level_matches_region",
+            errors.append(rule_error("/level", "level_matches_region",
                                  f"a department of {region_code} is level {region['level']}"))
         level = region["level"]
     department = {"credit_code": credit, "name": name, "region_code": region_code, "level": level}
@@ -151,10 +148,6 @@ def region_lookup() -> RegionLookup:
         record = store.get_region(code)
         return region_view(record) if record else None
     return find
-
-
-def _invalid(errors: list[dict], what: str) -> Invalid:
-    return Invalid(f"the {what} is not valid", details={"errors": errors})
 
 
 def _page(rows: list[dict], total: int, key: str, page: int, size: int) -> dict:
@@ -189,7 +182,7 @@ class _Register:
 def _name_taken(department: dict) -> list[dict]:
     others = [c for c in store.orgs_named(department["name"], department["region_code"])
               if c != department["credit_code"]]
-    return [_error("name", "name_unique_in_region",
+    return [rule_error("/name", "name_unique_in_region",
                    f"{department['region_code']} has a department called {department['name']}")] if others else []
 
 
@@ -258,20 +251,21 @@ class DirectoryService:
         require_role(actor, "province_admin")
         errors = type_errors(body, register.fields)
         if errors:
-            raise _invalid(errors, register.what)
+            raise invalid_all(f"the {register.what} is not valid", errors)
         with store.transaction():
             previous = None if key is None else register.view(key)
             fields = body
             if previous is not None:
                 if body.get(register.key) not in (None, key):
-                    raise _invalid([_error(register.key, "immutable", register.immutable)], register.what)
+                    raise invalid_all(f"the {register.what} is not valid",
+                                      [rule_error("/" + register.key, "immutable", register.immutable)])
                 # A department's level is derived again from its region unless the update names one.
                 fields = {**previous, **register.recomputed,
                           **{k: v for k, v in body.items() if k in register.fields}, register.key: key}
             entry, errors = register.check(fields, region_lookup())
             errors += register.extra_errors(entry) if entry else []
             if errors:
-                raise _invalid(errors, register.what)
+                raise invalid_all(f"the {register.what} is not valid", errors)
             if previous is None and register.find(entry[register.key]) is not None:
                 raise Conflict(f"{register.what} {entry[register.key]} exists; update it instead",
                                code=f"{register.what}_exists", details={register.key: entry[register.key]})

@@ -1,6 +1,8 @@
 """Domain errors: a stable snake_case code, a human message and details; server/ maps kinds to statuses."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class DomainError(Exception):
     """Base of every error the domain raises. `kind` picks the HTTP status in server/errors.py."""
@@ -104,6 +106,13 @@ def invalid(message: str, path: str, rule: str, *, code: str = "validation_faile
     """
     details = error_details(rule_error(path, rule, error_message or message), **extra)
     return kind(message, code=code, details=details)
+
+
+def invalid_all(message: str, errors: Iterable[dict], *, code: str = "validation_failed",
+                kind: type[DomainError] = Invalid, **extra) -> DomainError:
+    """An error of several broken rules (each a `rule_error`) in the one shape, to raise; `extra` keys go
+    into the details beside `errors` (e.g. the conflicts left unresolved)."""
+    return kind(message, code=code, details=error_details(*errors, **extra))
 
 
 def not_an_object(what: str = "the body") -> DomainError:

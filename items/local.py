@@ -5,7 +5,7 @@ import dataclasses
 import logging
 
 from items import codes, conformance, history, model, patches, rules, store
-from items.errors import Conflict, DomainError, Forbidden, Invalid, PreconditionRequired, Stale
+from items.errors import Conflict, DomainError, Forbidden, PreconditionRequired, Stale, invalid, invalid_all
 from items.clock import utcnow
 from items.scope import ROLES, Actor, region_covers, require_item_scope, require_role, scope_of
 
@@ -17,10 +17,6 @@ EDITABLE = ("draft", "published", "withdrawn")
 # Fields fixed by the claim: the implementation code and the head's scope columns derive from them.
 CLAIM_FIXED = ("impl_code", "level", "region_code")
 BULK_CLAIM_MAX = 500
-
-
-def invalid(path: str, rule: str, message: str) -> Invalid:
-    return Invalid(message, details={"errors": [{"path": path, "rule": rule, "message": message}]})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,10 +45,10 @@ class LocalItemService:
             catalogue = store.catalogue_version(basic_code)
             doc = catalogue.document
             if doc.get("state", "in_use") != "in_use":
-                raise invalid("/basic_code", "catalogue_in_use", f"the catalogue item is {doc.get('state')}")
+                raise invalid(f"the catalogue item is {doc.get('state')}", "/basic_code", "catalogue_in_use")
             if level not in (doc.get("levels") or []):
-                raise invalid("/level", "level_applies",
-                              f"the catalogue item applies at levels {','.join(doc.get('levels') or [])}")
+                raise invalid(f"the catalogue item applies at levels {','.join(doc.get('levels') or [])}",
+                              "/level", "level_applies")
             if store.local_exists(basic_code, org_credit_code, level):
                 raise Conflict("this department has already claimed the item at this level",
                                code="already_claimed", details={"basic_code": basic_code, "level": level})
@@ -92,7 +88,7 @@ class LocalItemService:
             if check_scope:
                 require_item_scope(actor, head.org, head.region_code)
             if document.get("impl_code") != impl_code:
-                raise invalid("/impl_code", "immutable", "the implementation code cannot change")
+                raise invalid("the implementation code cannot change", "/impl_code", "immutable")
             previous = store.local_version(impl_code, head.latest_version)
             patch = conformance.diff_documents(previous.document, document)
             row = {"author": actor.username, "created_at": utcnow(), "message": message,
@@ -206,7 +202,7 @@ class LocalItemService:
         _claim_target(actor, org_credit_code, level, region_code)  # once for the list: 403/422 for all
         if (not isinstance(basic_codes, list) or not basic_codes or len(basic_codes) > BULK_CLAIM_MAX
                 or not all(isinstance(c, str) and c for c in basic_codes)):
-            raise invalid("/basic_codes", "list_of_codes", f"basic_codes is a list of 1 to {BULK_CLAIM_MAX} codes")
+            raise invalid(f"basic_codes is a list of 1 to {BULK_CLAIM_MAX} codes", "/basic_codes", "list_of_codes")
         results = []
         for basic_code in basic_codes:
             try:
@@ -230,9 +226,9 @@ class LocalItemService:
         Forbidden (outside the actor's region; province admins see all).
         """
         if not codes.is_valid_region_code(region_code or ""):
-            raise invalid("/region", "region_code", "region must be a GB/T 2260 code")
+            raise invalid("region must be a GB/T 2260 code", "/region", "region_code")
         if level not in model.LEVELS:
-            raise invalid("/level", "enum", "level must be one of 1..7 (GB/T 39046)")
+            raise invalid("level must be one of 1..7 (GB/T 39046)", "/level", "enum")
         require_role(actor, *ROLES)
         if actor.role != "province_admin" and not region_covers(actor.region, region_code):
             raise Forbidden("that region is outside yours", code="out_of_scope", details={"region": region_code})
@@ -258,7 +254,7 @@ class LocalItemService:
                 remote_ip: str = "", message: str = "") -> dict:
         """Replace the whole document (PUT) → the `_edit` result. Raises what `_edit` raises."""
         if not isinstance(document, dict):
-            raise invalid("", "type", "the item document must be a JSON object")
+            raise invalid("the item document must be a JSON object", "", "type")
         return self._edit(impl_code, if_match, actor, remote_ip, "item.replace", message or "full document",
                           lambda previous: document)
 
@@ -335,20 +331,20 @@ def _claim_target(actor: Actor, org_credit_code: str, level: str, region_code: s
     """
     _require_claimer(actor, org_credit_code)
     if not codes.is_valid_credit_code(org_credit_code or ""):
-        raise invalid("/org_credit_code", "credit_code", "not a valid GB 32100 credit code")
+        raise invalid("not a valid GB 32100 credit code", "/org_credit_code", "credit_code")
     if level not in model.LEVELS:
-        raise invalid("/level", "enum", "level must be one of 1..7 (GB/T 39046)")
+        raise invalid("level must be one of 1..7 (GB/T 39046)", "/level", "enum")
     org = store.get_org(org_credit_code)
     if org is None:
-        raise invalid("/org_credit_code", "org_known", "no such department is registered")
+        raise invalid("no such department is registered", "/org_credit_code", "org_known")
     if region_code not in (None, ""):
         if not isinstance(region_code, str) or not codes.is_valid_region_code(region_code):
-            raise invalid("/region_code", "region_code", "not a GB/T 2260 region code")
+            raise invalid("not a GB/T 2260 region code", "/region_code", "region_code")
         if _same_place(region_code) != _same_place(org.region_code):
-            raise invalid("/region_code", "org_region",
-                          f"the department sits in region {org.region_code}; it claims items only there")
+            raise invalid(f"the department sits in region {org.region_code}; it claims items only there",
+                          "/region_code", "org_region")
     if org.level and level != org.level:
-        raise invalid("/level", "org_level", f"the department works at level {org.level}; it claims at that level")
+        raise invalid(f"the department works at level {org.level}; it claims at that level", "/level", "org_level")
     return org, org.region_code
 
 
@@ -368,7 +364,7 @@ def _check_locked(previous: dict, document: dict) -> None:
     """Raise Invalid unless the four-same fields (四级四同), the catalogue-owned legal limit and state,
     and the claim's code, level, region and org stay as they are (CONTRACT.md §2)."""
     if not isinstance(document, dict):  # a patch of path "" or a PUT can offer any JSON value
-        raise invalid("", "type", "an item document must be a JSON object")
+        raise invalid("an item document must be a JSON object", "", "type")
     errors = []
     for field in model.FOUR_SAME:
         if document.get(field) != previous.get(field):
@@ -386,5 +382,5 @@ def _check_locked(previous: dict, document: dict) -> None:
         errors.append({"path": "/org/credit_code", "rule": "claim_fixed",
                        "message": "the implementing department is fixed by the claim"})
     if errors:
-        raise Invalid(f"{len(errors)} field(s) cannot be changed here; first: {errors[0]['path']}",
-                      code=errors[0]["rule"], details={"errors": errors})
+        raise invalid_all(f"{len(errors)} field(s) cannot be changed here; first: {errors[0]['path']}", errors,
+                          code=errors[0]["rule"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from items.errors import Invalid, Malformed, invalid
+from items.errors import DomainError, Malformed, invalid, invalid_all, rule_error
 from items.model import CATALOGUE_FIELDS, CATALOGUE_OWNED
 
 # Catalogue-owned fields always take the catalogue's value: CONTRACT.md §2 (four-same + legal_limit).
@@ -176,16 +176,13 @@ def _entry_choice(path: str, choice: Any, entry_id: str) -> Any:
     if choice is None:
         return ABSENT
     if type(choice) is not dict:
-        raise Invalid("a list entry is resolved by an object, null, \"local\" or \"catalogue\"",
-                      code="invalid_resolution",
-                      details={"errors": [{"path": path, "rule": "entry_resolution_shape",
-                                           "message": "expected an object or null"}]})
+        raise invalid("a list entry is resolved by an object, null, \"local\" or \"catalogue\"", path,
+                      "entry_resolution_shape", code="invalid_resolution", error_message="expected an object or null")
     if "id" not in choice:
         return {"id": entry_id, **choice}
     if choice["id"] != entry_id:
-        raise Invalid("a resolved list entry keeps its id", code="invalid_resolution",
-                      details={"errors": [{"path": path, "rule": "entry_resolution_id",
-                                           "message": f"the entry's id must stay {entry_id!r}"}]})
+        raise invalid("a resolved list entry keeps its id", path, "entry_resolution_id", code="invalid_resolution",
+                      error_message=f"the entry's id must stay {entry_id!r}")
     return choice
 
 
@@ -234,9 +231,8 @@ def _order(base: dict, local_ids: list, catalogue_ids: list, merged: dict) -> li
 def _run(base: dict, local: dict, catalogue: dict, resolutions: dict | None) -> MergeResult:
     for name, doc in (("base", base), ("local", local), ("catalogue", catalogue)):
         if type(doc) is not dict:
-            raise Malformed("an item document is a JSON object", code="malformed_document",
-                            details={"errors": [{"path": "", "rule": "document_object",
-                                                 "message": f"{name} is not an object"}]})
+            raise invalid("an item document is a JSON object", "", "document_object", code="malformed_document",
+                          error_message=f"{name} is not an object", kind=Malformed)
     merger = _Merger(resolutions)
     document = dict(local)
     for name in _TAKEN_FROM_CATALOGUE:  # four-same and legal_limit: CONTRACT.md §2
@@ -266,6 +262,12 @@ def merge(base: dict, local: dict, catalogue: dict) -> MergeResult:
     return _run(base, local, catalogue, None)
 
 
+def _unresolved(conflicts: list) -> DomainError:
+    errors = [rule_error(c.path, "conflict_resolved", "choose local, catalogue or a value") for c in conflicts]
+    return invalid_all("every conflict needs a resolution", errors, code="unresolved_conflicts",
+                       conflicts=[c.as_dict() for c in conflicts])
+
+
 def resolve(result_or_inputs: MergeResult | tuple[dict, dict, dict], resolutions: dict) -> dict:
     """Return the merged document with every conflict settled by `resolutions`.
 
@@ -285,19 +287,13 @@ def resolve(result_or_inputs: MergeResult | tuple[dict, dict, dict], resolutions
     known = {c.path: c for c in first.conflicts}
     unknown = sorted(p for p in resolutions if p not in known)
     if unknown:
-        raise Invalid("a resolution names no conflict", code="unknown_conflict_path",
-                      details={"errors": [{"path": p, "rule": "resolution_names_conflict",
-                                           "message": "no conflict at this path"} for p in unknown]})
+        raise invalid_all("a resolution names no conflict",
+                          [rule_error(p, "resolution_names_conflict", "no conflict at this path") for p in unknown],
+                          code="unknown_conflict_path")
     missing = [c for path, c in known.items() if path not in resolutions]
     if missing:
-        raise Invalid("every conflict needs a resolution", code="unresolved_conflicts",
-                      details={"errors": [{"path": c.path, "rule": "conflict_resolved",
-                                           "message": "choose local, catalogue or a value"} for c in missing],
-                               "conflicts": [c.as_dict() for c in missing]})
+        raise _unresolved(missing)
     final = _run(*first.inputs, resolutions)
     if final.conflicts:  # resolutions are final values, so no conflict can appear anew
-        raise Invalid("every conflict needs a resolution", code="unresolved_conflicts",
-                      details={"errors": [{"path": c.path, "rule": "conflict_resolved",
-                                           "message": "choose local, catalogue or a value"} for c in final.conflicts],
-                               "conflicts": [c.as_dict() for c in final.conflicts]})
+        raise _unresolved(final.conflicts)
     return final.document

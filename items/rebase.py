@@ -81,9 +81,8 @@ def _settle_limit(document: dict, choice: Any) -> dict:
         return _follow_legal(document)
     out = dict(document)
     if choice is not None and not isinstance(choice, dict):
-        raise Invalid("the promised limit is resolved by \"local\", \"catalogue\", a limit object or null",
-                      code="invalid_resolution", details={"errors": [
-                          {"path": LIMIT_PATH, "rule": "limit_resolution_shape", "message": "expected an object"}]})
+        raise invalid("the promised limit is resolved by \"local\", \"catalogue\", a limit object or null", LIMIT_PATH,
+                      "limit_resolution_shape", code="invalid_resolution", error_message="expected an object")
     out["promised_limit"] = choice
     return out
 
@@ -212,9 +211,8 @@ class RebaseService:
         target = catalogue.target.version
         out = {"impl_code": impl_code, "based_on_catalogue_version": based_on, "to_version": target}
         if target < based_on:
-            raise Invalid(f"the item already follows catalogue version {based_on}", code="rebase_backwards",
-                          details={"errors": [{"path": "/to_version", "rule": "rebase_forward",
-                                               "message": f"to_version must be at least {based_on}"}]})
+            raise invalid(f"the item already follows catalogue version {based_on}", "/to_version", "rebase_forward",
+                          code="rebase_backwards", error_message=f"to_version must be at least {based_on}")
         if target == based_on:
             return dict(out, status="up_to_date", version=head.latest_version, conflicts=[])
         if head.status not in EDITABLE:  # the reviewed version must be the one published: items/local.py
@@ -247,9 +245,8 @@ class RebaseService:
         out = {"impl_code": impl_code, "version": head.latest_version, "based_on_catalogue_version": based_on,
                "to_version": target, "local": record.document}
         if target < based_on:
-            raise Invalid(f"the item already follows catalogue version {based_on}", code="rebase_backwards",
-                          details={"errors": [{"path": "/to_version", "rule": "rebase_forward",
-                                               "message": f"to_version must be at least {based_on}"}]})
+            raise invalid(f"the item already follows catalogue version {based_on}", "/to_version", "rebase_forward",
+                          code="rebase_backwards", error_message=f"to_version must be at least {based_on}")
         if target == based_on:
             return dict(out, status="up_to_date", document=record.document, conflicts=[], errors=[])
         result = plan(catalogue.document(based_on), record.document, catalogue.target.document)

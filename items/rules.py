@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from items import codes, model, text
-from items.errors import Invalid, Malformed, invalid
+from items.errors import Malformed, invalid, invalid_all
 
 Severity = Literal["error", "warning"]
 
@@ -401,8 +401,6 @@ def raise_if_errors(findings: list[Finding]) -> list[Finding]:
     errors, warnings = errors_of(findings), warnings_of(findings)
     if errors:
         first = errors[0]
-        raise Invalid(f"{len(errors)} validation error(s); first at {first.path or '/'}: {first.message}",
-                      code="validation_failed",
-                      details={"errors": [f.as_dict() for f in errors],
-                              "warnings": [f.as_dict() for f in warnings]})
+        raise invalid_all(f"{len(errors)} validation error(s); first at {first.path or '/'}: {first.message}",
+                          [f.as_dict() for f in errors], warnings=[f.as_dict() for f in warnings])
     return warnings

@@ -6,7 +6,7 @@ import secrets
 
 from items import codes, store
 from items.accounts import AccountService, account_errors, password_errors
-from items.errors import Conflict, Invalid, NotFound
+from items.errors import Conflict, NotFound, invalid_all
 from items.scope import ROLES, ROLES_NEEDING_ORG, ROLES_NEEDING_REGION, Actor, region_prefix, require_role
 
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -17,10 +17,6 @@ UPDATE_FIELDS = ("role", "org", "region", "disabled")
 def user_view(user) -> dict:
     return {"username": user.username, "role": user.role, "org": user.org, "region": user.region,
             "disabled": not user.active, "created_at": user.created_at.isoformat() + "Z"}
-
-
-def _invalid(errors: list[dict]) -> Invalid:
-    return Invalid("the account is not valid", details={"errors": errors})
 
 
 def _unknown_fields(body: dict, fields: tuple[str, ...]) -> list[dict]:
@@ -61,7 +57,7 @@ class StaffService:
         errors += password_errors(password)
         role, org, region = self._scope(body.get("role"), body.get("org"), body.get("region"), errors)
         if errors:
-            raise _invalid(errors)
+            raise invalid_all("the account is not valid", errors)
         password_hash = self.accounts.hash_password(password)  # slow on purpose: outside the transaction
         with store.transaction():
             if store.get_user(username) is not None:
@@ -90,7 +86,7 @@ class StaffService:
             region = body.get("region", user.region if role == user.role else None)
             role, org, region = self._scope(role, org, region, errors)
             if errors:
-                raise _invalid(errors)
+                raise invalid_all("the account is not valid", errors)
             disabled = body.get("disabled", before["disabled"])
             after = {**before, "role": role, "org": org, "region": region, "disabled": disabled}
             changed = {k: [before[k], after[k]] for k in UPDATE_FIELDS if before[k] != after[k]}
@@ -113,7 +109,7 @@ class StaffService:
         password = secrets.token_urlsafe(12) if generated else body["password"]
         errors += password_errors(password)
         if errors:
-            raise _invalid(errors)
+            raise invalid_all("the account is not valid", errors)
         password_hash = self.accounts.hash_password(password)
         with store.transaction():
             user = self._user(username)
@@ -131,7 +127,7 @@ class StaffService:
         if not isinstance(password, str) or not self.accounts.verify_password(user.password_hash, password):
             errors.insert(0, {"path": "/password", "rule": "current_password", "message": "the current password is wrong"})
         if errors:
-            raise _invalid(errors)
+            raise invalid_all("the account is not valid", errors)
         password_hash = self.accounts.hash_password(new_password)
         with store.transaction():
             self.accounts.end_sessions(user.username)

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from items import stats as stats_module
-from items.errors import Invalid
+from items.errors import invalid
 from items.scope import Actor
 
 
@@ -81,8 +81,8 @@ class SummaryService:
         ratio's difference (None when either side is 0/0). Raises what `summary` raises and Invalid
         (dates_out_of_order)."""
         if after < before:
-            raise Invalid("to must not be before from", code="dates_out_of_order", details={"errors": [
-                {"path": "to", "rule": "to_not_before_from", "message": "to is on or after from"}]})
+            raise invalid("to must not be before from", "to", "to_not_before_from",
+                          code="dates_out_of_order", error_message="to is on or after from")
         a, b = self.summary(actor, region, before), self.summary(actor, region, after)
         figures = []
         for x, y in zip(a["figures"], b["figures"]):

@@ -6,7 +6,7 @@ import logging
 from typing import Callable
 
 from items import rules, store
-from items.errors import Conflict, Invalid
+from items.errors import Conflict, invalid
 from items.clock import utcnow
 from items.scope import Actor, require_item_scope, require_role
 
@@ -36,9 +36,8 @@ WITHDRAW_ROLES = PUBLISHER_ROLES
 
 def _require_comment(action: str, comment: str | None) -> str:
     if not (isinstance(comment, str) and comment.strip()):
-        raise Invalid(f"{action} needs a comment saying why", code="comment_required",
-                      details={"errors": [{"path": "/comment", "rule": "comment_required",
-                                           "message": f"{action} needs a non-empty comment"}]})
+        raise invalid(f"{action} needs a comment saying why", "/comment", "comment_required", code="comment_required",
+                      error_message=f"{action} needs a non-empty comment")
     return comment.strip()
 
 

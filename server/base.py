@@ -14,7 +14,7 @@ import tornado.httputil
 import tornado.web
 
 from items.errors import (DomainError, Forbidden, Malformed, NotSignedIn, UnsupportedType,
-                          error_details, invalid, not_an_object, rule_error)
+                          error_details, invalid, invalid_all, not_an_object, rule_error)
 from items.scope import ROLES as STAFF_ROLES, Actor
 from server import limits, logs
 from server.errors import CODE_FOR_STATUS, STATUS, dependency_failure, error_body
@@ -124,8 +124,8 @@ class BaseHandler(tornado.web.RequestHandler):
             return value.decode("utf-8")
         except UnicodeDecodeError:
             where = name or "path"
-            raise Malformed(f"{where} is not UTF-8", code="bad_parameter", details={
-                "errors": [{"path": where, "rule": "unicode", "message": "text is UTF-8"}]}) from None
+            raise invalid(f"{where} is not UTF-8", where, "unicode",
+                          code="bad_parameter", error_message="text is UTF-8", kind=Malformed) from None
 
     def prepare(self) -> None:
         for segment in self.path_args:
@@ -133,8 +133,7 @@ class BaseHandler(tornado.web.RequestHandler):
                 ("max_length", f"a path segment has at most {limits.MAX_PATH_SEGMENT} characters")
                 if len(segment) > limits.MAX_PATH_SEGMENT else None)
             if problem:
-                raise Malformed(problem[1], code="bad_parameter", details={
-                    "errors": [{"path": "path", "rule": problem[0], "message": problem[1]}]})
+                raise invalid(problem[1], "path", problem[0], code="bad_parameter", kind=Malformed)
         length = self.request.headers.get("Content-Length")
         limit = self.body_limit()
         if length is not None and length.strip().isdigit() and int(length) > limit:
@@ -231,9 +230,8 @@ class BaseHandler(tornado.web.RequestHandler):
             raise not_an_object()
         missing = [k for k in required if body.get(k) in (None, "")]
         if missing:
-            from items.errors import Invalid
-            raise Invalid(f"missing {', '.join(missing)}", code="missing_fields", details={"errors": [
-                {"path": "/" + k, "rule": "required", "message": f"{k} is required"} for k in missing]})
+            errors = [rule_error("/" + k, "required", f"{k} is required") for k in missing]
+            raise invalid_all(f"missing {', '.join(missing)}", errors, code="missing_fields")
         return body
 
     def uploaded_file(self, name_of: Callable[[str | None, str], str | None], accepted: str) -> tuple[bytes, str]:

@@ -5,7 +5,7 @@ import json
 import math
 import re
 
-from items.errors import Invalid, Malformed
+from items.errors import Malformed, invalid, invalid_all
 from items.text import text_problem
 
 KIB = 1024
@@ -81,16 +81,15 @@ def parse_json(raw: bytes):
     try:
         value = json.loads(raw or b"null", parse_constant=_refuse_constant, parse_int=_bounded_int)
     except RecursionError:
-        raise Malformed(f"the body nests deeper than {MAX_DEPTH} levels", code="malformed_json",
-                        details={"errors": [_finding("", "max_depth", f"JSON nests at most {MAX_DEPTH} levels")]}
-                        ) from None
+        raise invalid(f"the body nests deeper than {MAX_DEPTH} levels", "/", "max_depth", code="malformed_json",
+                      error_message=f"JSON nests at most {MAX_DEPTH} levels", kind=Malformed) from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise Malformed(f"the body is not valid JSON: {exc}", code="malformed_json",
-                        details={"errors": [_finding("", "json", "the body is UTF-8 JSON")]}) from None
+        raise invalid(f"the body is not valid JSON: {exc}", "/", "json", code="malformed_json",
+                      error_message="the body is UTF-8 JSON", kind=Malformed) from None
     problems = json_problems(value)
     if problems:
-        raise Invalid(f"the body breaks an input limit at {problems[0]['path']}: {problems[0]['message']}",
-                      code="input_limits", details={"errors": problems})
+        raise invalid_all(f"the body breaks an input limit at {problems[0]['path']}: {problems[0]['message']}",
+                          problems, code="input_limits")
     return value
 
 
@@ -129,8 +128,7 @@ def check_sizes(value, schema: dict | None) -> None:
     """Raise Invalid (too_long, 422) naming each path and rule where `value` exceeds its schema's sizes."""
     problems = size_problems(value, schema) if schema else []
     if problems:
-        raise Invalid(f"{problems[0]['path']}: {problems[0]['message']}", code="too_long",
-                      details={"errors": problems})
+        raise invalid_all(f"{problems[0]['path']}: {problems[0]['message']}", problems, code="too_long")
 
 
 def request_id(header: str | None, fallback: str) -> str:

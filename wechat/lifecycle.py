@@ -5,7 +5,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from items.errors import Conflict, Invalid, invalid
+from items.errors import Conflict, Invalid, invalid, invalid_all
 
 # --- states and actions --------------------------------------------------------------------------------
 
@@ -209,7 +209,7 @@ class CaseStep:
                 and self.end < self.start:
             errors.append({"path": "/end", "rule": "end_after_start", "message": "end is before start"})
         if errors:
-            raise Invalid("the step record breaks a rule", code="step_invalid", details={"errors": errors})
+            raise invalid_all("the step record breaks a rule", errors, code="step_invalid")
 
     @property
     def action_label(self) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from items.errors import Invalid, NotFound, RateLimited, Unavailable
+from items.errors import NotFound, RateLimited, Unavailable, invalid
 from items.scope import Actor, require_role
 from items.clock import CHINA_OFFSET
 from wechat import lifecycle, progress, store
@@ -79,14 +79,14 @@ class WorkbenchService:
         """
         require_role(actor, "window_staff")
         if state and state not in lifecycle.STATES:
-            raise Invalid("unknown case state", code="unknown_state", details={"errors": [
-                {"path": "state", "rule": "one_of", "message": f"state is one of {', '.join(lifecycle.STATES)}"}]})
+            raise invalid("unknown case state", "state", "one_of",
+                          code="unknown_state", error_message=f"state is one of {', '.join(lifecycle.STATES)}")
         if due and due not in progress.DUE_STATUSES:
-            raise Invalid("unknown due status", code="unknown_due_status", details={"errors": [
-                {"path": "due", "rule": "one_of", "message": f"due is one of {', '.join(progress.DUE_STATUSES)}"}]})
+            raise invalid("unknown due status", "due", "one_of",
+                          code="unknown_due_status", error_message=f"due is one of {', '.join(progress.DUE_STATUSES)}")
         if received_from and received_to and received_to < received_from:
-            raise Invalid("received_to is before received_from", code="dates_out_of_order", details={"errors": [
-                {"path": "received_to", "rule": "not_before_from", "message": "received_to ≥ received_from"}]})
+            raise invalid("received_to is before received_from", "received_to", "not_before_from",
+                          code="dates_out_of_order", error_message="received_to ≥ received_from")
         today = self.today()
         states: tuple[str, ...] | None = (state,) if state else None
         window: dict = {}
@@ -154,16 +154,14 @@ class WorkbenchService:
         require_role(actor, "window_staff")
         text = reason.strip() if isinstance(reason, str) else ""
         if not text:
-            raise Invalid("a reason is required", code="reason_required", details={"errors": [
-                {"path": "/reason", "rule": "required", "message": "say why the full number is needed"}]})
+            raise invalid("a reason is required", "/reason", "required",
+                          code="reason_required", error_message="say why the full number is needed")
         if len(text) < progress.REVEAL_REASON_MIN:
-            raise Invalid(f"a reason has at least {progress.REVEAL_REASON_MIN} characters", code="reason_too_short",
-                          details={"errors": [{"path": "/reason", "rule": "min_length",
-                                               "message": f"at least {progress.REVEAL_REASON_MIN} characters"}]})
+            raise invalid(f"a reason has at least {progress.REVEAL_REASON_MIN} characters", "/reason", "min_length",
+                          code="reason_too_short", error_message=f"at least {progress.REVEAL_REASON_MIN} characters")
         if len(text) > MAX_REASON:
-            raise Invalid(f"a reason has at most {MAX_REASON} characters", code="reason_too_long",
-                          details={"errors": [{"path": "/reason", "rule": "max_length",
-                                               "message": f"at most {MAX_REASON} characters"}]})
+            raise invalid(f"a reason has at most {MAX_REASON} characters", "/reason", "max_length",
+                          code="reason_too_long", error_message=f"at most {MAX_REASON} characters")
         case = staff_case(actor, case_no)
         self._count_reveal(actor.username)
         number = self._cipher().decrypt(case.id_number_token)
@@ -203,8 +201,8 @@ class WorkbenchService:
         require_role(actor, "window_staff")
         state = state or "open"
         if state not in RECTIFICATION_STATES:
-            raise Invalid("unknown rectification state", code="unknown_state", details={"errors": [
-                {"path": "state", "rule": "one_of", "message": f"state is one of {', '.join(RECTIFICATION_STATES)}"}]})
+            raise invalid("unknown rectification state", "state", "one_of",
+                          code="unknown_state", error_message=f"state is one of {', '.join(RECTIFICATION_STATES)}")
         today = self.today()
         out = []
         for task, rating, case in store.rectifications_of_org(actor.org, None if state == "all" else state):

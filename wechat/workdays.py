@@ -247,11 +247,8 @@ def check_year(spec: Mapping) -> tuple[int, frozenset[dt.date], frozenset[dt.dat
     errors: list[dict] = []
     year = spec.get("year") if isinstance(spec, Mapping) else None
     if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 9999:
-        raise Invalid(
-            "a calendar year needs an integer `year`",
-            code="calendar_year_invalid",
-            details={"errors": [{"path": "/year", "rule": "integer_year", "message": "year must be an integer"}]},
-        )
+        raise invalid("a calendar year needs an integer `year`", "/year", "integer_year",
+                      code="calendar_year_invalid", error_message="year must be an integer")
     holidays = _parse_dates(spec.get("holidays", []), year, "holidays", errors)
     workdays = _parse_dates(spec.get("workdays", []), year, "workdays", errors)
     for day in sorted(holidays & workdays):

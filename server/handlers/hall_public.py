@@ -14,7 +14,7 @@ import tornado.web
 from guides import hall_search, render, search_index, search_log, synonym_admin
 from guides import search as analysis
 from items import codes
-from items.errors import Invalid, Malformed, NotFound, Unavailable
+from items.errors import Invalid, Malformed, NotFound, Unavailable, invalid
 from server.base import BaseHandler
 from server import limits, schemas
 from server.operations import Body, header, obj, operation, query, text
@@ -106,9 +106,8 @@ class HallSearchHandler(CachedReadHandler):
         arg = self.get_query_argument
         org = arg("org", None) or None
         if org is not None and not codes.is_valid_credit_code(org):
-            raise Malformed("org is an 18-character unified social credit code", code="invalid_org",
-                            details={"errors": [{"path": "org", "rule": "gb_32100",
-                                                 "message": "org is a credit code with a valid check character"}]})
+            raise invalid("org is an 18-character unified social credit code", "org", "gb_32100", code="invalid_org",
+                          error_message="org is a credit code with a valid check character", kind=Malformed)
         # The answer depends on these alone (search does not personalise per citizen: `home` is a parameter),
         # so they are the whole key.
         params = {"q": arg("q", None), "region": arg("region", None) or None, "org": org,
@@ -259,13 +258,11 @@ class HallSubscriptionHandler(BaseHandler):
         body = self.json_object(required=("template_id",))
         template_id, accepted = body.get("template_id"), body.get("accepted", 1)
         if not isinstance(template_id, str) or not TEMPLATE_ID.fullmatch(template_id):
-            raise Invalid("template_id is WeChat's template id", code="invalid_template_id",
-                          details={"errors": [{"path": "/template_id", "rule": "pattern:[A-Za-z0-9_-]{1,64}",
-                                               "message": "a WeChat subscribe-message template id"}]})
+            raise invalid("template_id is WeChat's template id", "/template_id", "pattern:[A-Za-z0-9_-]{1,64}",
+                          code="invalid_template_id", error_message="a WeChat subscribe-message template id")
         if isinstance(accepted, bool) or not isinstance(accepted, int) or not 0 <= accepted <= MAX_ACCEPTED:
-            raise Invalid(f"accepted is a whole number 0..{MAX_ACCEPTED}", code="invalid_accepted",
-                          details={"errors": [{"path": "/accepted", "rule": f"integer:0..{MAX_ACCEPTED}",
-                                               "message": "how many messages the citizen accepted"}]})
+            raise invalid(f"accepted is a whole number 0..{MAX_ACCEPTED}", "/accepted", f"integer:0..{MAX_ACCEPTED}",
+                          code="invalid_accepted", error_message="how many messages the citizen accepted")
         count = await self.run(self.ctx.hall.add_consent, actor.user_id, template_id, accepted)
         self.send({"template_id": template_id, "count": count})
 
