@@ -1,7 +1,6 @@
 """The hall search index on real storage (SQLite FTS5 and PostgreSQL), over the real Guang'an item names."""
 from __future__ import annotations
 
-import collections
 import csv
 import functools
 import random
@@ -19,6 +18,7 @@ from guides import search_index
 from guides.synonyms import DEFAULT_SYNONYMS
 from items.errors import Invalid, NotFound
 from items.records import database
+from name_index import containing
 
 REGION = "511602000000"  # 广安市广安区, as the source writes it
 
@@ -93,25 +93,6 @@ def normalized(items: tuple) -> tuple:
 @functools.lru_cache(maxsize=4)
 def lexicon_of(db) -> dict:
     return {analysis.normalize(k): [analysis.normalize(v) for v in vs] for k, vs in search_index.synonym_table().items()}
-
-
-@functools.lru_cache(maxsize=8)
-def _bigram_index(names: tuple) -> tuple[dict[str, set[str]], dict[str, str]]:
-    """({bigram: impl codes of the names holding it}, {impl code: name}): the names holding a text are found
-    among those holding its first two characters (the recall tests ask thousands of texts of the same names)."""
-    index = collections.defaultdict(set)
-    for impl, name in names:
-        for i in range(len(name) - 1):
-            index[name[i:i + 2]].add(impl)
-    return index, dict(names)
-
-
-def containing(text: str, names: tuple) -> set[str]:
-    """The impl codes of the names in which `text` occurs."""
-    if len(text) < 2:
-        return {impl for impl, name in names if text in name}
-    index, by_code = _bigram_index(names)
-    return {impl for impl in index.get(text[:2], ()) if text in by_code[impl]}
 
 
 def assert_finds_every_name_containing(q: str, items) -> None:
