@@ -26,7 +26,7 @@ from harness import RunningApp, make_settings  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "docs" / "console"))
-    parser.add_argument("--chromium", default=chromium_path())
+    parser.add_argument("--chromium", default=chromium_path(shell=False))
     parser.add_argument("--only", choices=("reform", "window"), help="only the pages of one audience")
     args = parser.parse_args(argv)
     out = Path(args.out)
