@@ -8,7 +8,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pypinyin import Style, lazy_pinyin
 
 PINYIN_CAP = 32  # pinyin terms keep this many letters: enough for any name a citizen types out
 # Term shapes never collide within a field: n-grams are 1–3 characters or HEX_MARK + 6/12/18 hex digits;
@@ -82,6 +81,9 @@ def bigram_terms(segment: str) -> list[str]:
 def _han_syllables(run: str) -> tuple[str | None, ...]:
     # Cached per Han run, not per string: 证明（补领） and 证明（变更） share the pypinyin call of 证明,
     # so loading a province's names costs one call per distinct run (pypinyin is the load's main cost).
+    # Imported here: its phrase table takes ~0.3 s to load, which a process that never reads pinyin
+    # (a worker serving cases, `govhall migrate`) should not pay at start.
+    from pypinyin import Style, lazy_pinyin
     readings = lazy_pinyin(run, style=Style.NORMAL)
     if len(readings) != len(run):
         readings = [lazy_pinyin(c, style=Style.NORMAL)[0] for c in run]
