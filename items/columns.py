@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from items.codes import ITEM_TYPES, LEVELS, normalize_item_type
+from items.codes import LEVELS, normalize_item_type
 from items.model import BASIS_KINDS
 
 

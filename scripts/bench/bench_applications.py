@@ -15,7 +15,6 @@ validated, encrypted, counted or queued), one transaction each, on the same data
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import copy
 import datetime as dt
 import os

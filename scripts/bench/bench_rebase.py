@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                       note="what GET …/conformance computes per item")
             documents = [row[-1] for rows in _all_rows() for row in rows]
             clock.run("conformance, in memory (check only)", n,
-                      lambda: [check(d, v1, v2, 1, 2, with_patch=False) for d in documents])
+                      lambda docs=documents: [check(d, v1, v2, 1, 2, with_patch=False) for d in docs])
             impact = clock.run("impact preview (DB load, merge, validate)", n, service.impact, BASIC, ADMIN,
                                note="writes nothing")
             baselines(clock, v1, v2, documents)

@@ -6,7 +6,6 @@ import json
 from guides.render import render_guide
 from items import history
 from items.errors import Invalid
-from items.rebase import RebaseService
 from server.console import labels
 from server.console.base import PREFIX
 from server.console.editor import ItemPage
