@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Iterator
@@ -204,6 +205,7 @@ def _open_xlsx(data: bytes) -> CatalogueReader:
 
 # ---- templates ----------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4)
 def write_template(format: str) -> bytes:
     """A catalogue template with the Chinese headers and one real example row, as CSV or XLSX bytes.
 
