@@ -10,7 +10,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 INFRASTRUCTURE = {"tornado", "peewee", "playhouse", "redis", "fakeredis", "wechatpy", "psycopg2"}
 # The one module per package allowed to touch storage (and the libraries a module exists to wrap).
-STORAGE = {"items/records.py", "guides/search_index.py", "wechat/records.py", "wechat/store.py"}
+STORAGE = {"items/records.py", "guides/search_index.py", "wechat/records.py"}
+# ... and the storage packages, split by concept: every module in them.
+STORAGE_PACKAGES = ("items/store/", "wechat/store/")
 WRAPPERS = {"wechat/gateway.py": {"wechatpy", "redis"}, "wechat/callback.py": {"wechatpy"}}
 PACKAGES = ("items", "guides", "wechat")
 # server/db.py and the versioned migrations build the schema from every package's records; nothing else
@@ -56,8 +58,9 @@ def domain_modules():
     for package in ("items", "guides", "wechat"):
         for path in sorted((REPO / package).glob("*.py")):
             yield path.relative_to(REPO).as_posix(), path
-    for path in sorted((REPO / "items" / "store").glob("*.py")):  # the items package's storage, by concept
-        yield path.relative_to(REPO).as_posix(), path
+    for package in STORAGE_PACKAGES:  # the storage of items and of the hall, by concept
+        for path in sorted((REPO / package).glob("*.py")):
+            yield path.relative_to(REPO).as_posix(), path
 
 
 @pytest.mark.parametrize("name,path", list(domain_modules()), ids=lambda v: v if isinstance(v, str) else "")
@@ -65,7 +68,7 @@ def test_domain_module_keeps_its_layer(name, path):
     roots = imported_roots(path)
     package = name.split("/")[0]
     assert not roots & FORBIDDEN_PACKAGES[package], f"{name} imports {roots & FORBIDDEN_PACKAGES[package]}"
-    if name in STORAGE or name.startswith("items/store/"):
+    if name in STORAGE or name.startswith(STORAGE_PACKAGES):
         return
     allowed = WRAPPERS.get(name, set())
     assert not (roots & INFRASTRUCTURE) - allowed, f"{name} imports {(roots & INFRASTRUCTURE) - allowed}"
@@ -102,7 +105,7 @@ def test_another_packages_storage_is_reached_only_from_storage_modules(name, pat
     transaction); every other module reads another package through that package's services."""
     package = name.split("/")[0]
     foreign = {m for m in storage_imports(path) if not m.startswith(package + ".")}
-    if name in STORAGE or name.startswith("items/store/"):
+    if name in STORAGE or name.startswith(STORAGE_PACKAGES):
         return
     assert not foreign, f"{name} imports {foreign}: call that package's service instead"
 
@@ -111,3 +114,13 @@ def test_no_package_imports_the_scripts():
     users = [name for name, path in [*domain_modules(), *server_modules()]
              if "scripts" in imported_roots(path) and name != "server/commands/demo.py"]
     assert users == []
+
+
+def test_every_package_of_the_project_is_shipped():
+    """pyproject.toml lists the packages a wheel holds: a new subpackage left out of it works in a checkout
+    (an editable install) and is missing from the installed service."""
+    import tomllib
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {init.parent.relative_to(REPO).as_posix().replace("/", ".")
+             for root in ("server", "items", "guides", "wechat", "scripts") for init in (REPO / root).rglob("__init__.py")}
+    assert listed == found - {"scripts.bench", "scripts.load"}  # benchmarks and the load harness run from a checkout

@@ -12,6 +12,7 @@ import redis
 from fake_wechat import FakeWeChat
 
 from server.config import Secret
+from items.clock import utcnow
 from wechat import login as hall_login
 from wechat import store
 from wechat.casework import PROGRESS_TEMPLATE
@@ -194,7 +195,7 @@ def queue_progress(ctx, openids: list[str], per_user: int) -> None:
                     store.queue_message("subscribe_message", f"{openid}:{n}", user.id, openid, PROGRESS_TEMPLATE,
                                         {"case_no": f"CASE-{openid}-{n}", "item_name": "建筑工程施工许可证核发",
                                          "action": "accept", "state_label": "已受理",
-                                         "at": "2026-03-02T02:00:00Z"}, store.utcnow())
+                                         "at": "2026-03-02T02:00:00Z"}, utcnow())
     ctx.executor.submit(ctx._call, work).result()
 
 
