@@ -5,7 +5,7 @@ offers is listed here by name: records and peewee stay inside.
 """
 from items.store.catalogue import (catalogue_documents, catalogue_head, catalogue_heads, catalogue_version,
                                    catalogue_versions, insert_catalogue_versions, list_catalogue)
-from items.store.core import BATCH, is_postgres, transaction
+from items.store.core import BATCH, is_postgres, one_row, transaction
 from items.store.directory import (active_admins, all_orgs, audit, audit_entries, create_user, delete_org,
                                    delete_region, ensure_org, ensure_region, find_orgs, find_regions, find_users,
                                    get_org, get_region, get_user, list_orgs, list_regions, org_references,
@@ -22,7 +22,7 @@ from items.store.stats import (FACT_DIMENSIONS, add_to_totals, catalogue_in_use_
                                published_without_facts, rebuild_totals, regions_under)
 
 __all__ = [
-    "BATCH", "is_postgres", "transaction",
+    "BATCH", "is_postgres", "one_row", "transaction",
     "active_admins", "all_orgs", "audit", "audit_entries", "create_user", "delete_org", "delete_region",
     "ensure_org", "ensure_region", "find_orgs", "find_regions", "find_users", "get_org", "get_region", "get_user",
     "list_orgs", "list_regions", "org_references", "orgs_named", "region_references", "save_user",

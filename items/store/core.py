@@ -26,3 +26,14 @@ def transaction():
 
 def is_postgres() -> bool:
     return isinstance(database.obj, pw.PostgresqlDatabase)
+
+
+def one_row(query, for_update: bool, missing: Exception):
+    """The first row of `query`, its row locked until the transaction ends when `for_update` (PostgreSQL;
+    SQLite's write transaction already holds the whole database). Raises `missing` when there is none."""
+    if for_update and is_postgres():
+        query = query.for_update()
+    row = query.first()
+    if row is None:
+        raise missing
+    return row

@@ -9,20 +9,15 @@ from items import rules
 from items.errors import Conflict, NotFound, Stale
 from items.records import (AuditRecord, CatalogueItemRecord, LocalItemRecord, LocalVersionRecord,
                            WorkflowEventRecord, database, utcnow)
-from items.store.core import BATCH, is_postgres
+from items.store.core import BATCH, is_postgres, one_row
 
 
 # --- local items ----------------------------------------------------------------------------------
 
 def local_head(impl_code: str, for_update: bool = False) -> LocalItemRecord:
     """The head of a local item. Raises NotFound. `for_update` locks the row on PostgreSQL."""
-    query = LocalItemRecord.select().where(LocalItemRecord.impl_code == impl_code)
-    if for_update and is_postgres():
-        query = query.for_update()
-    head = query.first()
-    if head is None:
-        raise NotFound(f"no local item {impl_code}", code="item_not_found", details={"impl_code": impl_code})
-    return head
+    return one_row(LocalItemRecord.select().where(LocalItemRecord.impl_code == impl_code), for_update,
+                   NotFound(f"no local item {impl_code}", code="item_not_found", details={"impl_code": impl_code}))
 
 
 def local_version(impl_code: str, version: int) -> LocalVersionRecord:

@@ -7,7 +7,7 @@ import peewee as pw
 
 from items.clock import utcnow
 from items.errors import Conflict, NotFound
-from items.store import is_postgres
+from items.store import one_row
 from wechat.records import CaseEventRecord, CaseRecord, CaseSerialRecord, CorrectionRecord, StepRecord
 
 
@@ -49,13 +49,8 @@ def insert_case(row: dict) -> CaseRecord:
 
 def get_case(case_no: str, for_update: bool = False) -> CaseRecord:
     """Return a case. Raises NotFound (case_not_found). `for_update` locks the row on PostgreSQL."""
-    query = CaseRecord.select().where(CaseRecord.case_no == case_no)
-    if for_update and is_postgres():
-        query = query.for_update()
-    case = query.first()
-    if case is None:
-        raise NotFound("no such case", code="case_not_found", details={"case_no": case_no})
-    return case
+    return one_row(CaseRecord.select().where(CaseRecord.case_no == case_no), for_update,
+                   NotFound("no such case", code="case_not_found", details={"case_no": case_no}))
 
 
 def find_case(case_no: str) -> CaseRecord | None:

@@ -8,7 +8,7 @@ import peewee as pw
 from items.clock import utcnow
 from items.errors import Conflict, NotFound
 from items.records import database
-from items.store import is_postgres
+from items.store import one_row
 from wechat.records import CaseRecord, RatingRecord, RectificationRecord
 
 
@@ -50,14 +50,9 @@ def rectifications_of(case_id: int) -> list[RectificationRecord]:
 
 def rectification(rectification_id: int, for_update: bool = False) -> RectificationRecord:
     """Return a rectification task. Raises NotFound (rectification_not_found)."""
-    query = RectificationRecord.select().where(RectificationRecord.id == rectification_id)
-    if for_update and is_postgres():
-        query = query.for_update()
-    record = query.first()
-    if record is None:
-        raise NotFound("no such rectification task", code="rectification_not_found",
-                       details={"id": rectification_id})
-    return record
+    return one_row(RectificationRecord.select().where(RectificationRecord.id == rectification_id), for_update,
+                   NotFound("no such rectification task", code="rectification_not_found",
+                            details={"id": rectification_id}))
 
 
 def answer_rectification(record: RectificationRecord, answer: str, by: str, at: dt.datetime) -> None:
