@@ -4,8 +4,10 @@ it serves, spends at most LOOP_CPU_LIMIT of the serving thread's CPU in any one 
 The database, workbooks, password hashing and the WeChat calls belong on the thread pool (`await
 self.run(...)`); a handler that calls them directly holds every other request of its process until it
 is done. CPU time of the loop's thread is measured per callback (`time.thread_time`), so a busy machine
-slows the test down without making it fail; each request is sent twice and the second is measured, so
-what a process does once (compiling a page's template: up to ~70 ms) is left out.
+slows the test down without making it fail. Each request is sent once unmeasured, so what a process does
+once (compiling a page's template: up to ~70 ms) is left out, then twice more, and the better of the two
+counts: a garbage collection of the test process's heap can land in any one step (seen: 52 ms once),
+work a handler does on the loop is in both.
 """
 from __future__ import annotations
 
@@ -56,6 +58,13 @@ def _send(world, key: str, role: str) -> int:
                                    headers=entry.headers, token=token).status
 
 
+def _worst_step(world, key: str, role: str, loop_steps: LoopSteps) -> float:
+    loop_steps.steps.clear()
+    status = _send(world, key, role)
+    assert status < 500, (key, role, status)
+    return max(loop_steps.steps, default=0.0)
+
+
 @pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 def test_no_request_holds_the_event_loop(world, monkeypatch):
     loop_steps = LoopSteps(world.app._thread)
@@ -66,11 +75,8 @@ def test_no_request_holds_the_event_loop(world, monkeypatch):
         if role is None or entry.not_run:
             continue
         _send(world, key, role)  # the first call compiles the page's template, once per process
-        loop_steps.steps.clear()
-        status = _send(world, key, role)
+        worst = min(_worst_step(world, key, role, loop_steps) for _ in range(2))
         asked += 1
-        assert status < 500, (key, role, status)
-        worst = max(loop_steps.steps, default=0.0)
         if worst > LOOP_CPU_LIMIT:
             slow[f"{key} as {role}"] = round(worst, 3)
     assert asked > len(MATRIX) / 2, asked  # most routes serve some role with a harmless request
