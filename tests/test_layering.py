@@ -121,6 +121,7 @@ def test_every_package_of_the_project_is_shipped():
     (an editable install) and is missing from the installed service."""
     import tomllib
     listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    roots = ("server", "items", "guides", "wechat", "scripts")
     found = {init.parent.relative_to(REPO).as_posix().replace("/", ".")
-             for root in ("server", "items", "guides", "wechat", "scripts") for init in (REPO / root).rglob("__init__.py")}
+             for root in roots for init in (REPO / root).rglob("__init__.py")}
     assert listed == found - {"scripts.bench", "scripts.load"}  # benchmarks and the load harness run from a checkout

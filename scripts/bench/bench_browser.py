@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
                         browser.close()
         finally:
             app.stop()
-    print(f"{'browser':<26}{'CPU s/journey':>15}{'wall s/journey':>16}   ({args.journeys} journeys × {args.rounds} rounds)")
+    print(f"{'browser':<26}{'CPU s/journey':>15}{'wall s/journey':>16}"
+          f"   ({args.journeys} journeys × {args.rounds} rounds)")
     for name, runs in results.items():
         cpu = statistics.median(c / args.journeys for c, _ in runs)
         wall = statistics.median(w / args.journeys for _, w in runs)
