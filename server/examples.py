@@ -42,6 +42,7 @@ BODIES: dict[str, object] = {
     "HallSubscriptionHandler.post": {"template_id": "TMPL_case_progress_01", "accepted": 1},
     "HallRatingHandler.post": {"level": "satisfied", "comment": "窗口一次性告知了所需材料，没有多跑"},
     "RevealHandler.post": {"reason": "申请人来电核对身份信息"},
+    "CaseActionHandler.post": {"action": "accept", "opinion": "材料齐全，符合法定形式，予以受理"},
 }
 
 

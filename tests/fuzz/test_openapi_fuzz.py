@@ -50,7 +50,8 @@ REACHED_AS_ADMIN = {"GET /api/v1/", "GET /api/v1/auth/me", "GET /api/v1/users", 
 # - reviewer: withdraws the published item (approve, publish and reject come first and find nothing to do).
 # - citizen: files an application (its example names an upload the seeded world made for it), records a
 #   subscribe-message consent and rates the finished case seeded for it.
-# - window_staff: reveals the full ID number of that case's applicant (its actions find the case finished).
+# - window_staff: accepts an application waiting at the window (its own run names that case, not the finished
+#   one), and reveals the full ID number of its applicant.
 REACHED_WRITES = {
     "editor": {"POST /api/v1/items", "PATCH /api/v1/items/{impl_code}", "POST /api/v1/items/{impl_code}/submit"},
     "province_admin": {"POST /api/v1/directory/regions", "POST /api/v1/directory/departments", "POST /api/v1/users",
@@ -60,7 +61,7 @@ REACHED_WRITES = {
     "reviewer": {"POST /api/v1/items/{impl_code}/withdraw"},
     "citizen": {"POST /api/v1/hall/applications", "POST /api/v1/hall/subscriptions",
                 "POST /api/v1/hall/applications/{case_no}/rating"},
-    "window_staff": {"POST /api/v1/cases/{case_no}/applicant/reveal"},
+    "window_staff": {"POST /api/v1/cases/{case_no}/actions", "POST /api/v1/cases/{case_no}/applicant/reveal"},
 }
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -103,35 +104,43 @@ def seed_department_item(ctx) -> str:
     return impl_code
 
 
-def seed_finished_case(ctx, impl_code: str, staff: Actor) -> str:
-    """The fuzz citizen's application for the item with an uploaded PDF, accepted and finished by the
-    department's window staff (`staff`), through the services the hall and cases handlers call; returns its
-    case number."""
+def seed_case(ctx, impl_code: str, key: str) -> str:
+    """The fuzz citizen's application for the item with an uploaded PDF, filed through the service the hall's
+    handler calls (`key`: its idempotency key); returns its case number."""
     with ctx.db.connection_context():
         citizen = ctx.hall.ensure_hall_user(CITIZEN)
         file_id = ctx.hall.uploads.save(citizen.id, PDF, "application/pdf")["file_id"]
-        filed, created = ctx.hall.applications.submit(citizen.id, "fuzz-case-1", {
+        filed, created = ctx.hall.applications.submit(citizen.id, key, {
             "impl_code": impl_code, "applicant": {"name": "李晓梅", "id_number": ID_NUMBER, "phone": PHONE},
             "form": {"project": "广安区某安置房项目"}, "materials": [{"material_id": "m1", "file_id": file_id}]})
         assert created, filed
-        for action, result in (("accept", None), ("finish", "approved")):
-            ctx.hall.casework.act(staff, filed["case_no"], action, result=result)
     return filed["case_no"]
+
+
+def seed_finished_case(ctx, impl_code: str, staff: Actor) -> str:
+    """A case accepted and finished by the department's window staff (`staff`) → its case number."""
+    case_no = seed_case(ctx, impl_code, "fuzz-case-1")
+    with ctx.db.connection_context():
+        for action, result in (("accept", None), ("finish", "approved")):
+            ctx.hall.casework.act(staff, case_no, action, result=result)
+    return case_no
 
 
 def seed_fuzz_world(ctx) -> dict:
     """The fuzz world, seeded once per session (tests/worlds.py): the small province, the load benchmark's
     world (a catalogue item, a published local item and a draft in 卫东区), the department's published item and
-    the finished case; returns the item's code, the case number and the item's ETag."""
+    the finished case and one waiting at the window; returns the item's code, the case numbers and the item's
+    ETag."""
     staff = seed_people(ctx)
     seed_world(ctx, citizens=1)  # its tokens die with the seeding app: the tests sign in on their own
     impl_code = seed_department_item(ctx)
     case_no = seed_finished_case(ctx, impl_code, staff["window_staff"])
+    waiting = seed_case(ctx, impl_code, "fuzz-case-waiting")
     with ctx.db.connection_context():
         etag = f'"{ctx.items.get(impl_code)["version"]}"'  # the If-Match of the example edit
         # an upload of the citizen that no application uses yet: the example filing names it
         spare = ctx.hall.uploads.save(ctx.hall.ensure_hall_user(CITIZEN).id, PDF, "application/pdf")["file_id"]
-    return {"impl_code": impl_code, "case_no": case_no, "etag": etag, "file_id": spare}
+    return {"impl_code": impl_code, "case_no": case_no, "waiting_case_no": waiting, "etag": etag, "file_id": spare}
 
 
 def sign_in(ctx) -> dict[str, str | None]:
@@ -146,7 +155,7 @@ def sign_in(ctx) -> dict[str, str | None]:
 
 
 @pytest.fixture
-def fuzz_app(seeded_worlds, tmp_path):
+def fuzz_app(seeded_worlds, tmp_path, request):
     """The app on this test's own copy of the fuzz world (seeded once per session), with its own fake WeChat:
     one per role's run, so one role's writes never meet another's and the runs may go to different workers."""
     url, world, after = seeded_worlds.database("sqlite", seed_fuzz_world, tmp_path)
@@ -163,7 +172,9 @@ def fuzz_app(seeded_worlds, tmp_path):
     # fuzz department's, so its editor, reviewer and window staff may reach it as well as the admin.
     app.examples = {"impl_code": world["impl_code"], "basic_code": ITEM["basic_code"], "code": REGION,
                     "credit_code": ORG, "username": "fuzz-editor", "version": "1", "year": "2026", "term": "办执照",
-                    "case_no": world["case_no"]}
+                    # the window's run acts on the waiting case; the citizen's rates the finished one
+                    "case_no": world["waiting_case_no" if request.node.callspec.params["role"] == "window_staff"
+                                     else "case_no"]}
     app.etag = world["etag"]
     app.filing = {"impl_code": world["impl_code"],
                   "applicant": {"name": "李晓梅", "id_number": ID_NUMBER, "phone": PHONE},
