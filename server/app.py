@@ -97,6 +97,12 @@ class Context:
         call = functools.partial(contextvars.copy_context().run, self._call, fn, *args, **kwargs)
         return await loop.run_in_executor(self.executor, call)
 
+    async def compute(self, fn, *args):
+        """Run work that needs no database (writing a workbook or a CSV) on the thread pool: off the event
+        loop, and without taking a database connection, so it answers while the database is down."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(contextvars.copy_context().run, fn, *args))
+
     def _call(self, fn, *args, **kwargs):
         # Each pool thread keeps its own connection (peewee is per-thread); reopen when it was closed.
         try:

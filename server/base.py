@@ -96,6 +96,10 @@ class BaseHandler(tornado.web.RequestHandler):
         """Run a synchronous use case on the thread pool (peewee and wechatpy block)."""
         return await self.ctx.run(fn, *args, **kwargs)
 
+    async def compute(self, fn, *args):
+        """Run work that needs no database (a workbook, a CSV) on the thread pool."""
+        return await self.ctx.compute(fn, *args)
+
     @property
     def remote_ip(self) -> str:
         return self.request.remote_ip or ""

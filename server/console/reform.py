@@ -182,14 +182,14 @@ class ExportPage(ReformPage):
         if table == "summary":
             result = await self.run(self.ctx.stats_summary.summary, self.actor, region, as_of)
             name = f"govhall-summary-{result['region'] or 'all'}-{result['as_of']}.{fmt}"
-            body = ((await self.run(stats_summary.to_csv, result)).encode("utf-8-sig") if fmt == "csv"
-                    else await self.run(stats_summary.to_xlsx, result))
+            body = ((await self.compute(stats_summary.to_csv, result)).encode("utf-8-sig") if fmt == "csv"
+                    else await self.compute(stats_summary.to_xlsx, result))
         else:
             query = StatsQuery(group_by=table, region=region, as_of=as_of)
             result = await self.run(self.ctx.stats.items, self.actor, query)
             name = f"govhall-stats-{table}-{result['as_of']}.{fmt}"
-            body = ((await self.run(stats_export.to_csv, result)).encode("utf-8") if fmt == "csv"
-                    else await self.run(stats_export.to_xlsx, result))
+            body = ((await self.compute(stats_export.to_csv, result)).encode("utf-8") if fmt == "csv"
+                    else await self.compute(stats_export.to_xlsx, result))
         self.set_header("Content-Type", CSV_CONTENT_TYPE if fmt == "csv" else stats_export.XLSX_CONTENT_TYPE)
         self.set_header("Content-Disposition", f'attachment; filename="{name}"')
         self.finish(body)

@@ -99,7 +99,8 @@ class CatalogueTemplateHandler(BaseHandler):
     async def get(self, fmt: str) -> None:
         """A downloadable import template with the documented columns and one example row."""
         # off the event loop: the first XLSX of a process takes ~0.1 s to write (then it is cached)
-        self.send_file(await self.run(importer.write_template, fmt), TEMPLATE_TYPES[fmt], f"catalogue-template.{fmt}")
+        self.send_file(await self.compute(importer.write_template, fmt), TEMPLATE_TYPES[fmt],
+                       f"catalogue-template.{fmt}")
 
 
 routes = [

@@ -140,7 +140,7 @@ class DirectoryTemplateHandler(BaseHandler):
     async def get(self, fmt: str) -> None:
         """A downloadable import template `?kind=regions|departments` (CSV needs one; XLSX has both by default)."""
         # off the event loop: the first XLSX of a process takes ~0.2 s to write (then it is cached)
-        data = await self.run(directory_import.write_template, fmt, self.get_query_argument("kind", None) or None)
+        data = await self.compute(directory_import.write_template, fmt, self.get_query_argument("kind", None) or None)
         name = self.get_query_argument("kind", None) or "directory"
         self.send_file(data, TEMPLATE_TYPES[fmt], f"{name}-template.{fmt}")
 

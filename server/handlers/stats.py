@@ -48,9 +48,9 @@ class ItemStatsHandler(StatsHandler):
             return
         name = f"govhall-stats-{result['group_by']}-{result['as_of']}.{fmt}"
         if fmt == "csv":
-            self.send_file((await self.run(stats_export.to_csv, result)).encode("utf-8"), CSV_CONTENT_TYPE, name)
+            self.send_file((await self.compute(stats_export.to_csv, result)).encode("utf-8"), CSV_CONTENT_TYPE, name)
         else:
-            body = await self.run(stats_export.to_xlsx, result)
+            body = await self.compute(stats_export.to_xlsx, result)
             self.send_file(body, stats_export.XLSX_CONTENT_TYPE, name)
 
 
@@ -130,9 +130,10 @@ class SummaryHandler(StatsHandler):
             return
         name = f"govhall-summary-{result['region'] or 'all'}-{result['as_of']}.{fmt}"
         if fmt == "csv":
-            self.send_file((await self.run(stats_summary.to_csv, result)).encode("utf-8-sig"), CSV_CONTENT_TYPE, name)
+            body = (await self.compute(stats_summary.to_csv, result)).encode("utf-8-sig")
+            self.send_file(body, CSV_CONTENT_TYPE, name)
         else:
-            self.send_file(await self.run(stats_summary.to_xlsx, result), stats_export.XLSX_CONTENT_TYPE, name)
+            self.send_file(await self.compute(stats_summary.to_xlsx, result), stats_export.XLSX_CONTENT_TYPE, name)
 
 
 class SummaryCompareHandler(StatsHandler):
