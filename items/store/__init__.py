@@ -1,7 +1,8 @@
 """Storage of the items package: the only code that queries items/records.py.
 
 One package, split by concept; callers use `from items import store` and `store.<function>`. What it
-offers is listed here by name: records and peewee stay inside.
+offers is listed here by name: records and peewee stay inside the storage packages (`one_row`, which takes
+a query, serves wechat/store too).
 """
 from items.store.catalogue import (catalogue_documents, catalogue_head, catalogue_heads, catalogue_version,
                                    catalogue_versions, insert_catalogue_versions, list_catalogue)

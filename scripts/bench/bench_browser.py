@@ -32,10 +32,11 @@ PAGES = ("/console/items", "/console/directory/staff", "/console/items", "/conso
 
 
 def busy_seconds() -> float:
-    """CPU seconds every process of the machine has spent busy since boot."""
+    """CPU seconds every process of the machine has spent busy since boot: user, nice, system, irq and
+    softirq (not idle, I/O wait, time stolen by a hypervisor, or guest time, which user already holds)."""
     with open("/proc/stat") as stat:
-        values = [int(v) for v in stat.readline().split()[1:]]
-    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+        user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in stat.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def journeys(browser, console: Console, count: int) -> tuple[float, float]:

@@ -43,7 +43,7 @@ def chromium_path(shell: bool = True) -> str | None:
     """
     chosen = os.environ.get("GOVHALL_TEST_CHROMIUM")
     if chosen:
-        return chosen if os.path.exists(chosen) else None
+        return chosen  # the browser fixture says so when it does not exist
     names = ("chromium-headless-shell", "chromium") if shell else ("chromium",)
     return next(filter(None, (shutil.which(name) for name in names)), None)
 
@@ -98,6 +98,8 @@ def browser():
     path = chromium_path()
     if not path:
         _skip_or_fail("Chromium is not installed (apt-get install chromium-headless-shell or chromium)")
+    if not os.path.exists(path):
+        _skip_or_fail(f"GOVHALL_TEST_CHROMIUM names {path}, which does not exist")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
