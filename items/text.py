@@ -38,7 +38,7 @@ def size_findings(doc: dict) -> list[tuple[str, str, str]]:
     characters, and each list beyond its length (model.LIST_MAX). Iterative: deep values cannot exhaust
     the stack. Each value carries its model.field_key, built as the walk descends (list indices add nothing)."""
     found = []
-    stack: list[tuple[tuple, str, Any]] = [((key,), _child_key("", key), value) for key, value in doc.items()]
+    stack: list[tuple[tuple, str, Any]] = [((key,), f"/{key}", value) for key, value in doc.items()]
     while stack:
         path, key, value = stack.pop()
         if isinstance(value, str):
@@ -57,8 +57,3 @@ def size_findings(doc: dict) -> list[tuple[str, str, str]]:
         elif isinstance(value, dict):
             stack.extend((path + (str(k),), f"{key}/{k}", v) for k, v in value.items())
     return sorted(found)
-
-
-def _child_key(key: str, part) -> str:
-    """model.field_key of a path one part longer (an int part is a list index: it adds nothing)."""
-    return key or "/" if isinstance(part, int) else f"{key}/{part}"
