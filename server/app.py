@@ -92,14 +92,13 @@ class Context:
         self._background: list[asyncio.Task] = []
 
     async def run(self, fn, *args, **kwargs):
-        loop = asyncio.get_running_loop()
-        # A copy of the context goes along so the use case's log lines carry the request id.
-        call = functools.partial(contextvars.copy_context().run, self._call, fn, *args, **kwargs)
-        return await loop.run_in_executor(self.executor, call)
+        """Run a use case on the thread pool, on that thread's database connection."""
+        return await self.compute(functools.partial(self._call, fn, *args, **kwargs))
 
     async def compute(self, fn, *args):
         """Run work that needs no database (writing a workbook or a CSV) on the thread pool: off the event
         loop, and without taking a database connection, so it answers while the database is down."""
+        # A copy of the context goes along so the work's log lines carry the request id.
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(contextvars.copy_context().run, fn, *args))
 
