@@ -386,22 +386,26 @@ CASES = [pytest.param(key, role, id=f"{key} as {role}", marks=_marks(entry, role
          for key, entry in MATRIX.items() for role in ROLES]
 
 
-@pytest.mark.parametrize("key, role", CASES)
-def test_route_answers_each_role_as_the_matrix_says(world, key, role):
+def ask(world: World, key: str, role: str):
+    """Send the entry's harmless request as `role` → (status, body, the API response or None for a page)."""
     entry = MATRIX[key]
     method, template = key.split(" ", 1)
     path = _PLACEHOLDER.sub(lambda m: urllib.parse.quote(world.values[m.group(0)[1:-1]]), template) + entry.query
     token = _token(world, role)
     if entry.console:
-        status, text = _console_request(world, method, path, entry, token)
-    else:
-        resp = world.app.api().request(method, path, body=entry.body, raw=entry.raw, content_type=entry.content_type,
-                                       headers=entry.headers, token=token)
-        status, text = resp.status, resp.body
-    expected = entry.expect[role]
+        return (*_console_request(world, method, path, entry, token), None)
+    resp = world.app.api().request(method, path, body=entry.body, raw=entry.raw, content_type=entry.content_type,
+                                   headers=entry.headers, token=token)
+    return resp.status, resp.body, resp
+
+
+@pytest.mark.parametrize("key, role", CASES)
+def test_route_answers_each_role_as_the_matrix_says(world, key, role):
+    status, text, resp = ask(world, key, role)
+    expected = MATRIX[key].expect[role]
     got = _outcome(status)
     assert got == expected, f"{key} as {role}: expected {expected}, got {status} {text[:300]!r}"
-    if status in (UNAUTHORISED, FORBIDDEN, HIDDEN) and not entry.console:
+    if status in (UNAUTHORISED, FORBIDDEN, HIDDEN) and resp is not None:
         resp.error_code()  # refusals carry the one error body
 
 

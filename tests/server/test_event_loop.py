@@ -12,7 +12,6 @@ from __future__ import annotations
 import collections
 import threading
 import time
-import urllib.parse
 
 import argon2
 import openpyxl
@@ -23,7 +22,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from authz_world import ROLES, world  # noqa: F401 - the matrix's world fixture
 from items import directory_import, importer
-from test_authz_matrix import MATRIX, OK, _PLACEHOLDER, _console_request, _token
+from test_authz_matrix import MATRIX, OK, ask
 
 # what blocks → where it enters its library (owner, attribute)
 BLOCKING = {
@@ -59,17 +58,6 @@ class BlockingCalls:
         return call
 
 
-def _send(world, key: str, role: str) -> int:
-    entry = MATRIX[key]
-    method, template = key.split(" ", 1)
-    path = _PLACEHOLDER.sub(lambda m: urllib.parse.quote(world.values[m.group(0)[1:-1]]), template) + entry.query
-    token = _token(world, role)
-    if entry.console:
-        return _console_request(world, method, path, entry, token)[0]
-    return world.app.api().request(method, path, body=entry.body, raw=entry.raw, content_type=entry.content_type,
-                                   headers=entry.headers, token=token).status
-
-
 @pytest.mark.parametrize("world", ["sqlite"], indirect=True)
 def test_no_request_blocks_the_event_loop(world, monkeypatch):
     calls = BlockingCalls(world.app._thread)
@@ -84,7 +72,7 @@ def test_no_request_blocks_the_event_loop(world, monkeypatch):
         if role is None or entry.not_run:
             continue
         calls.on_loop.clear()
-        status = _send(world, key, role)  # the first call of the process: work cached afterwards counts too
+        status = ask(world, key, role)[0]  # the first call of the process: work cached afterwards counts too
         asked += 1
         assert status < 500, (key, role, status)
         if calls.on_loop:
